@@ -1,0 +1,1 @@
+"""OCMS persistence: models, engines, unit of work, migrations, queries and seed data."""

@@ -1,0 +1,70 @@
+"""Run the schema migrations programmatically (no alembic.ini needed).
+
+``upgrade(url)`` brings a database to the newest schema; ``schema_differences``
+tells whether a database's schema matches the models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from .db import make_engine
+from .models import metadata
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "alembic_version"
+
+
+def make_config(url: str | None = None) -> Config:
+    """Return an alembic Config for this package's migrations and ``url``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        config.attributes["url"] = str(url)
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at ``url`` up to ``revision`` (default: newest)."""
+    command.upgrade(make_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate the database at ``url`` down to ``revision`` (``"base"`` drops everything)."""
+    command.downgrade(make_config(url), revision)
+
+
+def current_revision(url: str) -> str | None:
+    """Return the revision the database at ``url`` is at, or None if unmigrated."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def schema_differences(url: str) -> list[Any]:
+    """Return alembic's differences between the database at ``url`` and the models (empty: in sync)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return compare_metadata(context, metadata)
+    finally:
+        engine.dispose()
+
+
+def drop_schema(engine: Engine) -> None:
+    """Drop every OCMS table and the alembic version table, if present (tests, resets)."""
+    metadata.drop_all(engine, checkfirst=True)
+    if inspect(engine).has_table(VERSION_TABLE):
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP TABLE {VERSION_TABLE}"))

@@ -1,0 +1,39 @@
+"""Every OCMS model in one import: ``from repository.models import ValidOffenceNotice``."""
+
+from .advisory import AnLetterLog, EanNotificationLog, ManualReviewQueue, UnqualifiedAnTransmissionLog
+from .base import Base, NAMING_CONVENTION, SYSTEM_USER, now
+from .furnish import EFurnishApplication, FurnishApplication
+from .notices import (
+    ChangeOfProcessing,
+    CourtCase,
+    EValidOffenceNotice,
+    OffenceNoticeDetail,
+    OffenceNoticeOwnerDriver,
+    ValidOffenceNotice,
+)
+from .operations import (
+    JOB_FAILED,
+    JOB_PARTIAL,
+    JOB_RUNNING,
+    JOB_STATUSES,
+    JOB_SUCCESS,
+    BatchJobRun,
+    DecisionLog,
+    ReportFile,
+    RulesState,
+)
+from .reference import Carpark, ENotificationExclusion, OffenceRuleCode, Parameter, StageMap, VipVehicle
+from .suspensions import ESuspendedNotice, SuspendedNotice
+
+#: The schema of every table above.
+metadata = Base.metadata
+
+__all__ = [
+    "AnLetterLog", "Base", "BatchJobRun", "Carpark", "ChangeOfProcessing", "CourtCase",
+    "DecisionLog", "EFurnishApplication", "ENotificationExclusion", "ESuspendedNotice",
+    "EValidOffenceNotice", "EanNotificationLog", "FurnishApplication", "JOB_FAILED",
+    "JOB_PARTIAL", "JOB_RUNNING", "JOB_STATUSES", "JOB_SUCCESS", "ManualReviewQueue",
+    "NAMING_CONVENTION", "OffenceNoticeDetail", "OffenceNoticeOwnerDriver", "OffenceRuleCode",
+    "Parameter", "ReportFile", "RulesState", "StageMap", "SYSTEM_USER", "SuspendedNotice",
+    "UnqualifiedAnTransmissionLog", "ValidOffenceNotice", "VipVehicle", "metadata", "now",
+]

@@ -1,0 +1,91 @@
+"""Operational tables of the service: batch job runs, report files, the
+decision log and the rules-reload signal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, now
+
+JOB_RUNNING = "RUNNING"
+JOB_SUCCESS = "SUCCESS"
+JOB_FAILED = "FAILED"
+JOB_PARTIAL = "PARTIAL"
+JOB_STATUSES = (JOB_RUNNING, JOB_SUCCESS, JOB_FAILED, JOB_PARTIAL)
+
+
+class BatchJobRun(Base):
+    """One run of a batch job (``ocms jobs run <name>``) for one run key."""
+
+    __tablename__ = "ocms_batch_job_run"
+    __table_args__ = (Index("ix_ocms_batch_job_run_job_key", "job_name", "run_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_name: Mapped[str] = mapped_column(String(50), nullable=False)
+    run_key: Mapped[str] = mapped_column(String(50), nullable=False)  # e.g. business date
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default=JOB_RUNNING)
+    started_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    counts: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    error_message: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class ReportFile(Base):
+    """A generated report stored in the report store, downloadable by id."""
+
+    __tablename__ = "ocms_report_file"
+    __table_args__ = (Index("ix_ocms_report_file_type_created", "report_type", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_type: Mapped[str] = mapped_column(String(30), nullable=False)
+    file_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    storage_path: Mapped[str] = mapped_column(String(500), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+    created_by: Mapped[Optional[str]] = mapped_column(String(50))
+    params: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+
+class DecisionLog(Base):
+    """One applied (or dry-run) rules-engine decision (DESIGN.md §5)."""
+
+    __tablename__ = "ocms_decision_log"
+    __table_args__ = (
+        Index("ix_ocms_decision_log_subject", "subject", "decided_at"),
+        Index("ix_ocms_decision_log_ruleset", "ruleset", "decided_at"),
+        Index("ix_ocms_decision_log_request_id", "request_id"),
+    )
+
+    # BIGINT on PostgreSQL; SQLite only auto-increments an INTEGER primary key.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    decided_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+    request_id: Mapped[Optional[str]] = mapped_column(String(64))
+    caller: Mapped[Optional[str]] = mapped_column(String(50))
+    ruleset: Mapped[str] = mapped_column(String(64), nullable=False)
+    ruleset_version: Mapped[Optional[str]] = mapped_column(String(20))
+    ruleset_hash: Mapped[Optional[str]] = mapped_column(String(64))
+    subject: Mapped[Optional[str]] = mapped_column(String(64))
+    facts: Mapped[Optional[Any]] = mapped_column(JSON)
+    outcome: Mapped[Optional[str]] = mapped_column(String(50))
+    outputs: Mapped[Optional[Any]] = mapped_column(JSON)
+    actions: Mapped[Optional[Any]] = mapped_column(JSON)
+    fired_rules: Mapped[Optional[Any]] = mapped_column(JSON)
+    dry_run: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class RulesState(Base):
+    """The loaded rules' identity; workers compare ``generation`` to know to reload."""
+
+    __tablename__ = "ocms_rules_state"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)  # 'active'
+    dir_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    generation: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+    updated_by: Mapped[Optional[str]] = mapped_column(String(50))
