@@ -1,0 +1,154 @@
+"""Compile validated rulesets to durable_rules JSON definitions.
+
+Two steps: the written condition becomes the *normal* tree (negations pushed to
+the leaves, because durable_rules has no general `not`), then the normal tree
+becomes durable_rules' JSON. Absent values are compared with JSON null and
+never with `$nex` (which hangs on events lacking the field — DESIGN.md §4).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from .errors import RulesError
+from .model import TRUE, All, And, Any_, Leaf, Not, Or, Rule, Ruleset, Test
+
+MARKER = "_ocms"  # every event carries it; the catch-all default rule matches on it
+INDEX = "_i"  # position of an event within a batch
+DEFAULT_RULE = "default"
+
+_NEGATE = {"eq": "neq", "neq": "eq", "lt": "gte", "gte": "lt", "gt": "lte", "lte": "gt", "null": "notnull", "notnull": "null"}
+
+
+class CompileError(Exception):
+    def __init__(self, test: Test, message: str, hint: str = ""):
+        self.test, self.message, self.hint = test, message, hint
+        super().__init__(message)
+
+
+def to_engine(value: Any) -> Any:
+    """A typed fact value in the form durable_rules compares (JSON scalars)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float):
+        return value
+    if isinstance(value, dt.datetime):
+        return int((value - dt.datetime(1970, 1, 1)).total_seconds())
+    if isinstance(value, dt.date):
+        return value.toordinal()
+    raise TypeError(f"no engine form for {value!r}")
+
+
+def normalise(cond, negate: bool = False):
+    """Written condition -> normal tree (And/Or/Leaf) with negations at the leaves."""
+    if cond is None:
+        if negate:
+            raise ValueError("cannot negate an empty condition")
+        return TRUE
+    if isinstance(cond, Not):
+        return normalise(cond.item, not negate)
+    if isinstance(cond, (All, Any_)):
+        items = tuple(normalise(c, negate) for c in cond.items)
+        conj = isinstance(cond, All) != negate
+        return _flat(And if conj else Or, items)
+    if isinstance(cond, Test):
+        return _test(cond, negate)
+    raise TypeError(cond)
+
+
+def _flat(kind, items):
+    out = []
+    for i in items:
+        if isinstance(i, kind):
+            out.extend(i.items)
+        else:
+            out.append(i)
+    return out[0] if len(out) == 1 else kind(tuple(out))
+
+
+def _leaf(field: str, op: str, value: Any, negate: bool) -> Leaf:
+    return Leaf(field, _NEGATE[op] if negate else op, value)
+
+
+def _test(t: Test, negate: bool):
+    f, op, v = t.field, t.op, t.value
+    simple = {"equals": "eq", "not": "neq", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte",
+              "absent": "null", "present": "notnull"}
+    if op in simple:
+        ev = None if op in ("absent", "present") else to_engine(v)
+        return _leaf(f, simple[op], ev, negate)
+    if op in ("in", "not_in"):
+        positive = (op == "in") != negate
+        leaves = tuple(Leaf(f, "eq" if positive else "neq", to_engine(x)) for x in v)
+        return _flat(Or if positive else And, leaves)
+    if op == "between":
+        lo, hi = to_engine(v[0]), to_engine(v[1])
+        if negate:
+            return Or((Leaf(f, "lt", lo), Leaf(f, "gt", hi)))
+        return And((Leaf(f, "gte", lo), Leaf(f, "lte", hi)))
+    if op == "matches":
+        if negate:
+            raise CompileError(t, f"'not' cannot wrap 'matches' on {f!r}: the engine has no negated pattern match",
+                               "write the positive pattern in an earlier rule of a 'first' ruleset instead")
+        return Leaf(f, "mt", v)
+    raise CompileError(t, f"unknown operator {op!r}")
+
+
+def leaf_json(leaf: Leaf) -> dict:
+    f, op, v = leaf.field, leaf.op, leaf.value
+    if op == "eq":
+        return {f: v}
+    if op == "null":
+        return {f: None}
+    if op == "notnull":
+        return {"$neq": {f: None}}
+    return {"$" + op: {f: v}}
+
+
+def node_json(node) -> dict:
+    if isinstance(node, Leaf):
+        return leaf_json(node)
+    key = "$and" if isinstance(node, And) else "$or"
+    return {key: [node_json(i) for i in node.items]}
+
+
+def referenced_fields(node, out: set | None = None) -> set:
+    out = set() if out is None else out
+    if isinstance(node, Leaf):
+        out.add(node.field)
+    else:
+        for i in node.items:
+            referenced_fields(i, out)
+    return out
+
+
+def engine_rule_name(index: int) -> str:
+    return f"r{index:04d}"
+
+
+def compile_ruleset(rs: Ruleset) -> tuple[dict, list[RulesError]]:
+    """Fill each rule's normal condition; return the durable_rules definition and errors."""
+    errors: list[RulesError] = []
+    definition: dict = {}
+    for i, rule in enumerate(rs.rules):
+        try:
+            rule.normal = normalise(rule.when)
+        except CompileError as e:
+            errors.append(RulesError(rs.file, e.test.line, e.test.column, "unsupported_condition", e.message, e.hint,
+                                     rs.name, rule.id))
+            continue
+        cond = {MARKER: 1} if rule.normal == TRUE else {"$and": [{MARKER: 1}, node_json(rule.normal)]}
+        definition[engine_rule_name(i)] = {"all": [{"m": cond}], "pri": i + 1}
+    definition[DEFAULT_RULE] = {"all": [{"m": {MARKER: 1}}], "pri": len(rs.rules) + 1_000_000}
+    return definition, errors
+
+
+def rule_by_engine_name(rs: Ruleset) -> dict[str, int]:
+    return {engine_rule_name(i): i for i in range(len(rs.rules))}
+
+
+__all__ = ["compile_ruleset", "normalise", "to_engine", "referenced_fields", "MARKER", "INDEX", "DEFAULT_RULE",
+           "CompileError", "Rule"]

@@ -1,0 +1,725 @@
+"""Parse and validate ruleset YAML files, keeping every node's position.
+
+`load_file` / `load_directory` return parsed rulesets plus a list of every
+problem found (file:line:column, a code, a message and a hint); nothing here
+evaluates anything.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .actions import ActionVocabulary
+from .decision import Action
+from .errors import RulesError
+from .model import (
+    FACT_TYPES, HIT_POLICIES, OPERATORS_BY_TYPE, All, Any_, FactSpec, Not, Rule, Ruleset, Test, Then,
+)
+
+TOP_KEYS = {"ruleset", "title", "description", "version", "source", "hit_policy", "facts",
+            "lists", "parameters", "rules", "table", "default"}
+REQUIRED_TOP = ("ruleset", "version", "facts", "default")
+FACT_KEYS = {"type", "required", "enum", "description"}
+RULE_KEYS = {"id", "description", "when", "then"}
+TABLE_KEYS = {"id", "description", "inputs", "outputs", "rows"}
+THEN_RESERVED = {"outcome", "code", "message", "actions"}
+COMBINATORS = {"all", "any", "not"}
+RESERVED_NAMES = COMBINATORS | {"sid", "id"}
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+ANY_CELL = {"*", "-"}
+
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def _value(node: Node) -> Any:
+    """Plain Python value of a YAML node."""
+    return _constructor.construct_object(node, deep=True)
+
+
+class _FileParser:
+    """Validate one ruleset file; collect errors instead of stopping at the first."""
+
+    def __init__(self, path: Path, text: str, actions: ActionVocabulary | None, display: str):
+        self.path = path
+        self.text = text
+        self.display = display
+        self.actions = actions
+        self.errors: list[RulesError] = []
+        self.ruleset_name: str | None = None
+        self.rule_id: str | None = None
+
+    # -- error helpers --------------------------------------------------
+    def err(self, node: Node | None, code: str, message: str, hint: str = "") -> None:
+        line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
+        self.errors.append(RulesError(self.display, line, col, code, message, hint, self.ruleset_name, self.rule_id))
+
+    def mapping(self, node: Node, what: str) -> list[tuple[ScalarNode, Node]] | None:
+        if not isinstance(node, MappingNode):
+            self.err(node, "bad_shape", f"{what} must be a mapping (key: value lines)")
+            return None
+        seen: dict[str, Node] = {}
+        pairs = []
+        for k, v in node.value:
+            key = _value(k) if isinstance(k, ScalarNode) else None
+            if not isinstance(key, (str, int)):
+                self.err(k, "bad_shape", f"keys of {what} must be plain names")
+                continue
+            key = str(key)
+            if key in seen:
+                self.err(k, "duplicate_key", f"key {key!r} appears twice in {what}",
+                         f"first at line {seen[key].start_mark.line + 1}; YAML would silently keep only the last")
+                continue
+            seen[key] = k
+            pairs.append((k, v))
+        return pairs
+
+    def check_keys(self, pairs, allowed: set[str], what: str) -> None:
+        for k, _ in pairs:
+            if str(_value(k)) not in allowed:
+                self.err(k, "unknown_key", f"unknown key {_value(k)!r} in {what}",
+                         f"allowed keys: {', '.join(sorted(allowed))}" + _did_you_mean(str(_value(k)), allowed))
+
+    # -- whole file -------------------------------------------------------
+    def parse(self) -> Ruleset | None:
+        try:
+            root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as e:
+            mark = e.problem_mark or e.context_mark
+            self.errors.append(RulesError(self.display, (mark.line + 1) if mark else 1, (mark.column + 1) if mark else 1,
+                                          "yaml_syntax", f"YAML syntax error: {e.problem or e}",
+                                          "check indentation and that every 'key: value' has a space after the colon"))
+            return None
+        if root is None:
+            self.errors.append(RulesError(self.display, 1, 1, "empty_file", "the file is empty",
+                                          "a ruleset file starts with 'ruleset: <name>'"))
+            return None
+        pairs = self.mapping(root, "the ruleset file")
+        if pairs is None:
+            return None
+        top = {str(_value(k)): (k, v) for k, v in pairs}
+        self.check_keys(pairs, TOP_KEYS, "the ruleset file")
+        for req in REQUIRED_TOP:
+            if req not in top:
+                self.err(root, "missing_key", f"the ruleset file has no {req!r}", _TOP_HINTS[req])
+        name = self.scalar_str(top["ruleset"][1], "ruleset") if "ruleset" in top else None
+        if name is not None and not NAME_RE.match(name):
+            self.err(top["ruleset"][1], "bad_name", f"ruleset name {name!r} must be lower_snake_case",
+                     "e.g. an_qualification")
+        self.ruleset_name = name
+        version = str(_value(top["version"][1])) if "version" in top else "0"
+        hit = "first"
+        if "hit_policy" in top:
+            hit = str(_value(top["hit_policy"][1]))
+            if hit not in HIT_POLICIES:
+                self.err(top["hit_policy"][1], "bad_value", f"hit_policy must be one of {list(HIT_POLICIES)}, got {hit!r}",
+                         "first: ordered, the first matching rule wins; collect: every matching rule applies")
+        facts = self.parse_facts(top["facts"][1]) if "facts" in top else {}
+        lists = self.parse_lists(top["lists"][1]) if "lists" in top else {}
+        params, ptypes = self.parse_parameters(top["parameters"][1], facts) if "parameters" in top else ({}, {})
+        ctx = _Context(facts, lists, params, ptypes)
+        rules: list[Rule] = []
+        if "rules" in top:
+            rules.extend(self.parse_rules(top["rules"][1], ctx))
+        if "table" in top:
+            rules.extend(self.parse_table(top["table"][1], ctx))
+        if "rules" not in top and "table" not in top:
+            self.err(root, "missing_key", "the ruleset has neither 'rules' nor 'table'", "add a rules: list or a table:")
+        self.rule_id = None
+        default = self.parse_then(top["default"][1], ctx, "default") if "default" in top else Then()
+        self.check_duplicates_and_reachability(rules, hit)
+        if self.errors or name is None:
+            return None
+        return Ruleset(
+            name=name, version=version, hash=hashlib.sha256(self.text.encode()).hexdigest(), file=self.display,
+            hit_policy=hit, facts=facts, rules=rules, default=default,
+            title=str(_value(top["title"][1])) if "title" in top else "",
+            description=str(_value(top["description"][1])) if "description" in top else "",
+            source=str(_value(top["source"][1])) if "source" in top else "",
+            lists=lists, parameters=params, parameter_types=ptypes,
+        )
+
+    def scalar_str(self, node: Node, what: str) -> str | None:
+        if not isinstance(node, ScalarNode) or _value(node) is None:
+            self.err(node, "bad_value", f"{what} must be a single word or text")
+            return None
+        return str(_value(node))
+
+    # -- facts, lists, parameters ----------------------------------------
+    def parse_facts(self, node: Node) -> dict[str, FactSpec]:
+        facts: dict[str, FactSpec] = {}
+        pairs = self.mapping(node, "facts")
+        for k, v in pairs or []:
+            name = str(_value(k))
+            if not NAME_RE.match(name) or name in RESERVED_NAMES:
+                self.err(k, "bad_name", f"fact name {name!r} must be lower_snake_case and not one of {sorted(RESERVED_NAMES)}",
+                         "use the database column name, e.g. vehicle_registration_type")
+                continue
+            if isinstance(v, ScalarNode):  # shorthand: `name: string`
+                ftype, required, enum, desc = str(_value(v)), True, None, ""
+                tnode = v
+            else:
+                fp = self.mapping(v, f"fact {name!r}")
+                if fp is None:
+                    continue
+                self.check_keys(fp, FACT_KEYS, f"fact {name!r}")
+                d = {str(_value(a)): (a, b) for a, b in fp}
+                if "type" not in d:
+                    self.err(v, "missing_key", f"fact {name!r} has no type", f"add type: one of {', '.join(FACT_TYPES)}")
+                    continue
+                tnode = d["type"][1]
+                ftype = str(_value(tnode))
+                required = bool(_value(d["required"][1])) if "required" in d else True
+                enum = None
+                if "enum" in d:
+                    ev = _value(d["enum"][1])
+                    if not isinstance(ev, list) or not ev:
+                        self.err(d["enum"][1], "bad_value", f"enum of fact {name!r} must be a non-empty list")
+                    else:
+                        enum = tuple(str(x) if ftype == "string" else x for x in ev)
+                desc = str(_value(d["description"][1])) if "description" in d else ""
+            if ftype not in FACT_TYPES:
+                self.err(tnode, "bad_type", f"fact {name!r} has unknown type {ftype!r}",
+                         f"types: {', '.join(FACT_TYPES)}" + _did_you_mean(ftype, FACT_TYPES))
+                continue
+            facts[name] = FactSpec(name, ftype, required, enum, desc)
+        return facts
+
+    def parse_lists(self, node: Node) -> dict[str, list]:
+        lists: dict[str, list] = {}
+        for k, v in self.mapping(node, "lists") or []:
+            name = str(_value(k))
+            val = _value(v)
+            if not isinstance(val, list) or not val:
+                self.err(v, "bad_value", f"list {name!r} must be a non-empty YAML list, e.g. [S, D, V, I]")
+                continue
+            if any(isinstance(x, (list, dict)) for x in val):
+                self.err(v, "bad_value", f"list {name!r} must hold plain values only")
+                continue
+            lists[name] = val
+        return lists
+
+    def parse_parameters(self, node: Node, facts: dict) -> tuple[dict, dict]:
+        params, types = {}, {}
+        for k, v in self.mapping(node, "parameters") or []:
+            name = str(_value(k))
+            if not NAME_RE.match(name) or name in RESERVED_NAMES:
+                self.err(k, "bad_name", f"parameter name {name!r} must be lower_snake_case")
+                continue
+            if name in facts:
+                self.err(k, "duplicate_name", f"{name!r} is both a fact and a parameter", "rename one of them")
+                continue
+            val = _value(v)
+            ptype = _infer_type(val)
+            if ptype is None:
+                self.err(v, "bad_value", f"parameter {name!r} must be a single value (text, number, true/false, date)")
+                continue
+            params[name], types[name] = val, ptype
+        return params, types
+
+    # -- rules ------------------------------------------------------------
+    def parse_rules(self, node: Node, ctx: "_Context") -> list[Rule]:
+        if not isinstance(node, SequenceNode):
+            self.err(node, "bad_shape", "rules must be a list, each item starting with '- id: ...'")
+            return []
+        rules = []
+        for item in node.value:
+            self.rule_id = None
+            pairs = self.mapping(item, "a rule")
+            if pairs is None:
+                continue
+            d = {str(_value(a)): (a, b) for a, b in pairs}
+            if "id" in d:
+                self.rule_id = str(_value(d["id"][1]))
+            self.check_keys(pairs, RULE_KEYS, "a rule")
+            if "id" not in d:
+                self.err(item, "missing_key", "a rule has no id", "give it the business-rule id of the spec, e.g. id: BR-AN-GATE-001")
+            if "then" not in d:
+                self.err(item, "missing_key", "the rule has no 'then'", "add then: {outcome: ...}")
+            when = self.parse_condition(d["when"][1], ctx) if "when" in d and _value(d["when"][1]) not in (None, {}) else None
+            then = self.parse_then(d["then"][1], ctx, "then") if "then" in d else Then()
+            desc = str(_value(d["description"][1])) if "description" in d else ""
+            if self.rule_id:
+                rules.append(Rule(self.rule_id, when, then, desc, item.start_mark.line + 1, item.start_mark.column + 1))
+        return rules
+
+    def parse_table(self, node: Node, ctx: "_Context") -> list[Rule]:
+        pairs = self.mapping(node, "table")
+        if pairs is None:
+            return []
+        self.check_keys(pairs, TABLE_KEYS, "table")
+        d = {str(_value(a)): (a, b) for a, b in pairs}
+        for req in ("id", "inputs", "outputs", "rows"):
+            if req not in d:
+                self.err(node, "missing_key", f"the table has no {req!r}",
+                         "a table has id (rule-id prefix), inputs (fact columns), outputs (outcome/code/message/fields) and rows")
+        if any(r not in d for r in ("id", "inputs", "outputs", "rows")):
+            return []
+        prefix = str(_value(d["id"][1]))
+        inputs = _value(d["inputs"][1])
+        outputs = _value(d["outputs"][1])
+        if not isinstance(inputs, list) or not isinstance(outputs, list) or not inputs or not outputs:
+            self.err(node, "bad_shape", "table inputs and outputs must be non-empty lists of column names")
+            return []
+        for col in inputs:
+            if col not in ctx.facts and col not in ctx.params:
+                self.err(d["inputs"][1], "undeclared_fact", f"table input column {col!r} is not a declared fact",
+                         f"declare it under facts:{_did_you_mean(str(col), ctx.facts)}")
+        rows_node = d["rows"][1]
+        if not isinstance(rows_node, SequenceNode):
+            self.err(rows_node, "bad_shape", "table rows must be a list")
+            return []
+        rules = []
+        for n, row in enumerate(rows_node.value, start=1):
+            rid = f"{prefix}-{n}"
+            cells_node = row
+            if isinstance(row, MappingNode):
+                rp = {str(_value(a)): (a, b) for a, b in (self.mapping(row, "a table row") or [])}
+                bad = set(rp) - {"id", "row", "description"}
+                for b in bad:
+                    self.err(rp[b][0], "unknown_key", f"unknown key {b!r} in a table row", "a row mapping has id, row and description")
+                if "id" in rp:
+                    rid = str(_value(rp["id"][1]))
+                if "row" not in rp:
+                    self.err(row, "missing_key", "a table row mapping needs 'row: [cells...]'")
+                    continue
+                cells_node = rp["row"][1]
+            self.rule_id = rid
+            if not isinstance(cells_node, SequenceNode) or len(cells_node.value) != len(inputs) + len(outputs):
+                self.err(cells_node, "bad_shape",
+                         f"table row must have {len(inputs) + len(outputs)} cells ({len(inputs)} inputs then {len(outputs)} outputs)",
+                         f"columns: {', '.join(map(str, inputs + outputs))}; use '*' for 'any value'")
+                continue
+            tests = []
+            for col, cell in zip(inputs, cells_node.value[:len(inputs)]):
+                if isinstance(cell, ScalarNode) and _value(cell) in ANY_CELL:
+                    continue
+                if isinstance(cell, SequenceNode):
+                    t = self.parse_test(str(col), cell, ctx, as_in=True)
+                else:
+                    t = self.parse_test(str(col), cell, ctx)
+                if t is not None:
+                    tests.append(t)
+            out: dict[str, Any] = {}
+            out_nodes: dict[str, Node] = {}
+            for col, cell in zip(outputs, cells_node.value[len(inputs):]):
+                out[str(col)] = _value(cell)
+                out_nodes[str(col)] = cell
+            then = self.then_from_dict(out, out_nodes, cells_node, ctx)
+            when = None if not tests else (tests[0] if len(tests) == 1 else All(tuple(tests)))
+            rules.append(Rule(rid, when, then, "", row.start_mark.line + 1, row.start_mark.column + 1))
+        return rules
+
+    def check_duplicates_and_reachability(self, rules: list[Rule], hit: str) -> None:
+        seen: dict[str, Rule] = {}
+        unconditional: Rule | None = None
+        for r in rules:
+            self.rule_id = r.id
+            node = _FakeNode(r.line, r.column)
+            if r.id in seen:
+                self.err(node, "duplicate_rule_id", f"rule id {r.id!r} is used twice",
+                         f"first used at line {seen[r.id].line}; every rule needs its own id")
+            seen.setdefault(r.id, r)
+            if hit == "first" and unconditional is not None:
+                self.err(node, "unreachable_rule", f"rule {r.id!r} can never fire",
+                         f"rule {unconditional.id!r} (line {unconditional.line}) has no condition and always wins first; "
+                         "move it last or give it a 'when'")
+            if r.when is None and unconditional is None:
+                unconditional = r
+        self.rule_id = None
+
+    # -- conditions -------------------------------------------------------
+    def parse_condition(self, node: Node, ctx: "_Context"):
+        if isinstance(node, SequenceNode):
+            items = [c for c in (self.parse_condition(n, ctx) for n in node.value) if c is not None]
+            return All(tuple(items)) if items else None
+        pairs = self.mapping(node, "a condition")
+        if pairs is None:
+            return None
+        items = []
+        for k, v in pairs:
+            key = str(_value(k))
+            if key in ("all", "any"):
+                if not isinstance(v, SequenceNode) or not v.value:
+                    self.err(v, "bad_shape", f"{key} needs a non-empty list of conditions",
+                             f"e.g. {key}: [{{fact_a: X}}, {{fact_b: {{gt: 3}}}}]")
+                    continue
+                subs = [self.parse_condition(n, ctx) for n in v.value]
+                subs = [s for s in subs if s is not None]
+                if subs:
+                    items.append(All(tuple(subs)) if key == "all" else Any_(tuple(subs)))
+            elif key == "not":
+                sub = self.parse_condition(v, ctx)
+                if sub is not None:
+                    items.append(Not(sub))
+            else:
+                t = self.parse_test(key, v, ctx, key_node=k)
+                if t is not None:
+                    items.append(t)
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else All(tuple(items))
+
+    def parse_test(self, fieldname: str, node: Node, ctx: "_Context", key_node: Node | None = None, as_in: bool = False):
+        ftype = ctx.type_of(fieldname)
+        if ftype is None:
+            self.err(key_node or node, "undeclared_fact", f"condition uses {fieldname!r}, which is not a declared fact or parameter",
+                     "declare it under facts: (with its type)" + _did_you_mean(fieldname, list(ctx.facts) + list(ctx.params)))
+            return None
+        if as_in:
+            return self.make_test(fieldname, ftype, "in", node, ctx)
+        if isinstance(node, ScalarNode):
+            if _value(node) is None:
+                return Test(fieldname, "absent", None, node.start_mark.line + 1, node.start_mark.column + 1)
+            return self.make_test(fieldname, ftype, "equals", node, ctx)
+        if isinstance(node, SequenceNode):
+            self.err(node, "bad_shape", f"a list is not a test for {fieldname!r}", f"write {fieldname}: {{in: [...]}}")
+            return None
+        pairs = self.mapping(node, f"the test on {fieldname!r}")
+        if pairs is None:
+            return None
+        tests = []
+        for k, v in pairs:
+            op = str(_value(k))
+            if op == "not" and isinstance(v, MappingNode):
+                inner = self.parse_test(fieldname, v, ctx)
+                if inner is not None:
+                    tests.append(Not(inner))
+                continue
+            t = self.make_test(fieldname, ftype, op, v, ctx, op_node=k)
+            if t is not None:
+                tests.append(t)
+        if not tests:
+            return None
+        return tests[0] if len(tests) == 1 else All(tuple(tests))
+
+    def make_test(self, fieldname: str, ftype: str, op: str, vnode: Node, ctx: "_Context", op_node: Node | None = None):
+        at = op_node or vnode
+        allowed = OPERATORS_BY_TYPE[ftype]
+        known = set().union(*OPERATORS_BY_TYPE.values())
+        if op not in known:
+            self.err(at, "unknown_operator", f"unknown operator {op!r} on {fieldname!r}",
+                     f"operators: {', '.join(sorted(known))}" + _did_you_mean(op, known))
+            return None
+        if op not in allowed:
+            self.err(at, "bad_operator_for_type", f"operator {op!r} does not apply to {fieldname!r}, a {ftype}",
+                     f"operators for {ftype}: {', '.join(sorted(allowed))}")
+            return None
+        line, col = at.start_mark.line + 1, at.start_mark.column + 1
+        raw = _value(vnode)
+        if op in ("present", "absent"):
+            if raw is not True:
+                self.err(vnode, "bad_value", f"{op} takes 'true', e.g. {fieldname}: {{{op}: true}}")
+                return None
+            return Test(fieldname, op, None, line, col)
+        if op in ("in", "not_in"):
+            if isinstance(raw, str):
+                if raw not in ctx.lists:
+                    self.err(vnode, "unknown_list", f"{op} names list {raw!r}, which is not defined",
+                             "define it under lists: or write the values inline" + _did_you_mean(raw, ctx.lists))
+                    return None
+                values = ctx.lists[raw]
+            elif isinstance(raw, list) and raw:
+                values = raw
+            else:
+                self.err(vnode, "bad_value", f"{op} needs a non-empty list or the name of a list under lists:")
+                return None
+            coerced = [self.coerce(fieldname, ftype, v, vnode, ctx) for v in values]
+            if any(c is _BAD for c in coerced):
+                return None
+            return Test(fieldname, op, tuple(coerced), line, col)
+        if op == "between":
+            if not isinstance(raw, list) or len(raw) != 2:
+                self.err(vnode, "bad_value", "between needs two values [low, high] (both included)")
+                return None
+            lo, hi = (self.coerce(fieldname, ftype, v, vnode, ctx) for v in raw)
+            if _BAD in (lo, hi):
+                return None
+            if lo > hi:
+                self.err(vnode, "bad_value", f"between [{raw[0]}, {raw[1]}]: the low value is above the high one")
+                return None
+            return Test(fieldname, op, (lo, hi), line, col)
+        if op == "matches":
+            if not isinstance(raw, str):
+                self.err(vnode, "bad_value", "matches needs a regular expression in quotes")
+                return None
+            try:
+                re.compile(raw)
+            except re.error as e:
+                self.err(vnode, "bad_regex", f"bad regular expression {raw!r}: {e}")
+                return None
+            return Test(fieldname, op, raw, line, col)
+        v = self.coerce(fieldname, ftype, raw, vnode, ctx)
+        if v is _BAD:
+            return None
+        return Test(fieldname, op, v, line, col)
+
+    def coerce(self, fieldname: str, ftype: str, raw: Any, node: Node, ctx: "_Context"):
+        """Check a literal against the fact's type (and enum); resolve {param: name}."""
+        if isinstance(raw, dict) and set(raw) == {"param"}:
+            pname = raw["param"]
+            if pname not in ctx.params:
+                self.err(node, "unknown_parameter", f"parameter {pname!r} is not defined",
+                         "define it under parameters:" + _did_you_mean(str(pname), ctx.params))
+                return _BAD
+            raw = ctx.params[pname]
+        ok, val = coerce_value(ftype, raw)
+        if not ok:
+            self.err(node, "bad_value_type", f"{fieldname!r} is a {ftype}; {raw!r} is not",
+                     _TYPE_EXAMPLES[ftype])
+            return _BAD
+        spec = ctx.facts.get(fieldname)
+        if spec is not None and spec.enum and val not in spec.enum:
+            self.err(node, "enum_value", f"{val!r} is not a value of {fieldname!r}",
+                     f"allowed: {', '.join(map(str, spec.enum))}" + _did_you_mean(str(val), [str(e) for e in spec.enum]))
+            return _BAD
+        return val
+
+    # -- outcomes -----------------------------------------------------------
+    def parse_then(self, node: Node, ctx: "_Context", what: str) -> Then:
+        pairs = self.mapping(node, what)
+        if pairs is None:
+            return Then()
+        out = {str(_value(k)): _value(v) for k, v in pairs}
+        nodes = {str(_value(k)): v for k, v in pairs}
+        return self.then_from_dict(out, nodes, node, ctx)
+
+    def then_from_dict(self, out: dict, nodes: dict, node: Node, ctx: "_Context") -> Then:
+        actions: list[Action] = []
+        if "actions" in out:
+            anode = nodes["actions"]
+            if not isinstance(anode, SequenceNode):
+                if _value(anode) not in (None, []):
+                    self.err(anode, "bad_shape", "actions must be a list like [{suspend: {suspension_type: PS}}]")
+            else:
+                for item in anode.value:
+                    actions.extend(self.parse_action(item))
+        for key in ("outcome", "code", "message"):
+            if key in out and out[key] is not None and not isinstance(out[key], (str, int)):
+                self.err(nodes[key], "bad_value", f"{key} must be text")
+        outputs = {k: v for k, v in out.items() if k not in THEN_RESERVED}
+        for k in outputs:
+            if not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", k):
+                self.err(nodes[k], "bad_name", f"output name {k!r} must be a plain name")
+        s = lambda k: None if out.get(k) is None else str(out[k])  # noqa: E731
+        return Then(s("outcome"), s("code"), s("message"), outputs, tuple(actions))
+
+    def parse_action(self, item: Node) -> list[Action]:
+        if isinstance(item, ScalarNode):
+            name, args, argnode = str(_value(item)), {}, item
+        else:
+            pairs = self.mapping(item, "an action")
+            if not pairs or len(pairs) != 1:
+                self.err(item, "bad_shape", "each action is one 'name: {arguments}' entry")
+                return []
+            k, v = pairs[0]
+            name, args, argnode = str(_value(k)), _value(v), v
+            if args is None:
+                args = {}
+            if not isinstance(args, dict):
+                self.err(v, "bad_action_argument", f"arguments of action {name!r} must be a mapping")
+                return []
+        if self.actions is None:
+            self.err(item, "unknown_action", f"action {name!r} used, but no actions are registered",
+                     "load rules through the application (ocms rules check), which registers its actions")
+            return []
+        problems = self.actions.check(name, args)
+        for arg, msg, hint in problems:
+            code = "unknown_action" if arg is None else "bad_action_argument"
+            self.err(item if arg is None else argnode, code, msg, hint)
+        return [] if problems else [Action(name, args)]
+
+
+class _FakeNode:
+    """Stands in for a YAML node when only a position is known."""
+
+    class _Mark:
+        def __init__(self, line, column):
+            self.line, self.column = line - 1, column - 1
+
+    def __init__(self, line: int, column: int):
+        self.start_mark = self._Mark(line, column)
+
+
+class _Context:
+    def __init__(self, facts, lists, params, ptypes):
+        self.facts, self.lists, self.params, self.ptypes = facts, lists, params, ptypes
+
+    def type_of(self, name: str) -> str | None:
+        if name in self.facts:
+            return self.facts[name].type
+        return self.ptypes.get(name)
+
+
+class _Bad:
+    def __repr__(self):
+        return "<bad>"
+
+
+_BAD = _Bad()
+
+_TOP_HINTS = {
+    "ruleset": "start the file with 'ruleset: <name>' (lower_snake_case)",
+    "version": "add 'version: 1.0.0' and bump it on every change",
+    "facts": "declare the inputs under facts:, e.g. offence_notice_type: {type: string}",
+    "default": "add default: {outcome: ...} for when no rule matches",
+}
+_TYPE_EXAMPLES = {
+    "string": "write text, in quotes if it looks like a number: '080'",
+    "integer": "write a whole number, e.g. 20412",
+    "decimal": "write a number, e.g. 80.00",
+    "boolean": "write true or false",
+    "date": "write a date as YYYY-MM-DD",
+    "datetime": "write a date-time as 'YYYY-MM-DDTHH:MM:SS'",
+}
+
+
+def _infer_type(v: Any) -> str | None:
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int):
+        return "integer"
+    if isinstance(v, float):
+        return "decimal"
+    if isinstance(v, dt.datetime):
+        return "datetime"
+    if isinstance(v, dt.date):
+        return "date"
+    if isinstance(v, str):
+        return "string"
+    return None
+
+
+def coerce_value(ftype: str, raw: Any) -> tuple[bool, Any]:
+    """Coerce a value to a fact type's Python form; (False, None) when it does not fit."""
+    if raw is None:
+        return True, None
+    try:
+        if ftype == "string":
+            if isinstance(raw, (str, int)) and not isinstance(raw, bool):
+                return True, str(raw)
+            return False, None
+        if ftype == "integer":
+            if isinstance(raw, bool):
+                return False, None
+            if isinstance(raw, int):
+                return True, raw
+            if isinstance(raw, str) and re.fullmatch(r"-?\d+", raw.strip()):
+                return True, int(raw)
+            if isinstance(raw, (float, Decimal)) and raw == int(raw):
+                return True, int(raw)
+            return False, None
+        if ftype == "decimal":
+            if isinstance(raw, bool):
+                return False, None
+            if isinstance(raw, (int, float, Decimal)):
+                return True, Decimal(str(raw))
+            if isinstance(raw, str):
+                return True, Decimal(raw.strip())
+            return False, None
+        if ftype == "boolean":
+            if isinstance(raw, bool):
+                return True, raw
+            if isinstance(raw, str) and raw.strip().lower() in ("true", "false", "y", "n"):
+                return True, raw.strip().lower() in ("true", "y")
+            return False, None
+        if ftype == "date":
+            if isinstance(raw, dt.datetime):
+                return True, raw.date()
+            if isinstance(raw, dt.date):
+                return True, raw
+            if isinstance(raw, str):
+                return True, dt.date.fromisoformat(raw.strip()[:10])
+            return False, None
+        if ftype == "datetime":
+            if isinstance(raw, dt.datetime):
+                return True, raw.replace(tzinfo=None) if raw.tzinfo is None else raw.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            if isinstance(raw, dt.date):
+                return True, dt.datetime(raw.year, raw.month, raw.day)
+            if isinstance(raw, str):
+                v = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+                return True, v if v.tzinfo is None else v.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            return False, None
+    except (ValueError, ArithmeticError):
+        return False, None
+    return False, None
+
+
+def _did_you_mean(word: str, options) -> str:
+    import difflib
+    close = difflib.get_close_matches(word, [str(o) for o in options], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def load_file(path: str | Path, actions: ActionVocabulary | None = None, display: str | None = None
+              ) -> tuple[Ruleset | None, list[RulesError]]:
+    """Parse and validate one ruleset file."""
+    path = Path(path)
+    shown = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        return None, [RulesError(shown, 1, 1, "unreadable", f"cannot read the file: {e}")]
+    p = _FileParser(path, text, actions, shown)
+    rs = p.parse()
+    return rs, p.errors
+
+
+def rule_files(directory: str | Path) -> list[Path]:
+    """The ruleset files of a rules directory (*.yaml / *.yml, not starting with _ or .)."""
+    d = Path(directory)
+    return sorted(p for p in d.iterdir()
+                  if p.suffix in (".yaml", ".yml") and not p.name.startswith(("_", ".")) and p.is_file())
+
+
+def load_directory(directory: str | Path, actions: ActionVocabulary | None = None
+                   ) -> tuple[dict[str, Ruleset], list[RulesError]]:
+    """Parse and validate every ruleset file of a directory; collect all errors."""
+    d = Path(directory)
+    if not d.is_dir():
+        return {}, [RulesError(str(d), 1, 1, "not_a_directory", f"rules directory {str(d)!r} does not exist",
+                               "set OCMS_RULES_DIR to the folder holding the *.yaml rulesets")]
+    rulesets: dict[str, Ruleset] = {}
+    errors: list[RulesError] = []
+    files = rule_files(d)
+    if not files:
+        errors.append(RulesError(str(d), 1, 1, "no_rulesets", "the rules directory holds no *.yaml ruleset"))
+    for f in files:
+        rs, errs = load_file(f, actions, display=_display(f))
+        errors.extend(errs)
+        if rs is None:
+            continue
+        if rs.name in rulesets:
+            errors.append(RulesError(rs.file, 1, 1, "duplicate_ruleset",
+                                     f"ruleset {rs.name!r} is also defined in {rulesets[rs.name].file}",
+                                     "each ruleset name lives in one file", rs.name))
+            continue
+        rulesets[rs.name] = rs
+    return rulesets, errors
+
+
+def _display(p: Path) -> str:
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+def directory_hash(directory: str | Path) -> str:
+    """A content hash of every ruleset file of a directory (for reload bookkeeping)."""
+    h = hashlib.sha256()
+    d = Path(directory)
+    if not d.is_dir():
+        return ""
+    for f in rule_files(d):
+        h.update(f.name.encode())
+        h.update(b"\0")
+        h.update(f.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()

@@ -1,0 +1,286 @@
+"""The rules in service: load a directory, evaluate facts, reload atomically.
+
+`RuleRegistry.evaluate` is the one way a decision is made — HTTP endpoints,
+batch jobs, the CLI and the fixture runner all call it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .actions import ActionVocabulary
+from .compiler import compile_ruleset, referenced_fields
+from .decision import Decision, TraceStep
+from .errors import EngineDisagreement, RulesError, RulesLoadError, UnknownRulesetError
+from .explain import first_failure
+from .facts import check_facts, jsonable
+from .loader import directory_hash, load_directory
+from .model import Ruleset
+from .runtime import EngineRuleset, Retired
+
+
+class _Compiled:
+    """A ruleset in service: its engine handle, the fields it reads, a decision cache."""
+
+    def __init__(self, rs: Ruleset, definition: dict, cache_size: int):
+        self.ruleset = rs
+        self.engine = EngineRuleset(rs, definition)
+        fields: set = set()
+        for r in rs.rules:
+            referenced_fields(r.normal, fields)
+        self.key_fields = tuple(sorted(fields))
+        self.cache_size = cache_size
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def cache_get(self, key):
+        if not self.cache_size:
+            return None
+        with self._cache_lock:
+            v = self._cache.get(key)
+            if v is not None:
+                self._cache.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            return v
+
+    def cache_put(self, key, fired: tuple) -> None:
+        if not self.cache_size:
+            return
+        with self._cache_lock:
+            self._cache[key] = fired
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+
+
+@dataclass
+class _Active:
+    directory: str
+    dir_hash: str
+    compiled: dict[str, _Compiled]
+    loaded_at: str
+    generation: int
+
+
+@dataclass
+class Rejected:
+    """A reload that was refused, kept for GET /v1/rulesets."""
+
+    at: str
+    directory: str
+    errors: list[RulesError] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"at": self.at, "directory": self.directory, "errors": [e.to_dict() for e in self.errors]}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def compile_directory(directory: str | Path, actions: ActionVocabulary | None = None
+                      ) -> tuple[dict[str, Ruleset], dict[str, dict], list[RulesError]]:
+    """Load, validate and compile a directory without registering anything."""
+    rulesets, errors = load_directory(directory, actions)
+    definitions = {}
+    for name, rs in rulesets.items():
+        definition, errs = compile_ruleset(rs)
+        errors.extend(errs)
+        definitions[name] = definition
+    return rulesets, definitions, errors
+
+
+def check_directory(directory: str | Path, actions: ActionVocabulary | None = None) -> list[RulesError]:
+    """Every error in a rules directory (empty list: valid); registers nothing."""
+    return compile_directory(directory, actions)[2]
+
+
+class RuleRegistry:
+    """The active rulesets of one process, swapped as a whole on reload."""
+
+    def __init__(self, directory: str | Path, actions: ActionVocabulary | None = None, cache_size: int = 4096):
+        self.actions = actions
+        self.cache_size = cache_size
+        self._swap_lock = threading.Lock()
+        self._active: _Active | None = None
+        self.last_rejected: Rejected | None = None
+        self.reload(directory)
+
+    # ---- loading -----------------------------------------------------------
+    def reload(self, directory: str | Path | None = None) -> bool:
+        """Validate and compile a rules directory, then swap it in; False if unchanged.
+
+        A directory with any error raises RulesLoadError and the rules in
+        service stay as they were.
+        """
+        with self._swap_lock:
+            old = self._active
+            directory = str(directory if directory is not None else old.directory)
+            digest = directory_hash(directory)
+            if old is not None and digest == old.dir_hash and directory == old.directory:
+                return False
+            rulesets, definitions, errors = compile_directory(directory, self.actions)
+            if errors:
+                self.last_rejected = Rejected(_now(), directory, errors)
+                raise RulesLoadError(errors)
+            compiled: dict[str, _Compiled] = {}
+            try:
+                for name, rs in rulesets.items():
+                    prev = old.compiled.get(name) if old else None
+                    if prev is not None and prev.ruleset.hash == rs.hash:
+                        compiled[name] = prev
+                    else:
+                        compiled[name] = _Compiled(rs, definitions[name], self.cache_size)
+            except Exception as e:  # the engine refused a definition: keep the old rules
+                for name, c in compiled.items():
+                    if old is None or old.compiled.get(name) is not c:
+                        c.engine.retire()
+                err = RulesError(directory, 1, 1, "engine_rejected", f"durable_rules refused the rules: {e}")
+                self.last_rejected = Rejected(_now(), directory, [err])
+                raise RulesLoadError([err]) from e
+            self._active = _Active(directory, digest, compiled, _now(), (old.generation + 1) if old else 1)
+            if old is not None:
+                for name, c in old.compiled.items():
+                    if compiled.get(name) is not c:
+                        c.engine.retire()
+            return True
+
+    def close(self) -> None:
+        """Free every engine handle (the registry is unusable afterwards)."""
+        with self._swap_lock:
+            if self._active:
+                for c in self._active.compiled.values():
+                    c.engine.retire()
+
+    # ---- what is loaded ------------------------------------------------------
+    @property
+    def directory(self) -> str:
+        return self._active.directory
+
+    @property
+    def dir_hash(self) -> str:
+        return self._active.dir_hash
+
+    @property
+    def generation(self) -> int:
+        return self._active.generation
+
+    def names(self) -> list[str]:
+        return sorted(self._active.compiled)
+
+    def get(self, name: str) -> Ruleset:
+        return self._compiled(name).ruleset
+
+    def rulesets(self) -> list[Ruleset]:
+        return [c.ruleset for _, c in sorted(self._active.compiled.items())]
+
+    def status(self) -> dict:
+        a = self._active
+        return {
+            "active": {
+                "directory": a.directory, "hash": a.dir_hash, "loadedAt": a.loaded_at, "generation": a.generation,
+                "rulesets": {n: {"version": c.ruleset.version, "hash": c.ruleset.hash} for n, c in sorted(a.compiled.items())},
+            },
+            "lastRejected": self.last_rejected.to_dict() if self.last_rejected else None,
+        }
+
+    def cache_stats(self) -> dict:
+        return {n: {"hits": c.hits, "misses": c.misses, "size": len(c._cache)} for n, c in self._active.compiled.items()}
+
+    def _compiled(self, name: str) -> _Compiled:
+        c = self._active.compiled.get(name)
+        if c is None:
+            raise UnknownRulesetError(name, list(self._active.compiled))
+        return c
+
+    # ---- deciding ---------------------------------------------------------
+    def evaluate(self, name: str, facts: dict, explain: bool = False, parameters: dict | None = None,
+                 use_cache: bool = True) -> Decision:
+        """Decide one set of facts. With explain, add a trace and cross-check the engine."""
+        return self.evaluate_many(name, [facts], explain=explain, parameters=parameters, use_cache=use_cache)[0]
+
+    def evaluate_many(self, name: str, facts_list: list[dict], explain: bool = False,
+                      parameters: dict | None = None, use_cache: bool = True) -> list[Decision]:
+        """Decide many subjects in one engine session (one post, one state deletion)."""
+        while True:
+            c = self._compiled(name)
+            try:
+                return self._decide(c, facts_list, explain, parameters, use_cache)
+            except Retired:
+                continue  # a reload swapped this ruleset out mid-call: use the new one
+
+    def _decide(self, c: _Compiled, facts_list, explain, parameters, use_cache) -> list[Decision]:
+        rs = c.ruleset
+        checked = []
+        for i, facts in enumerate(facts_list):
+            try:
+                checked.append(check_facts(rs, facts, parameters))
+            except Exception as e:
+                if len(facts_list) > 1 and hasattr(e, "problems"):
+                    e.index = i
+                raise
+        keys = [tuple(ev[f] for f in c.key_fields) for _, ev in checked]
+        fired: list = [None] * len(checked)
+        if use_cache and not explain:
+            for i, k in enumerate(keys):
+                fired[i] = c.cache_get(k)
+        todo = [i for i, f in enumerate(fired) if f is None]
+        if todo:
+            got = c.engine.fire([checked[i][1] for i in todo])
+            for i, f in zip(todo, got):
+                f = tuple(sorted(x for x in f if x >= 0)) if rs.hit_policy == "collect" else tuple(x for x in f if x >= 0)
+                fired[i] = f
+                if use_cache:
+                    c.cache_put(keys[i], f)
+        out = []
+        for (typed, event), f in zip(checked, fired):
+            d = _build(rs, typed, f)
+            if explain:
+                d.trace = _trace(rs, event, f)
+            out.append(d)
+        return out
+
+
+def _build(rs: Ruleset, typed: dict, fired: tuple) -> Decision:
+    thens = [rs.rules[i].then for i in fired] or [rs.default]
+    first = thens[0]
+    outputs: dict = {}
+    actions = []
+    for t in thens:
+        for k, v in t.outputs.items():
+            outputs.setdefault(k, v)
+        actions.extend(t.actions)
+    results = [dict(rule=rs.rules[i].id, **rs.rules[i].then.to_dict()) for i in fired]
+    return Decision(
+        ruleset=rs.name, version=rs.version, hash=rs.hash, outcome=first.outcome, code=first.code,
+        message=first.message, outputs=outputs, actions=actions, fired=[rs.rules[i].id for i in fired],
+        facts=jsonable(typed), default_applied=not fired, results=results,
+    )
+
+
+def _trace(rs: Ruleset, event: dict, fired: tuple) -> list[TraceStep]:
+    """Evaluate every rule in Python; raise EngineDisagreement if durable_rules differs."""
+    steps = []
+    expected = []
+    for i, rule in enumerate(rs.rules):
+        stop = rs.hit_policy == "first" and expected
+        if stop:
+            steps.append(TraceStep(rule.id, matched=False, tried=False))
+            continue
+        failure = first_failure(rule.normal, event)
+        if failure is None:
+            expected.append(i)
+            steps.append(TraceStep(rule.id, matched=True))
+        else:
+            steps.append(TraceStep(rule.id, matched=False, failed_condition=failure[0], actual=failure[1]))
+    if tuple(expected) != tuple(fired):
+        raise EngineDisagreement(
+            f"ruleset {rs.name!r}: durable_rules fired {[rs.rules[i].id for i in fired]} but the rules as written "
+            f"fire {[rs.rules[i].id for i in expected]} for {event}")
+    return steps

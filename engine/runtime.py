@@ -1,0 +1,85 @@
+"""Drive durable_rules' engine for one compiled ruleset.
+
+We call the `durable_rules_engine` extension directly instead of
+`durable.engine.Host`: a Host starts two timer threads per process that
+dispatch every registered ruleset concurrently with our posts (the source of
+error 307 under concurrent calls and of crashes on ruleset deletion). Here each
+compiled ruleset owns one engine handle guarded by one lock; every call posts
+its events under a fresh session id and deletes that session in a `finally`,
+so no state outlives a call and the 1,024-live-sessions limit is never near.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+
+import durable_rules_engine as _dre
+
+from .compiler import DEFAULT_RULE, INDEX, MARKER, compile_ruleset, rule_by_engine_name
+from .errors import EngineError
+from .model import Ruleset
+
+_names = itertools.count(1)
+
+
+class Retired(EngineError):
+    """The compiled ruleset was replaced by a reload; ask the registry again."""
+
+
+class EngineRuleset:
+    """One ruleset registered in durable_rules under a name unique to this load."""
+
+    def __init__(self, rs: Ruleset, definition: dict | None = None):
+        if definition is None:
+            definition, errors = compile_ruleset(rs)
+            if errors:
+                raise EngineError("; ".join(map(str, errors)))
+        self.ruleset = rs
+        self.engine_name = f"{rs.name}__{next(_names)}"
+        self.definition = definition
+        self._by_name = rule_by_engine_name(rs)
+        self._collect = rs.hit_policy == "collect"
+        self._lock = threading.Lock()
+        self._sids = itertools.count(1)
+        self._retired = False
+        self._handle = _dre.create_ruleset(self.engine_name, json.dumps(definition))
+
+    def fire(self, events: list[dict]) -> list[list[int]]:
+        """Post events; return, per event, the indices of the rules that fired (-1: default)."""
+        fired: list[list[int]] = [[] for _ in events]
+        with self._lock:
+            if self._retired:
+                raise Retired(self.engine_name)
+            sid = str(next(self._sids))
+            msgs = []
+            for i, ev in enumerate(events):
+                m = dict(ev)
+                m["sid"] = sid
+                m[MARKER] = 1
+                m[INDEX] = i
+                msgs.append(m)
+            h = self._handle
+            try:
+                if self._collect:
+                    res = _dre.assert_facts(h, json.dumps(msgs)) if len(msgs) > 1 else _dre.assert_fact(h, json.dumps(msgs[0]))
+                else:
+                    res = _dre.assert_events(h, json.dumps(msgs)) if len(msgs) > 1 else _dre.assert_event(h, json.dumps(msgs[0]))
+                state = res[1]
+                action = _dre.start_action_for_state(h, state)
+                while action:
+                    payload = action[1] if isinstance(action, tuple) else action
+                    for rule_name, frame in json.loads(payload).items():
+                        idx = frame["m"][INDEX]
+                        fired[idx].append(-1 if rule_name == DEFAULT_RULE else self._by_name[rule_name])
+                    action = _dre.complete_and_start_action(h, state)
+            finally:
+                _dre.delete_state(h, sid)
+        return fired
+
+    def retire(self) -> None:
+        """Free the engine handle once no call is using it; later calls raise Retired."""
+        with self._lock:
+            if not self._retired:
+                self._retired = True
+                _dre.delete_ruleset(self._handle)
