@@ -12,12 +12,13 @@ from .decision import Action, Decision, TraceStep
 from .errors import (
     EngineDisagreement, EngineError, FactError, FactProblem, RulesError, RulesLoadError, UnknownRulesetError,
 )
+from .fixtures import Case, CaseResult, Report, format_report, load_fixtures, run_fixtures
 from .loader import directory_hash, load_directory, load_file
 from .model import Ruleset
 from .registry import RuleRegistry, check_directory
 
 __all__ = [
-    "Action", "ActionParam", "ActionSpec", "ActionVocabulary", "Decision", "EngineDisagreement", "EngineError",
+    "Action", "ActionParam", "Case", "CaseResult", "Report", "format_report", "load_fixtures", "run_fixtures", "ActionSpec", "ActionVocabulary", "Decision", "EngineDisagreement", "EngineError",
     "FactError", "FactProblem", "RuleRegistry", "Ruleset", "RulesError", "RulesLoadError", "TraceStep",
     "UnknownRulesetError", "check_directory", "directory_hash", "load_directory", "load_file",
 ]

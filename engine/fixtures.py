@@ -1,0 +1,229 @@
+"""Replay fact fixtures against the rules in service and report rule coverage.
+
+A fixture file, `fixtures/<ruleset>/<anything>.yaml`, is a list of cases (or a
+mapping with `ruleset`, `parameters` for every case, and `cases`):
+
+    - name: 80.00 on rule 20412 is exempt
+      facts: {offence_notice_type: O, ...}
+      parameters: {same_day_check: true}     # optional overrides
+      expect:
+        outcome: NOT_QUALIFIED
+        fired: [BR-AN-EXEMPT-001]            # exact, in order ([] = default applied)
+        code: ...; message: ...
+        outputs: {field: value}              # the fields named must match
+        actions: [{suspend: {suspension_type: PS, reason: ANS}}]   # exact list
+        error: [fact_name, ...]              # the call must be refused naming these facts
+
+Every case runs with explain on, so each replay is also a differential check
+of durable_rules against the rules as written.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .decision import Decision
+from .errors import EngineDisagreement, FactError, RulesError, UnknownRulesetError
+
+CASE_KEYS = {"name", "facts", "parameters", "expect", "description"}
+EXPECT_KEYS = {"outcome", "fired", "code", "message", "outputs", "actions", "error", "default"}
+
+
+@dataclass
+class Case:
+    ruleset: str
+    name: str
+    facts: dict
+    expect: dict
+    file: str
+    line: int
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.ruleset}: {self.name}"
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    problems: list[str]
+    decision: Decision | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Report:
+    results: list[CaseResult]
+    coverage: dict[str, dict[str, int]]  # ruleset -> rule id -> times fired
+    errors: list[RulesError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(r.passed for r in self.results)
+
+    @property
+    def uncovered(self) -> dict[str, list[str]]:
+        return {rs: [r for r, n in rules.items() if n == 0] for rs, rules in self.coverage.items()
+                if any(n == 0 for n in rules.values())}
+
+
+def load_fixtures(directory: str | Path, only_ruleset: str | None = None) -> tuple[list[Case], list[RulesError]]:
+    """Read every fixture file under a directory; collect located errors."""
+    d = Path(directory)
+    cases: list[Case] = []
+    errors: list[RulesError] = []
+    if not d.is_dir():
+        return [], [RulesError(str(d), 1, 1, "not_a_directory", f"fixtures directory {str(d)!r} does not exist")]
+    for f in sorted(d.rglob("*.yaml")) + sorted(d.rglob("*.yml")):
+        default_rs = f.parent.name if f.parent != d else None
+        c, e = _load_file(f, default_rs)
+        errors.extend(e)
+        cases.extend(x for x in c if only_ruleset in (None, x.ruleset))
+    return cases, errors
+
+
+def _load_file(path: Path, default_ruleset: str | None) -> tuple[list[Case], list[RulesError]]:
+    shown = str(path)
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        m = e.problem_mark
+        return [], [RulesError(shown, m.line + 1 if m else 1, m.column + 1 if m else 1, "yaml_syntax", str(e.problem))]
+    if root is None:
+        return [], []
+    con = yaml.constructor.SafeConstructor()
+    errors: list[RulesError] = []
+    ruleset, shared_params, items = default_ruleset, {}, root
+    if isinstance(root, yaml.MappingNode):
+        top = {con.construct_object(k): v for k, v in root.value}
+        ruleset = con.construct_object(top["ruleset"]) if "ruleset" in top else ruleset
+        shared_params = con.construct_object(top["parameters"], deep=True) if "parameters" in top else {}
+        items = top.get("cases")
+    if not isinstance(items, yaml.SequenceNode):
+        return [], [RulesError(shown, 1, 1, "bad_shape", "a fixture file is a list of cases (or a mapping with cases:)")]
+    if not ruleset:
+        return [], [RulesError(shown, 1, 1, "missing_key", "which ruleset? put the file under fixtures/<ruleset>/ or add ruleset:")]
+    cases = []
+    for node in items.value:
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        raw = con.construct_object(node, deep=True)
+        if not isinstance(raw, dict):
+            errors.append(RulesError(shown, line, col, "bad_shape", "a case is a mapping with name, facts, expect"))
+            continue
+        bad = set(raw) - CASE_KEYS
+        missing = {"name", "facts", "expect"} - set(raw)
+        if bad or missing:
+            errors.append(RulesError(shown, line, col, "unknown_key" if bad else "missing_key",
+                                     f"case {raw.get('name', '?')!r}: " + (f"unknown keys {sorted(bad)}" if bad else f"missing {sorted(missing)}"),
+                                     f"a case has {', '.join(sorted(CASE_KEYS))}"))
+            continue
+        exp = raw["expect"] or {}
+        if not isinstance(exp, dict) or set(exp) - EXPECT_KEYS:
+            errors.append(RulesError(shown, line, col, "unknown_key", f"case {raw['name']!r}: bad expect",
+                                     f"expect may check {', '.join(sorted(EXPECT_KEYS))}"))
+            continue
+        cases.append(Case(str(ruleset), str(raw["name"]), raw["facts"] or {}, exp, shown, line,
+                          {**shared_params, **(raw.get("parameters") or {})}))
+    return cases, errors
+
+
+def _action_list(actions) -> list[dict]:
+    out = []
+    for a in actions or []:
+        if isinstance(a, str):
+            out.append({a: {}})
+        else:
+            out.append({k: (v or {}) for k, v in a.items()})
+    return out
+
+
+def check_case(case: Case, decision: Decision) -> list[str]:
+    """What in the decision differs from the case's expectations."""
+    exp, problems = case.expect, []
+    if "error" in exp:
+        return [f"expected the facts to be refused ({exp['error']}), got outcome {decision.outcome!r}"]
+    for key in ("outcome", "code", "message"):
+        if key in exp and getattr(decision, key) != (None if exp[key] is None else str(exp[key])):
+            problems.append(f"{key}: expected {exp[key]!r}, got {getattr(decision, key)!r}")
+    if "fired" in exp and list(exp["fired"] or []) != decision.fired:
+        problems.append(f"fired: expected {exp['fired']}, got {decision.fired}")
+    if "default" in exp and bool(exp["default"]) != decision.default_applied:
+        problems.append(f"default: expected {exp['default']}, got {decision.default_applied}")
+    for k, v in (exp.get("outputs") or {}).items():
+        if decision.outputs.get(k) != v:
+            problems.append(f"outputs.{k}: expected {v!r}, got {decision.outputs.get(k)!r}")
+    if "actions" in exp:
+        got = [{a.name: a.params} for a in decision.actions]
+        if _action_list(exp["actions"]) != got:
+            problems.append(f"actions: expected {exp['actions']}, got {got}")
+    return problems
+
+
+def run_case(registry, case: Case) -> CaseResult:
+    """Evaluate one case through the engine (explain on) and compare."""
+    try:
+        decision = registry.evaluate(case.ruleset, case.facts, explain=True, parameters=case.parameters)
+    except FactError as e:
+        want = case.expect.get("error")
+        if want is None:
+            return CaseResult(case, [f"facts refused: {e}"])
+        want = [want] if isinstance(want, str) else list(want)
+        missing = [f for f in want if f not in e.fields]
+        return CaseResult(case, [f"refusal did not name {missing} (named {e.fields})"] if missing else [])
+    except UnknownRulesetError as e:
+        return CaseResult(case, [str(e)])
+    except EngineDisagreement as e:
+        return CaseResult(case, [f"ENGINE DISAGREEMENT: {e}"])
+    return CaseResult(case, check_case(case, decision), decision)
+
+
+def run_fixtures(registry, cases: list[Case], errors: list[RulesError] | None = None) -> Report:
+    """Replay cases; count how often each loaded rule fired."""
+    coverage = {rs.name: {rid: 0 for rid in rs.rule_ids()} for rs in registry.rulesets()}
+    results = []
+    for case in cases:
+        r = run_case(registry, case)
+        if r.decision is not None:
+            for rid in r.decision.fired:
+                coverage.setdefault(case.ruleset, {}).setdefault(rid, 0)
+                coverage[case.ruleset][rid] += 1
+        results.append(r)
+    return Report(results, coverage, list(errors or []))
+
+
+def format_report(report: Report, coverage: bool = False, verbose: bool = True) -> str:
+    """Human-readable pass/fail per case, a summary and (optionally) rule coverage."""
+    lines: list[str] = [str(e) for e in report.errors]
+    for r in report.results:
+        if verbose or not r.passed:
+            lines.append(f"{'PASS' if r.passed else 'FAIL'}  {r.case.id}  ({r.case.file}:{r.case.line})")
+        for p in r.problems:
+            lines.append(f"      {p}")
+    passed = sum(r.passed for r in report.results)
+    failed = len(report.results) - passed
+    if coverage:
+        lines.append("")
+        lines.append("Rule coverage:")
+        for rs, rules in sorted(report.coverage.items()):
+            hit = sum(1 for n in rules.values() if n)
+            lines.append(f"  {rs}: {hit}/{len(rules)} rules fired by a fixture")
+            for rid, n in rules.items():
+                lines.append(f"    {'  ' if n else '!!'} {rid}: {n}")
+        unc = report.uncovered
+        if unc:
+            lines.append("Rules no fixture fires: " + "; ".join(f"{rs}: {', '.join(ids)}" for rs, ids in sorted(unc.items())))
+        else:
+            lines.append("Every rule is fired by at least one fixture.")
+    lines.append(f"{passed} passed, {failed} failed" + (f", {len(report.errors)} fixture file errors" if report.errors else ""))
+    return "\n".join(lines)
+
+
+def case_facts(case: Case) -> dict[str, Any]:
+    return dict(case.facts)
