@@ -242,7 +242,10 @@ class _FileParser:
                 self.err(item, "missing_key", "a rule has no id", "give it the business-rule id of the spec, e.g. id: BR-AN-GATE-001")
             if "then" not in d:
                 self.err(item, "missing_key", "the rule has no 'then'", "add then: {outcome: ...}")
+            before = len(self.errors)
             when = self.parse_condition(d["when"][1], ctx) if "when" in d and _value(d["when"][1]) not in (None, {}) else None
+            if when is None and len(self.errors) > before:
+                when = _INVALID  # not "always": a broken condition must not make later rules look unreachable
             then = self.parse_then(d["then"][1], ctx, "then") if "then" in d else Then()
             desc = str(_value(d["description"][1])) if "description" in d else ""
             if self.rule_id:
@@ -296,6 +299,7 @@ class _FileParser:
                          f"table row must have {len(inputs) + len(outputs)} cells ({len(inputs)} inputs then {len(outputs)} outputs)",
                          f"columns: {', '.join(map(str, inputs + outputs))}; use '*' for 'any value'")
                 continue
+            before = len(self.errors)
             tests = []
             for col, cell in zip(inputs, cells_node.value[:len(inputs)]):
                 if isinstance(cell, ScalarNode) and _value(cell) in ANY_CELL:
@@ -313,6 +317,8 @@ class _FileParser:
                 out_nodes[str(col)] = cell
             then = self.then_from_dict(out, out_nodes, cells_node, ctx)
             when = None if not tests else (tests[0] if len(tests) == 1 else All(tuple(tests)))
+            if when is None and len(self.errors) > before:
+                when = _INVALID
             rules.append(Rule(rid, when, then, "", row.start_mark.line + 1, row.start_mark.column + 1))
         return rules
 
@@ -408,7 +414,7 @@ class _FileParser:
                      f"operators: {', '.join(sorted(known))}" + _did_you_mean(op, known))
             return None
         if op not in allowed:
-            self.err(at, "bad_operator_for_type", f"operator {op!r} does not apply to {fieldname!r}, a {ftype}",
+            self.err(at, "bad_operator_for_type", f"operator {op!r} does not apply to {fieldname!r}, {_a(ftype)}",
                      f"operators for {ftype}: {', '.join(sorted(allowed))}")
             return None
         line, col = at.start_mark.line + 1, at.start_mark.column + 1
@@ -471,7 +477,7 @@ class _FileParser:
             raw = ctx.params[pname]
         ok, val = coerce_value(ftype, raw)
         if not ok:
-            self.err(node, "bad_value_type", f"{fieldname!r} is a {ftype}; {raw!r} is not",
+            self.err(node, "bad_value_type", f"{fieldname!r} is {_a(ftype)}; {raw!r} is not",
                      _TYPE_EXAMPLES[ftype])
             return _BAD
         spec = ctx.facts.get(fieldname)
@@ -563,6 +569,7 @@ class _Bad:
 
 
 _BAD = _Bad()
+_INVALID = All(("<invalid condition>",))
 
 _TOP_HINTS = {
     "ruleset": "start the file with 'ruleset: <name>' (lower_snake_case)",
@@ -649,6 +656,10 @@ def coerce_value(ftype: str, raw: Any) -> tuple[bool, Any]:
     except (ValueError, ArithmeticError):
         return False, None
     return False, None
+
+
+def _a(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
 
 
 def _did_you_mean(word: str, options) -> str:
