@@ -1,0 +1,15 @@
+"""One flask-smorest blueprint per area of the API.
+
+Areas still to come (DESIGN.md §1, the specs): ``cas`` (CAS APIs 1-4),
+``plus`` (PLUS API 4 via IZ-APIM), ``cps`` (Change Processing Stage, Staff
+Portal JWT), ``advisory`` (REPCCS/CES intake, AN), ``vip`` (VIP notices). Each
+becomes a module here exposing ``blp`` and one line in :data:`BLUEPRINTS`.
+"""
+from __future__ import annotations
+
+from . import admin, decisions, health, rulesets
+
+#: Registered in this order; add cas, plus, cps, advisory, vip here.
+BLUEPRINTS = (health.blp, rulesets.blp, decisions.blp, admin.blp)
+
+__all__ = ["BLUEPRINTS"]

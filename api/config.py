@@ -1,0 +1,94 @@
+"""Configuration from the environment (DESIGN.md §10: Key Vault becomes environment).
+
+Every setting is an ``OCMS_*`` environment variable; ``create_app(test_config)``
+may override any of them by Flask config key (same name).
+
+| variable | default |
+| --- | --- |
+| OCMS_DATABASE_URL | ``sqlite:///<instance path>/ocms.db`` |
+| OCMS_RULES_DIR | ``<repo>/rules`` |
+| OCMS_FIXTURES_DIR | ``<repo>/fixtures`` |
+| OCMS_API_KEYS | empty: comma-separated ``system:key`` pairs (systems in :data:`SYSTEMS`) |
+| OCMS_JWT_SECRET | empty: Staff Portal JWTs (HS256, claims ``sub`` and ``roles``) are refused |
+| OCMS_REPORT_DIR | ``<instance path>/reports`` |
+| OCMS_LOG_LEVEL | ``INFO`` |
+| OCMS_RULES_CHECK_INTERVAL | ``1`` (seconds between a worker's looks at ``ocms_rules_state``) |
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Mapping
+
+#: The project root (the directory holding rules/, fixtures/, setup.cfg).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Systems that may hold an ``Ocp-Apim-Subscription-Key``.
+SYSTEMS = ("cas", "plus", "repccs", "ces", "toppan", "admin")
+
+ENV_KEYS = (
+    "OCMS_DATABASE_URL", "OCMS_RULES_DIR", "OCMS_FIXTURES_DIR", "OCMS_API_KEYS", "OCMS_JWT_SECRET",
+    "OCMS_REPORT_DIR", "OCMS_LOG_LEVEL", "OCMS_RULES_CHECK_INTERVAL",
+)
+
+
+class ConfigError(ValueError):
+    """A configuration value is malformed (raised at start-up, never per request)."""
+
+
+def default_instance_path() -> Path:
+    """Where the embedded SQLite file and the default report store live."""
+    return PROJECT_ROOT / "instance"
+
+
+def parse_api_keys(raw: str | Mapping[str, str] | None) -> dict[str, str]:
+    """Parse ``"cas:k1,plus:k2"`` into ``{"cas": "k1", "plus": "k2"}``; reject unknown systems."""
+    if not raw:
+        return {}
+    if isinstance(raw, Mapping):
+        pairs = list(raw.items())
+    else:
+        pairs = []
+        for item in str(raw).split(","):
+            item = item.strip()
+            if not item:
+                continue
+            system, sep, key = item.partition(":")
+            if not sep or not key.strip():
+                # Never echo the item: it may be a key.
+                raise ConfigError("OCMS_API_KEYS entries must look like system:key")
+            pairs.append((system.strip(), key.strip()))
+    keys: dict[str, str] = {}
+    for system, key in pairs:
+        system = system.lower()
+        if system not in SYSTEMS:
+            raise ConfigError(f"OCMS_API_KEYS names unknown system {system!r} (known: {', '.join(SYSTEMS)})")
+        keys[system] = key
+    return keys
+
+
+def load_config(environ: Mapping[str, str] | None = None, instance_path: str | os.PathLike | None = None) -> dict:
+    """Return the Flask config keys of the service, read from ``environ`` (default ``os.environ``)."""
+    env = os.environ if environ is None else environ
+    instance = Path(instance_path) if instance_path else default_instance_path()
+    try:
+        interval = float(env.get("OCMS_RULES_CHECK_INTERVAL") or 1)
+    except ValueError:
+        raise ConfigError("OCMS_RULES_CHECK_INTERVAL must be a number of seconds") from None
+    return {
+        "OCMS_DATABASE_URL": env.get("OCMS_DATABASE_URL") or f"sqlite:///{instance / 'ocms.db'}",
+        "OCMS_RULES_DIR": env.get("OCMS_RULES_DIR") or str(PROJECT_ROOT / "rules"),
+        "OCMS_FIXTURES_DIR": env.get("OCMS_FIXTURES_DIR") or str(PROJECT_ROOT / "fixtures"),
+        "OCMS_API_KEYS": parse_api_keys(env.get("OCMS_API_KEYS")),
+        "OCMS_JWT_SECRET": env.get("OCMS_JWT_SECRET") or None,
+        "OCMS_REPORT_DIR": env.get("OCMS_REPORT_DIR") or str(instance / "reports"),
+        "OCMS_LOG_LEVEL": (env.get("OCMS_LOG_LEVEL") or "INFO").upper(),
+        "OCMS_RULES_CHECK_INTERVAL": interval,
+    }
+
+
+def finalise(config: dict) -> None:
+    """Normalise values a test config may give in a convenient form (keys as a string)."""
+    config["OCMS_API_KEYS"] = parse_api_keys(config.get("OCMS_API_KEYS"))
+    config["OCMS_RULES_CHECK_INTERVAL"] = float(config.get("OCMS_RULES_CHECK_INTERVAL") or 0)
+    config["OCMS_LOG_LEVEL"] = str(config.get("OCMS_LOG_LEVEL") or "INFO").upper()

@@ -1,0 +1,192 @@
+"""Every error the API returns, mapped in one place to the specs' envelope.
+
+Envelope (DESIGN.md §8)::
+
+    {"data": {"appCode": "OCMS-4000", "message": "Bad Request",
+              "errors": [{"field": "facts.computer_rule_code", "message": "expected integer, got str '1'"}]}}
+
+App codes follow the specs' convention that the code echoes the HTTP status
+(OCMS-4000/400, OCMS-4001/401, OCMS-4009/409, OCMS-4013/413, OCMS-2026/226,
+OCMS-5000/500): :func:`app_code_for` derives it. Codes this service adds by
+the same rule:
+
+* OCMS-4004 / 404 — unknown ruleset (or unknown URL). The CPS spec also uses
+  OCMS-4004 for "CFC not allowed" on its PLUS endpoint; that endpoint never
+  answers "not found", so the two cannot meet on one path.
+* OCMS-4005 / 405 — method not allowed.
+* OCMS-4022 / 422 — a rules reload was refused (every load error listed).
+* OCMS-5003 / 503 — not ready (health check).
+
+Internals never leak: an unexpected exception is logged with the request id
+and answered OCMS-5000 "Internal Server Error".
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+from flask import Flask, g, jsonify
+from marshmallow import ValidationError
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException
+
+from engine import FactError, RulesLoadError, UnknownRulesetError
+
+log = logging.getLogger(__name__)
+
+#: Messages the specs give for each status; others use werkzeug's reason phrase.
+MESSAGES = {
+    400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+    413: "Payload Too Large", 422: "Unprocessable Entity", 500: "Internal Server Error", 503: "Service Unavailable",
+}
+
+
+def app_code_for(status: int) -> str:
+    """Return the app code of an HTTP status: 400 → OCMS-4000, 413 → OCMS-4013, 500 → OCMS-5000."""
+    return f"OCMS-{status // 100}{status % 100:03d}"
+
+
+class ApiError(Exception):
+    """An error answered with the envelope: HTTP status, app code, message, field errors."""
+
+    def __init__(self, status: int, message: str | None = None, errors: Iterable[dict] | None = None,
+                 app_code: str | None = None, headers: dict | None = None, extra: dict | None = None):
+        self.status = status
+        self.app_code = app_code or app_code_for(status)
+        self.message = message or MESSAGES.get(status, "Error")
+        self.errors = list(errors or [])
+        self.headers = headers or {}
+        self.extra = extra or {}
+        super().__init__(f"{self.app_code} {self.message}")
+
+    def to_dict(self) -> dict:
+        data: dict[str, Any] = {"appCode": self.app_code, "message": self.message}
+        if self.errors:
+            data["errors"] = self.errors
+        data.update(self.extra)
+        return {"data": data}
+
+
+def bad_request(message: str = "Bad Request", errors: Iterable[dict] | None = None) -> ApiError:
+    """OCMS-4000 / 400, naming the offending fields."""
+    return ApiError(400, message, errors)
+
+
+def unauthorized(message: str = "Unauthorized") -> ApiError:
+    """OCMS-4001 / 401."""
+    return ApiError(401, message)
+
+
+def not_found(message: str = "Not Found", errors: Iterable[dict] | None = None) -> ApiError:
+    """OCMS-4004 / 404."""
+    return ApiError(404, message, errors)
+
+
+def payload_too_large(limit: int, got: int, field: str) -> ApiError:
+    """OCMS-4013 / 413 for a batch over its limit (500 for CAS APIs 1-2, 10 for PLUS API 4)."""
+    return ApiError(413, "Payload Too Large",
+                    [{"field": field, "message": f"at most {limit} items per request, got {got}"}])
+
+
+def check_batch_limit(items: list, limit: int, field: str) -> None:
+    """Raise OCMS-4013 if ``items`` has more than ``limit`` entries."""
+    if len(items) > limit:
+        raise payload_too_large(limit, len(items), field)
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> list[dict]:
+    """Turn marshmallow's nested ``{field: [msg]}`` into ``[{"field": "a.b", "message": msg}]``."""
+    out: list[dict] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(flatten_messages(value, name))
+    elif isinstance(messages, (list, tuple)):
+        for m in messages:
+            if isinstance(m, (dict, list, tuple)):
+                out.extend(flatten_messages(m, prefix))
+            else:
+                out.append({"field": prefix or "body", "message": str(m)})
+    else:
+        out.append({"field": prefix or "body", "message": str(messages)})
+    return out
+
+
+def _strip_location(messages: Any) -> Any:
+    """webargs nests errors under the location (json, query); callers name fields, not locations."""
+    if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "headers", "view_args", "files"}:
+        merged: dict = {}
+        for v in messages.values():
+            if isinstance(v, dict):
+                merged.update(v)
+            else:
+                merged.setdefault("body", v)
+        return merged
+    return messages
+
+
+class OcmsParser(FlaskParser):
+    """webargs parser answering OCMS-4000 / 400 (not 422) for bad input and malformed JSON."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def handle_error(self, error: ValidationError, req, schema, *, error_status_code, error_headers):
+        raise bad_request(errors=flatten_messages(_strip_location(error.messages)))
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        raise bad_request("Malformed JSON", [{"field": "body", "message": "request body is not valid JSON"}])
+
+
+def fact_error(e: FactError) -> ApiError:
+    """A bad fact is OCMS-4000 naming each fact (the engine's own message)."""
+    prefix = f"[{e.index}]." if getattr(e, "index", None) is not None else ""
+    errors = []
+    for p in e.problems:
+        item = {"field": f"{prefix}{p.fact}", "message": p.message}
+        if p.expected:
+            item["expected"] = p.expected
+        errors.append(item)
+    return bad_request(f"Invalid facts for ruleset '{e.ruleset}'", errors)
+
+
+def rules_rejected(e: RulesLoadError) -> ApiError:
+    """A refused rules reload: OCMS-4022 / 422 listing every located error."""
+    return ApiError(422, "Rules rejected; the rules in service are unchanged",
+                    [{"field": f"{x.file}:{x.line}:{x.column}", "message": x.message, **x.to_dict()} for x in e.errors])
+
+
+def _respond(err: ApiError):
+    resp = jsonify(err.to_dict())
+    resp.status_code = err.status
+    for k, v in err.headers.items():
+        resp.headers[k] = v
+    return resp
+
+
+def handle_http_exception(e: HTTPException):
+    """werkzeug's aborts (404 route, 405, 413 body too large ...) in the envelope."""
+    status = e.code or 500
+    if status >= 500:
+        return handle_unexpected(e)
+    data = getattr(e, "data", None) or {}
+    message = data.get("message") or MESSAGES.get(status) or e.name
+    return _respond(ApiError(status, message, flatten_messages(data["messages"]) if "messages" in data else None))
+
+
+def handle_unexpected(e: Exception):
+    """Log the failure with the request id; answer OCMS-5000 without internals."""
+    original = getattr(e, "original_exception", None) or e
+    log.error("unhandled error in request %s", getattr(g, "request_id", "-"), exc_info=original)
+    return _respond(ApiError(500, "Internal Server Error"))
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the one mapping from error kinds to responses."""
+    app.register_error_handler(ApiError, _respond)
+    app.register_error_handler(FactError, lambda e: _respond(fact_error(e)))
+    app.register_error_handler(UnknownRulesetError,
+                               lambda e: _respond(not_found(str(e), [{"field": "ruleset", "message": str(e)}])))
+    app.register_error_handler(RulesLoadError, lambda e: _respond(rules_rejected(e)))
+    app.register_error_handler(ValidationError, lambda e: _respond(bad_request(errors=flatten_messages(e.messages))))
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)
