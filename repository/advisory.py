@@ -77,7 +77,7 @@ class ManualReviewQueue(CreatedMixin, Base):
     notice_no: Mapped[Optional[str]] = mapped_column(String(10))
     review_type: Mapped[str] = mapped_column(String(30), nullable=False)  # e.g. LTA_FAILED
     reason: Mapped[Optional[str]] = mapped_column(Text)
-    details: Mapped[Optional[Any]] = mapped_column(JSON)
+    details: Mapped[Optional[Any]] = mapped_column(JSON(none_as_null=True))
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="OPEN")
     resolved_date: Mapped[Optional[datetime]] = mapped_column(DateTime)
     resolved_by: Mapped[Optional[str]] = mapped_column(String(50))

@@ -31,14 +31,25 @@ def make_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at ``url`` up to ``revision`` (default: newest)."""
-    command.upgrade(make_config(url), revision)
+def _run(target: str | Engine, action, revision: str) -> None:
+    if isinstance(target, Engine):
+        # Run on the caller's engine so its pooled connections see the new schema.
+        with target.begin() as connection:
+            config = make_config()
+            config.attributes["connection"] = connection
+            action(config, revision)
+    else:
+        action(make_config(target), revision)
 
 
-def downgrade(url: str, revision: str) -> None:
-    """Migrate the database at ``url`` down to ``revision`` (``"base"`` drops everything)."""
-    command.downgrade(make_config(url), revision)
+def upgrade(target: str | Engine, revision: str = "head") -> None:
+    """Migrate the database (a URL or an Engine) up to ``revision`` (default: newest)."""
+    _run(target, command.upgrade, revision)
+
+
+def downgrade(target: str | Engine, revision: str) -> None:
+    """Migrate the database (a URL or an Engine) down to ``revision`` (``"base"`` drops everything)."""
+    _run(target, command.downgrade, revision)
 
 
 def current_revision(url: str) -> str | None:

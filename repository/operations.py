@@ -30,7 +30,7 @@ class BatchJobRun(Base):
     status: Mapped[str] = mapped_column(String(10), nullable=False, default=JOB_RUNNING)
     started_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    counts: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    counts: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON(none_as_null=True))
     error_message: Mapped[Optional[str]] = mapped_column(Text)
 
 
@@ -47,7 +47,7 @@ class ReportFile(Base):
     storage_path: Mapped[str] = mapped_column(String(500), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
     created_by: Mapped[Optional[str]] = mapped_column(String(50))
-    params: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    params: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON(none_as_null=True))
 
 
 class DecisionLog(Base):
@@ -71,11 +71,11 @@ class DecisionLog(Base):
     ruleset_version: Mapped[Optional[str]] = mapped_column(String(20))
     ruleset_hash: Mapped[Optional[str]] = mapped_column(String(64))
     subject: Mapped[Optional[str]] = mapped_column(String(64))
-    facts: Mapped[Optional[Any]] = mapped_column(JSON)
+    facts: Mapped[Optional[Any]] = mapped_column(JSON(none_as_null=True))
     outcome: Mapped[Optional[str]] = mapped_column(String(50))
-    outputs: Mapped[Optional[Any]] = mapped_column(JSON)
-    actions: Mapped[Optional[Any]] = mapped_column(JSON)
-    fired_rules: Mapped[Optional[Any]] = mapped_column(JSON)
+    outputs: Mapped[Optional[Any]] = mapped_column(JSON(none_as_null=True))
+    actions: Mapped[Optional[Any]] = mapped_column(JSON(none_as_null=True))
+    fired_rules: Mapped[Optional[Any]] = mapped_column(JSON(none_as_null=True))
     dry_run: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 

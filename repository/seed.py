@@ -1,0 +1,104 @@
+"""Seed a database: reference data (always) and a reproducible demo data set.
+
+Both functions insert set-based (one batched INSERT per table), never commit
+(the caller's unit of work does) and are idempotent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from .base import SYSTEM_USER, now
+from .demo_rows import INSERT_ORDER, build_demo_rows
+from .reference import OffenceRuleCode, Parameter, StageMap
+from .seed_data import PARAMETERS, RULE_CODES, stage_map_pairs
+
+#: Parameter row that marks a database as demo-seeded: ('DEMO_SEED', 'SEED') = the seed.
+DEMO_MARKER = ("DEMO_SEED", "SEED")
+DEFAULT_SEED = 20261123
+
+
+def _insert_missing(session: Session, model: type, key_columns: tuple[str, ...], rows: list[dict[str, Any]]) -> int:
+    """Insert the rows whose key is not yet in the table; return how many were inserted."""
+    columns = [getattr(model, c) for c in key_columns]
+    existing = {tuple(r) for r in session.execute(select(*columns))}
+    new = [r for r in rows if tuple(r[c] for c in key_columns) not in existing]
+    if new:
+        session.execute(insert(model), new)
+    return len(new)
+
+
+def seed_reference(session: Session) -> dict[str, int]:
+    """Insert the reference parameters, offence rule codes and stage map that are missing.
+
+    Existing rows (possibly edited by analysts) are left alone. Returns the
+    number of rows inserted per table.
+    """
+    stamp = now()
+    audit = {"cre_date": stamp, "cre_user_id": SYSTEM_USER}
+    parameters = [
+        {"parameter_id": p, "code": c, "value": v, "description": d, **audit} for p, c, v, d in PARAMETERS
+    ]
+    rule_codes = [
+        {"computer_rule_code": code, "rule_description": desc, "composition_amount": amount,
+         "offence_notice_type": kind, "effective_from": date(2020, 1, 1), "effective_to": None, **audit}
+        for code, desc, amount, kind in RULE_CODES
+    ]
+    stage_map = [
+        {"last_processing_stage": a, "next_processing_stage": b, "description": f"{a} to {b}", **audit}
+        for a, b in stage_map_pairs()
+    ]
+    return {
+        Parameter.__tablename__: _insert_missing(session, Parameter, ("parameter_id", "code"), parameters),
+        OffenceRuleCode.__tablename__: _insert_missing(session, OffenceRuleCode, ("computer_rule_code",), rule_codes),
+        StageMap.__tablename__: _insert_missing(
+            session, StageMap, ("last_processing_stage", "next_processing_stage"), stage_map),
+    }
+
+
+def is_demo_seeded(session: Session) -> bool:
+    """Tell whether :func:`seed_demo` already ran on this database."""
+    return session.get(Parameter, DEMO_MARKER) is not None
+
+
+def seed_demo(
+    session: Session, seed: int = DEFAULT_SEED, notices: int = 3000, *, today: date | None = None
+) -> dict[str, int]:
+    """Seed reference data plus a realistic demo set of ``notices`` notices.
+
+    Reproducible: the same ``seed`` and ``today`` (default: the current date,
+    which the stage dates are relative to) give the same rows. Covers every
+    processing stage, offence types O/E/U, vehicle types S/D/V/I/F/X, paid and
+    unpaid, TS/PS suspensions (ANS, DBB, OLD, CLV, APP, FP, PRA), every offender
+    role (O, D, H, DIR), court cases, VIP vehicles, AN notices and their logs.
+
+    Does nothing on an already demo-seeded database. Returns the rows inserted
+    per table (all zero when already seeded).
+    """
+    tables = [Parameter.__tablename__, OffenceRuleCode.__tablename__, StageMap.__tablename__]
+    tables += [model.__tablename__ for model in INSERT_ORDER]
+    counts = dict.fromkeys(tables, 0)
+    if is_demo_seeded(session):
+        return counts
+    counts.update(seed_reference(session))
+    demo = build_demo_rows(seed, notices, today or date.today())
+    for model in INSERT_ORDER:
+        rows = demo.rows.get(model, [])
+        if rows:
+            session.execute(insert(model), rows)
+        counts[model.__tablename__] = len(rows)
+    session.add(Parameter(parameter_id=DEMO_MARKER[0], code=DEMO_MARKER[1], value=str(seed),
+                          description=f"Demo data seeded: {notices} notices", cre_date=now(),
+                          cre_user_id=SYSTEM_USER))
+    session.flush()
+    counts[Parameter.__tablename__] += 1
+    return counts
+
+
+def table_counts(session: Session, models: tuple[type, ...] = INSERT_ORDER) -> dict[str, int]:
+    """Return the number of rows in each table of ``models`` (for reports and tests)."""
+    return {m.__tablename__: session.scalar(select(func.count()).select_from(m)) or 0 for m in models}
