@@ -14,9 +14,9 @@ from pathlib import Path
 from .actions import ActionVocabulary
 from .compiler import compile_ruleset, referenced_fields
 from .decision import Decision, TraceStep
-from .errors import EngineDisagreement, RulesError, RulesLoadError, UnknownRulesetError
+from .errors import EngineDisagreement, FactError, RulesError, RulesLoadError, UnknownRulesetError
 from .explain import first_failure
-from .facts import check_facts, jsonable
+from .facts import FactChecker
 from .loader import directory_hash, load_directory
 from .model import Ruleset
 from .runtime import EngineRuleset, Retired
@@ -32,6 +32,8 @@ class _Compiled:
         for r in rs.rules:
             referenced_fields(r.normal, fields)
         self.key_fields = tuple(sorted(fields))
+        self.checker = FactChecker(rs)
+        self._built: dict[tuple, tuple] = {}  # fired rule indices -> decision parts (facts aside)
         self.cache_size = cache_size
         self._cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -220,12 +222,13 @@ class RuleRegistry:
         checked = []
         for i, facts in enumerate(facts_list):
             try:
-                checked.append(check_facts(rs, facts, parameters))
-            except Exception as e:
-                if len(facts_list) > 1 and hasattr(e, "problems"):
+                checked.append(c.checker.check(facts, parameters))
+            except FactError as e:
+                if len(facts_list) > 1:
                     e.index = i
                 raise
-        keys = [tuple(ev[f] for f in c.key_fields) for _, ev in checked]
+        kf = c.key_fields
+        keys = [tuple([ev[f] for f in kf]) for _, ev, _ in checked]
         fired: list = [None] * len(checked)
         if use_cache and not explain:
             for i, k in enumerate(keys):
@@ -233,21 +236,27 @@ class RuleRegistry:
         todo = [i for i, f in enumerate(fired) if f is None]
         if todo:
             got = c.engine.fire([checked[i][1] for i in todo])
+            collect = rs.hit_policy == "collect"
             for i, f in zip(todo, got):
-                f = tuple(sorted(x for x in f if x >= 0)) if rs.hit_policy == "collect" else tuple(x for x in f if x >= 0)
+                f = tuple(sorted(x for x in f if x >= 0)) if collect else tuple(x for x in f if x >= 0)
                 fired[i] = f
                 if use_cache:
                     c.cache_put(keys[i], f)
         out = []
-        for (typed, event), f in zip(checked, fired):
-            d = _build(rs, typed, f)
+        for (_, event, js), f in zip(checked, fired):
+            parts = c._built.get(f)
+            if parts is None:
+                parts = c._built[f] = _parts(rs, f)
+            d = Decision(rs.name, rs.version, rs.hash, *parts[:3], dict(parts[3]), list(parts[4]), list(parts[5]), js, not f,
+                         list(parts[6]))
             if explain:
                 d.trace = _trace(rs, event, f)
             out.append(d)
         return out
 
 
-def _build(rs: Ruleset, typed: dict, fired: tuple) -> Decision:
+def _parts(rs: Ruleset, fired: tuple) -> tuple:
+    """The parts of a decision that depend only on which rules fired."""
     thens = [rs.rules[i].then for i in fired] or [rs.default]
     first = thens[0]
     outputs: dict = {}
@@ -257,11 +266,7 @@ def _build(rs: Ruleset, typed: dict, fired: tuple) -> Decision:
             outputs.setdefault(k, v)
         actions.extend(t.actions)
     results = [dict(rule=rs.rules[i].id, **rs.rules[i].then.to_dict()) for i in fired]
-    return Decision(
-        ruleset=rs.name, version=rs.version, hash=rs.hash, outcome=first.outcome, code=first.code,
-        message=first.message, outputs=outputs, actions=actions, fired=[rs.rules[i].id for i in fired],
-        facts=jsonable(typed), default_applied=not fired, results=results,
-    )
+    return (first.outcome, first.code, first.message, outputs, actions, [rs.rules[i].id for i in fired], results)
 
 
 def _trace(rs: Ruleset, event: dict, fired: tuple) -> list[TraceStep]:
