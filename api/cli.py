@@ -1,0 +1,234 @@
+"""The ``ocms`` command line: serve, database, rules (check/test/explain) and batch jobs.
+
+    ocms serve [--host H] [--port P] [--workers N] [--dev]
+    ocms db upgrade
+    ocms db seed [--demo] [--notices N]
+    ocms rules check [PATH]
+    ocms rules test [--coverage] [--rules DIR] [PATH]
+    ocms rules explain RULESET --facts FILE_OR_JSON [--param k=v ...] [--rules DIR]
+    ocms jobs list
+    ocms jobs run NAME [--key RUN_KEY] [--force]
+
+Settings come from the ``OCMS_*`` environment (see api/config.py). Exit
+status: 0 success, 1 failure (bad rules, failed fixtures, failed job), 2 usage.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import load_config
+
+
+def _engine():
+    # Imported on demand: `ocms serve` must not import durable_rules in the gunicorn master.
+    import engine
+    from .actions import VOCABULARY
+    return engine, VOCABULARY
+
+
+def _database(config: dict):
+    from repository.db import make_engine, make_session_factory
+    from .database import Database
+    eng = make_engine(config["OCMS_DATABASE_URL"])
+    return Database(eng, make_session_factory(eng))
+
+
+# ---- serve ------------------------------------------------------------------
+def cmd_serve(args, config) -> int:
+    if args.dev:
+        from .app import create_app
+        create_app().run(host=args.host, port=args.port, debug=True, use_reloader=False)
+        return 0
+    from .server import serve
+    serve(args.host, args.port, args.workers, timeout=args.timeout, log_level=config["OCMS_LOG_LEVEL"])
+    return 0
+
+
+# ---- db -----------------------------------------------------------------------
+def cmd_db_upgrade(args, config) -> int:
+    from repository.migrate import upgrade
+    upgrade(config["OCMS_DATABASE_URL"])
+    print("database upgraded to the newest schema")
+    return 0
+
+
+def cmd_db_seed(args, config) -> int:
+    from repository.seed import seed_demo, seed_reference
+    db = _database(config)
+    with db.unit_of_work() as uow:
+        counts = seed_demo(uow.session, notices=args.notices) if args.demo else seed_reference(uow.session)
+        uow.commit()
+    inserted = {t: n for t, n in counts.items() if n}
+    print(("demo" if args.demo else "reference") + " data: " +
+          (", ".join(f"{t} +{n}" for t, n in inserted.items()) or "nothing to insert (already seeded)"))
+    return 0
+
+
+# ---- rules -----------------------------------------------------------------------
+def cmd_rules_check(args, config) -> int:
+    engine, vocabulary = _engine()
+    directory = args.path or config["OCMS_RULES_DIR"]
+    errors = engine.check_directory(directory, vocabulary)
+    if errors:
+        for e in errors:
+            print(str(e))
+        print(f"{len(errors)} error(s) in {directory}", file=sys.stderr)
+        return 1
+    names = sorted(engine.load_directory(directory, vocabulary)[0])
+    print(f"OK: {len(names)} rulesets ({', '.join(names)})")
+    return 0
+
+
+def _registry(rules_dir: str):
+    engine, vocabulary = _engine()
+    try:
+        return engine.RuleRegistry(rules_dir, actions=vocabulary)
+    except engine.RulesLoadError as e:
+        for err in e.errors:
+            print(str(err))
+        return None
+
+
+def cmd_rules_test(args, config) -> int:
+    engine, _ = _engine()
+    registry = _registry(args.rules or config["OCMS_RULES_DIR"])
+    if registry is None:
+        return 1
+    try:
+        cases, errors = engine.load_fixtures(args.path or config["OCMS_FIXTURES_DIR"])
+        report = engine.run_fixtures(registry, cases, errors)
+        print(engine.format_report(report, coverage=args.coverage))
+        return 0 if report.ok else 1
+    finally:
+        registry.close()
+
+
+def _facts_arg(value: str) -> dict:
+    """``--facts`` is a JSON object or a JSON/YAML file holding one."""
+    text = value
+    if not value.lstrip().startswith("{"):
+        path = Path(value)
+        if not path.is_file():
+            raise SystemExit(f"--facts: {value!r} is neither a JSON object nor a file")
+        text = path.read_text(encoding="utf-8")
+    try:
+        facts = json.loads(text)
+    except json.JSONDecodeError:
+        import yaml
+        facts = yaml.safe_load(text)
+    if not isinstance(facts, dict):
+        raise SystemExit("--facts must hold an object of fact name: value")
+    return facts.get("facts", facts) if set(facts) <= {"facts", "parameters", "name", "expect"} else facts
+
+
+def _param(value: str) -> tuple[str, object]:
+    name, sep, raw = value.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError("--param takes name=value")
+    try:
+        return name, json.loads(raw)
+    except json.JSONDecodeError:
+        return name, raw
+
+
+def cmd_rules_explain(args, config) -> int:
+    engine, _ = _engine()
+    registry = _registry(args.rules or config["OCMS_RULES_DIR"])
+    if registry is None:
+        return 1
+    try:
+        decision = registry.evaluate(args.ruleset, _facts_arg(args.facts), explain=True,
+                                     parameters=dict(args.param) or None)
+    except engine.FactError as e:
+        for p in e.problems:
+            print(f"fact {p.fact}: {p.message}", file=sys.stderr)
+        return 1
+    except engine.UnknownRulesetError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    finally:
+        registry.close()
+    print(json.dumps(decision.to_dict(), indent=2, default=str))
+    return 0
+
+
+# ---- jobs ---------------------------------------------------------------------------
+def cmd_jobs_list(args, config) -> int:
+    from .jobs import JOBS
+    if not JOBS:
+        print("no jobs registered yet")
+    for job in sorted(JOBS.values(), key=lambda j: j.name):
+        print(f"{job.name}\t{job.description}")
+    return 0
+
+
+def cmd_jobs_run(args, config) -> int:
+    from .jobs import UnknownJobError, run_job
+    try:
+        outcome = run_job(_database(config), args.name, args.key, force=args.force)
+    except UnknownJobError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    print(json.dumps(outcome, default=str))
+    return 0 if outcome["status"] in ("SUCCESS", "ALREADY_DONE") else 1
+
+
+# ---- parser ---------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ocms", description="OCMS decision service")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the API under gunicorn (or the flask dev server with --dev)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=int, default=2)
+    s.add_argument("--timeout", type=int, default=30, help="gunicorn worker timeout, seconds")
+    s.add_argument("--dev", action="store_true", help="flask development server (debugging only)")
+    s.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema and seed data").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="migrate the database to the newest schema").set_defaults(func=cmd_db_upgrade)
+    seed = db.add_parser("seed", help="insert reference data (and demo data with --demo)")
+    seed.add_argument("--demo", action="store_true", help="also a reproducible demo data set")
+    seed.add_argument("--notices", type=int, default=3000, help="demo notices (with --demo)")
+    seed.set_defaults(func=cmd_db_seed)
+
+    rules = sub.add_parser("rules", help="check, test and explain rulesets").add_subparsers(
+        dest="rules_command", required=True)
+    c = rules.add_parser("check", help="validate a rules directory; every error as file:line:col with a hint")
+    c.add_argument("path", nargs="?", help="rules directory (default $OCMS_RULES_DIR)")
+    c.set_defaults(func=cmd_rules_check)
+    t = rules.add_parser("test", help="replay the fixtures against the rules")
+    t.add_argument("path", nargs="?", help="fixtures directory (default $OCMS_FIXTURES_DIR)")
+    t.add_argument("--rules", help="rules directory (default $OCMS_RULES_DIR)")
+    t.add_argument("--coverage", action="store_true", help="list how often each rule fired; flag rules never fired")
+    t.set_defaults(func=cmd_rules_test)
+    x = rules.add_parser("explain", help="decide one set of facts and print the decision with its trace")
+    x.add_argument("ruleset")
+    x.add_argument("--facts", required=True, help="a JSON object, or a JSON/YAML file")
+    x.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+                   help="override a ruleset parameter (repeatable)")
+    x.add_argument("--rules", help="rules directory (default $OCMS_RULES_DIR)")
+    x.set_defaults(func=cmd_rules_explain)
+
+    jobs = sub.add_parser("jobs", help="batch jobs").add_subparsers(dest="jobs_command", required=True)
+    jobs.add_parser("list", help="list the registered jobs").set_defaults(func=cmd_jobs_list)
+    r = jobs.add_parser("run", help="run a job once, recorded in ocms_batch_job_run")
+    r.add_argument("name")
+    r.add_argument("--key", help="run key (default: today's date); a key that succeeded is not re-run")
+    r.add_argument("--force", action="store_true", help="run even if this key already succeeded")
+    r.set_defaults(func=cmd_jobs_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ocms`` console script."""
+    args = build_parser().parse_args(argv)
+    return args.func(args, load_config())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

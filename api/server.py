@@ -1,0 +1,38 @@
+"""``ocms serve``: the app under gunicorn, created in each worker after the fork.
+
+The master never builds the app, so no database engine and no durable_rules
+ruleset exists before the fork; each worker loads the rules itself and
+follows reloads through ``ocms_rules_state``.
+"""
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+class GunicornServer(BaseApplication):
+    """Run ``api.create_app()`` under gunicorn with the given settings."""
+
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key, value)
+
+    def load(self):
+        # Called in each worker (preload_app is off): the app is built after the fork.
+        from .app import create_app
+        return create_app()
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: int = 30,
+          log_level: str | None = None) -> None:
+    """Run gunicorn in the foreground until SIGTERM/SIGINT."""
+    GunicornServer({
+        "bind": f"{host}:{port}", "workers": workers, "timeout": timeout, "preload_app": False,
+        "accesslog": "-", "loglevel": (log_level or "info").lower(),
+        # The access log names the request id, never the subscription key.
+        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(L)ss rid=%({x-request-id}o)s',
+    }).run()
