@@ -460,6 +460,11 @@ class _FileParser:
             except re.error as e:
                 self.err(vnode, "bad_regex", f"bad regular expression {raw!r}: {e}")
                 return None
+            unsupported = _regex_unsupported(raw)
+            if unsupported:
+                self.err(vnode, "bad_regex", f"pattern {raw!r} uses {unsupported[0]}, which the engine does not support",
+                         unsupported[1])
+                return None
             return Test(fieldname, op, raw, line, col)
         v = self.coerce(fieldname, ftype, raw, vnode, ctx)
         if v is _BAD:
@@ -656,6 +661,16 @@ def coerce_value(ftype: str, raw: Any) -> tuple[bool, Any]:
     except (ValueError, ArithmeticError):
         return False, None
     return False, None
+
+
+def _regex_unsupported(pattern: str) -> tuple[str, str] | None:
+    """durable_rules' pattern dialect: no backslash escapes, no anchors (a pattern matches the whole text)."""
+    if "\\" in pattern:
+        return ("a backslash escape", "use a class instead: [0-9] for \\d, [.] for a literal dot")
+    for i, ch in enumerate(pattern):
+        if ch == "$" or (ch == "^" and (i == 0 or pattern[i - 1] != "[")):
+            return (f"the anchor {ch!r}", "leave anchors out: a pattern always has to match the whole text")
+    return None
 
 
 def _a(word: str) -> str:

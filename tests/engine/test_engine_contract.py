@@ -196,3 +196,38 @@ def test_reload_while_sixteen_threads_decide(rules_copy):
     assert errors == []
     assert r.get("an_qualification").version == "2.0.19"
     r.close()
+
+
+PATTERN_RULES = """
+ruleset: vehicles
+version: 1.0.0
+facts:
+  vehicle_no: {type: string}
+  amount: {type: decimal, required: false}
+  seen: {type: date, required: false}
+rules:
+  - id: MIL
+    when: {vehicle_no: {matches: "MID[0-9]+|MINDEF.*"}}
+    then: {outcome: MILITARY}
+  - id: UPL
+    when: {vehicle_no: UNLICENSED_PARKING}
+    then: {outcome: UPL}
+  - id: BIG
+    when: {any: [{amount: {between: [100, 200]}}, {not: {seen: {lt: 2026-01-01}}}]}
+    then: {outcome: BIG}
+default: {outcome: OTHER}
+"""
+
+
+@pytest.mark.parametrize("vehicle_no,amount,seen,outcome", [
+    ("MID123", None, None, "MILITARY"), ("MID", None, None, "OTHER"), ("XMID12", None, None, "OTHER"),
+    ("MINDEF", None, None, "MILITARY"), ("MINDEF7A", None, None, "MILITARY"), ("UNLICENSED_PARKING", None, None, "UPL"),
+    ("SBA1", 100, None, "BIG"), ("SBA1", 200.0, None, "BIG"), ("SBA1", 200.01, None, "OTHER"),
+    ("SBA1", None, "2026-01-01", "BIG"), ("SBA1", None, "2025-12-31", "OTHER"), ("SBA1", None, None, "OTHER"),
+])
+def test_patterns_ranges_dates_and_negation_agree_with_python(tmp_path, vehicle_no, amount, seen, outcome):
+    (tmp_path / "vehicles.yaml").write_text(PATTERN_RULES)
+    r = RuleRegistry(tmp_path, VOCABULARY)
+    d = r.evaluate("vehicles", {"vehicle_no": vehicle_no, "amount": amount, "seen": seen}, explain=True)
+    assert d.outcome == outcome
+    r.close()

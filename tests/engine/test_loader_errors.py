@@ -23,6 +23,7 @@ EXPECTED = {
     "bad_value_type.bad.yaml": [(7, 18, "bad_value_type", "'code' is an integer; 'twenty' is not")],
     "missing_key.bad.yaml": [(1, 1, "missing_key", "no 'version'"), (1, 1, "missing_key", "no 'default'")],
     "not_matches.bad.yaml": [(7, 24, "unsupported_condition", "'not' cannot wrap 'matches'")],
+    "regex_dialect.bad.yaml": [(7, 27, "bad_regex", "uses a backslash escape"), (10, 27, "bad_regex", "uses the anchor '^'")],
     "duplicate_key.bad.yaml": [(8, 5, "duplicate_key", "key 'when' appears twice")],
     "many_errors.bad.yaml": [
         (4, 16, "bad_type", "unknown type 'strng'"),
