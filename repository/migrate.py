@@ -13,7 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, delete, inspect, text
 
 from .db import make_engine
 from .models import metadata
@@ -79,3 +79,10 @@ def drop_schema(engine: Engine) -> None:
     if inspect(engine).has_table(VERSION_TABLE):
         with engine.begin() as connection:
             connection.execute(text(f"DROP TABLE {VERSION_TABLE}"))
+
+
+def delete_all_rows(engine: Engine) -> None:
+    """Delete every row of every OCMS table, children first, keeping the schema (tests)."""
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            connection.execute(delete(table))

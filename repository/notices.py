@@ -22,7 +22,8 @@ class NoticeColumns(AuditMixin):
     """Columns shared by ``ocms_valid_offence_notice`` and its internet mirror."""
 
     notice_no: Mapped[str] = mapped_column(String(10), primary_key=True)
-    vehicle_no: Mapped[str] = mapped_column(String(14), nullable=False)
+    # The payloads give string(14), but the UPL placeholder "UNLICENSED_PARKING" is 18 long.
+    vehicle_no: Mapped[str] = mapped_column(String(20), nullable=False)
     notice_date_and_time: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     offence_notice_type: Mapped[str] = mapped_column(String(1), nullable=False)  # O / E / U
     vehicle_registration_type: Mapped[Optional[str]] = mapped_column(String(1))  # S D V I F X ...

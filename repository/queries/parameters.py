@@ -32,7 +32,7 @@ def get_int_parameter(session: Session, parameter_id: str, code: str, default: i
 def get_parameters(session: Session, parameter_id: str) -> dict[str, str]:
     """Return every ``code -> value`` of the family ``parameter_id`` (e.g. all NEXT_STAGE rows)."""
     stmt = select(Parameter.code, Parameter.value).where(Parameter.parameter_id == parameter_id)
-    return dict(session.execute(stmt.order_by(Parameter.code)).tuples().all())
+    return {code: value for code, value in session.execute(stmt.order_by(Parameter.code))}
 
 
 def set_parameter(

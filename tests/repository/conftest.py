@@ -14,19 +14,12 @@ from decimal import Decimal
 from typing import Any, Callable, Iterator
 
 import pytest
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from repository.db import DATABASE_URL_ENV, default_sqlite_url, make_engine, make_session_factory
-from repository.migrate import drop_schema, upgrade
-from repository.models import ValidOffenceNotice, metadata
-
-
-def reset_tables(engine: Engine) -> None:
-    """Delete every row of every OCMS table, children first."""
-    with engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            connection.execute(delete(table))
+from repository.migrate import delete_all_rows, drop_schema, upgrade
+from repository.models import ValidOffenceNotice
 
 
 @pytest.fixture(scope="session")
@@ -48,9 +41,9 @@ def engine(db_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def session_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
     """Session factory over empty tables; the tables are emptied again afterwards."""
-    reset_tables(engine)
+    delete_all_rows(engine)
     yield make_session_factory(engine)
-    reset_tables(engine)
+    delete_all_rows(engine)
 
 
 @pytest.fixture

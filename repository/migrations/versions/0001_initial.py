@@ -22,7 +22,7 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     op.create_table('eocms_valid_offence_notice',
     sa.Column('notice_no', sa.String(length=10), nullable=False),
-    sa.Column('vehicle_no', sa.String(length=14), nullable=False),
+    sa.Column('vehicle_no', sa.String(length=20), nullable=False),
     sa.Column('notice_date_and_time', sa.DateTime(), nullable=False),
     sa.Column('offence_notice_type', sa.String(length=1), nullable=False),
     sa.Column('vehicle_registration_type', sa.String(length=1), nullable=True),
@@ -247,7 +247,7 @@ def upgrade() -> None:
 
     op.create_table('ocms_valid_offence_notice',
     sa.Column('notice_no', sa.String(length=10), nullable=False),
-    sa.Column('vehicle_no', sa.String(length=14), nullable=False),
+    sa.Column('vehicle_no', sa.String(length=20), nullable=False),
     sa.Column('notice_date_and_time', sa.DateTime(), nullable=False),
     sa.Column('offence_notice_type', sa.String(length=1), nullable=False),
     sa.Column('vehicle_registration_type', sa.String(length=1), nullable=True),

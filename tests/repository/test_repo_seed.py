@@ -1,0 +1,170 @@
+"""Reference and demo seed data: counts, coverage, idempotence, reproducibility."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from repository.db import make_session_factory
+from repository.demo_rows import build_demo_rows
+from repository.migrate import delete_all_rows
+from repository.models import (
+    ChangeOfProcessing,
+    CourtCase,
+    EValidOffenceNotice,
+    ESuspendedNotice,
+    OffenceNoticeDetail,
+    OffenceNoticeOwnerDriver,
+    OffenceRuleCode,
+    Parameter,
+    StageMap,
+    SuspendedNotice,
+    ValidOffenceNotice,
+    VipVehicle,
+)
+from repository.queries import get_int_parameter, get_parameter
+from repository.seed import is_demo_seeded, seed_demo, seed_reference, table_counts
+from repository.seed_data import PARAMETERS, RULE_CODES, STAGES, stage_map_pairs
+
+TODAY = date(2026, 11, 23)
+NOTICES = 3000
+
+
+def values(session, column) -> set:
+    return set(session.scalars(select(column).distinct()))
+
+
+def test_seed_reference_is_idempotent(session):
+    first = seed_reference(session)
+    session.commit()
+    assert first == {
+        "ocms_parameter": len(PARAMETERS),
+        "ocms_offence_rule_code": len(RULE_CODES),
+        "ocms_stage_map": len(stage_map_pairs()),
+    }
+    assert set(seed_reference(session).values()) == {0}
+    assert session.scalar(select(func.count()).select_from(Parameter)) == len(PARAMETERS)
+
+
+def test_seed_reference_keeps_edited_rows_and_adds_missing(session):
+    seed_reference(session)
+    row = session.get(Parameter, ("REVIVAL_DAYS", "ANS"))
+    row.value = "45"
+    session.delete(session.get(OffenceRuleCode, 20412))
+    session.commit()
+    added = seed_reference(session)
+    assert added["ocms_offence_rule_code"] == 1 and added["ocms_parameter"] == 0
+    assert get_parameter(session, "REVIVAL_DAYS", "ANS") == "45"
+
+
+def test_reference_values_from_the_specs(session):
+    seed_reference(session)
+    assert get_int_parameter(session, "REVIVAL_DAYS", "ANS") == 30
+    assert get_int_parameter(session, "REVIVAL_DAYS", "OLD") == 21
+    assert get_int_parameter(session, "REPORT_RANGE_DAYS", "ANS") == 31
+    assert get_int_parameter(session, "REPORT_RANGE_DAYS", "CPS") == 90
+    assert get_parameter(session, "NEXT_STAGE", "RR3") == "CPC"
+    assert get_parameter(session, "AN_QUALIFICATION", "SAME_DAY_CHECK") == "N"
+    assert {20412, 11210} <= values(session, OffenceRuleCode.computer_rule_code)
+    assert session.get(StageMap, ("RD1", "RD2")) is not None
+
+
+def test_demo_rows_are_reproducible():
+    a = build_demo_rows(7, 200, TODAY).rows
+    b = build_demo_rows(7, 200, TODAY).rows
+    c = build_demo_rows(8, 200, TODAY).rows
+    assert a[ValidOffenceNotice] == b[ValidOffenceNotice]
+    assert a[SuspendedNotice] == b[SuspendedNotice]
+    assert a[ValidOffenceNotice] != c[ValidOffenceNotice]
+
+
+@pytest.fixture(scope="module")
+def seeded(engine):
+    """Seed the demo set once for this module; yields (first counts, second counts, session)."""
+    delete_all_rows(engine)
+    factory = make_session_factory(engine)
+    with factory() as s:
+        first = seed_demo(s, notices=NOTICES, today=TODAY)
+        s.commit()
+    with factory() as s:
+        second = seed_demo(s, notices=NOTICES, today=TODAY)
+        s.commit()
+    session = factory()
+    yield first, second, session
+    session.close()
+    delete_all_rows(engine)
+
+
+def test_seed_demo_counts(seeded):
+    first, _second, session = seeded
+    assert first["ocms_valid_offence_notice"] == NOTICES
+    assert first["eocms_valid_offence_notice"] == NOTICES
+    assert first["ocms_offence_notice_detail"] == NOTICES
+    assert first["ocms_suspended_notice"] == first["eocms_suspended_notice"] > 0
+    assert first["ocms_court_case"] > 0 and first["ocms_vip_vehicle"] > 0
+    assert first["ocms_furnish_application"] > 0 and first["ocms_change_of_processing"] > 0
+    assert first["ocms_ean_notification_log"] + first["ocms_an_letter_log"] > 0
+    actual = table_counts(session)
+    for table, count in actual.items():
+        assert first[table] == count, table
+
+
+def test_seed_demo_is_idempotent(seeded):
+    first, second, session = seeded
+    assert is_demo_seeded(session)
+    assert set(second.values()) == {0}
+    assert session.scalar(select(func.count()).select_from(ValidOffenceNotice)) == NOTICES
+
+
+def test_every_stage_appears(seeded):
+    session = seeded[2]
+    assert values(session, ValidOffenceNotice.last_processing_stage) == set(STAGES)
+
+
+def test_demo_covers_types_roles_and_suspensions(seeded):
+    session = seeded[2]
+    assert values(session, ValidOffenceNotice.offence_notice_type) == {"O", "E", "U"}
+    assert {"S", "D", "V", "I", "F"} <= values(session, ValidOffenceNotice.vehicle_registration_type)
+    assert values(session, OffenceNoticeOwnerDriver.owner_driver_indicator) == {"O", "D", "H", "DIR"}
+    reasons = {tuple(r) for r in session.execute(select(SuspendedNotice.suspension_type, SuspendedNotice.reason_of_suspension))}
+    assert {("PS", "ANS"), ("PS", "DBB"), ("TS", "OLD"), ("TS", "CLV"), ("PS", "FP"), ("PS", "PRA"),
+            ("TS", "APP")} <= reasons
+    paid = session.scalar(select(func.count()).where(ValidOffenceNotice.crs_reason_of_suspension.is_not(None)))
+    unpaid = session.scalar(select(func.count()).where(ValidOffenceNotice.crs_reason_of_suspension.is_(None)))
+    assert paid > 0 and unpaid > paid
+    assert session.scalar(select(func.count()).where(ValidOffenceNotice.an_flag == "Y")) > 0
+
+
+def test_demo_is_consistent(seeded):
+    session = seeded[2]
+    # Every notice has its detail and internet mirror.
+    assert session.scalar(select(func.count()).select_from(OffenceNoticeDetail)) == NOTICES
+    assert session.scalar(select(func.count()).select_from(EValidOffenceNotice)) == NOTICES
+    assert session.scalar(select(func.count()).select_from(ESuspendedNotice)) == session.scalar(
+        select(func.count()).select_from(SuspendedNotice))
+    # Type-V notices use VIP vehicles; each notice's suspension fields match a suspension row.
+    vip = values(session, VipVehicle.vehicle_no)
+    v_vehicles = set(session.scalars(select(ValidOffenceNotice.vehicle_no).where(
+        ValidOffenceNotice.vehicle_registration_type == "V")))
+    assert v_vehicles and v_vehicles <= vip
+    unmatched = session.scalar(
+        select(func.count()).select_from(ValidOffenceNotice).where(
+            ValidOffenceNotice.epr_reason_of_suspension.is_not(None),
+            ~select(SuspendedNotice.notice_no).where(
+                SuspendedNotice.notice_no == ValidOffenceNotice.notice_no,
+                SuspendedNotice.reason_of_suspension == ValidOffenceNotice.epr_reason_of_suspension,
+            ).exists(),
+        )
+    )
+    assert unmatched == 0
+    # At most one current offender per notice; court cases only at court stages.
+    per_notice = select(OffenceNoticeOwnerDriver.notice_no).where(
+        OffenceNoticeOwnerDriver.is_current == "Y").group_by(OffenceNoticeOwnerDriver.notice_no).having(
+        func.count() > 1)
+    assert session.scalars(per_notice).first() is None
+    court_stages = set(session.scalars(select(ValidOffenceNotice.last_processing_stage).distinct().join(
+        CourtCase, CourtCase.notice_no == ValidOffenceNotice.notice_no)))
+    assert court_stages <= {"CPC", "CFC", "CSD", "CSR", "CRT", "CRC", "CFI"}
+    assert session.scalar(select(func.count()).select_from(ChangeOfProcessing)) > 0
