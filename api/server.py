@@ -24,7 +24,11 @@ class GunicornServer(BaseApplication):
     def load(self):
         # Called in each worker (preload_app is off): the app is built after the fork.
         from .app import create_app
-        return create_app()
+        from .rules_service import get_rules
+        app = create_app()
+        # Load the rules now, in the worker, so a worker never first meets them mid-traffic.
+        get_rules(app).ensure_loaded()
+        return app
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: int = 30,
