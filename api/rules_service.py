@@ -85,7 +85,12 @@ class RulesService:
                     raise self.load_error
                 changed = True
             else:
-                changed = self._registry.reload(self.directory)
+                try:
+                    changed = self._registry.reload(self.directory)
+                except RulesLoadError as e:
+                    log.warning("rules reload by %s refused, %d error(s); keeping %s:\n%s", updated_by,
+                                len(e.errors), self._registry.dir_hash, "\n".join(map(str, e.errors)))
+                    raise
             generation = self._publish(updated_by)
             return {"changed": changed, "generation": generation, **self._registry.status()}
 

@@ -36,7 +36,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: 
     """Run gunicorn in the foreground until SIGTERM/SIGINT."""
     GunicornServer({
         "bind": f"{host}:{port}", "workers": workers, "timeout": timeout, "preload_app": False,
-        "accesslog": "-", "loglevel": (log_level or "info").lower(),
+        "accesslog": "-",
+        # Several services (and test runs) share a host: no shared ~/.gunicorn control socket.
+        "control_socket_disable": True, "loglevel": (log_level or "info").lower(),
         # The access log names the request id, never the subscription key.
         "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(L)ss rid=%({x-request-id}o)s',
     }).run()
