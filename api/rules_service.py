@@ -122,8 +122,9 @@ class RulesService:
                 with self.database.session() as s:
                     state = get_rules_state(s)
                     shared = (state.generation, state.dir_hash) if state is not None else None
-            except Exception:
-                log.exception("cannot read ocms_rules_state; keeping the rules in service")
+            except Exception as e:  # database down or not migrated: keep serving, say why once per interval
+                log.warning("cannot read ocms_rules_state (%s); keeping the rules in service",
+                            str(e).splitlines()[0] if str(e) else type(e).__name__)
                 return False
             if shared is None or reg is None or shared[0] == self._seen_generation:
                 return False

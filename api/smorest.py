@@ -47,3 +47,10 @@ SECURITY_SCHEMES = {
     "subscriptionKey": {"type": "apiKey", "in": "header", "name": "Ocp-Apim-Subscription-Key"},
     "staffPortalJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
 }
+
+#: OpenAPI ``security`` of endpoints open to any system key or Staff Portal JWT.
+ANY_CREDENTIAL = [{"subscriptionKey": []}, {"staffPortalJwt": []}]
+#: OpenAPI ``security`` of admin endpoints (the admin system's key).
+ADMIN_KEY = [{"subscriptionKey": []}]
+#: OpenAPI ``security`` of operator endpoints (admin key or Staff Portal JWT).
+OPERATOR = [{"subscriptionKey": []}, {"staffPortalJwt": []}]

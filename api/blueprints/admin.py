@@ -6,7 +6,7 @@ from marshmallow import Schema, fields
 
 from ..auth import require_key
 from ..rules_service import get_rules
-from ..smorest import Blueprint
+from ..smorest import ADMIN_KEY, Blueprint
 from .rulesets import ActiveSchema
 
 blp = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Administration (admin key)")
@@ -21,6 +21,8 @@ class ReloadSchema(Schema):
 
 @blp.route("/rules/reload", methods=["POST"])
 @blp.response(200, ReloadSchema)
+@blp.alt_response(401, description="Not the admin key (OCMS-4001)")
+@blp.doc(security=ADMIN_KEY)
 @blp.alt_response(422, description="Rules rejected (OCMS-4022), every error listed; the old rules keep serving")
 @require_key("admin")
 def reload_rules():

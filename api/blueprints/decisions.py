@@ -18,7 +18,7 @@ from repository.queries import decisions_for_subject
 from ..auth import require_any_credential, require_auth
 from ..database import get_db
 from ..rules_service import get_rules
-from ..smorest import Blueprint
+from ..smorest import ANY_CREDENTIAL, OPERATOR, Blueprint
 
 blp = Blueprint("decisions", __name__, url_prefix="/v1", description="Dry-run decisions and the decision log")
 
@@ -87,6 +87,8 @@ class DecisionLogSchema(Schema):
 @blp.route("/decisions/<ruleset>", methods=["POST"])
 @blp.arguments(DecisionRequestSchema)
 @blp.response(200, DecisionSchema)
+@blp.alt_response(401, description="Missing or wrong credentials (OCMS-4001)")
+@blp.doc(security=ANY_CREDENTIAL)
 @blp.alt_response(404, description="Unknown ruleset (OCMS-4004)")
 @require_any_credential()
 def dry_run(body: dict, ruleset: str):
@@ -99,6 +101,8 @@ def dry_run(body: dict, ruleset: str):
 @blp.route("/decision-log", methods=["GET"])
 @blp.arguments(DecisionLogQuerySchema, location="query")
 @blp.response(200, DecisionLogSchema)
+@blp.alt_response(401, description="Not the admin key nor a Staff Portal JWT (OCMS-4001)")
+@blp.doc(security=OPERATOR)
 @require_auth(systems=("admin",), roles=("*",))
 def decision_log(query: dict):
     """Decisions recorded for a subject (e.g. a notice number), newest first."""

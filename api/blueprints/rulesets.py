@@ -5,7 +5,7 @@ from marshmallow import Schema, fields
 
 from ..auth import require_any_credential
 from ..rules_service import get_rules
-from ..smorest import Blueprint
+from ..smorest import ANY_CREDENTIAL, Blueprint
 
 blp = Blueprint("rulesets", __name__, url_prefix="/v1/rulesets", description="Rulesets in service")
 
@@ -45,6 +45,8 @@ class RulesetSummarySchema(Schema):
 
 @blp.route("")
 @blp.response(200, RulesStatusSchema)
+@blp.alt_response(401, description="Missing or wrong credentials (OCMS-4001)")
+@blp.doc(security=ANY_CREDENTIAL)
 @require_any_credential()
 def list_rulesets():
     """Active version and hash of every ruleset, and the last rejected reload attempt."""
@@ -53,6 +55,8 @@ def list_rulesets():
 
 @blp.route("/<name>")
 @blp.response(200, RulesetSummarySchema)
+@blp.alt_response(401, description="Missing or wrong credentials (OCMS-4001)")
+@blp.doc(security=ANY_CREDENTIAL)
 @blp.alt_response(404, description="Unknown ruleset (OCMS-4004)")
 @require_any_credential()
 def get_ruleset(name: str):
