@@ -4,7 +4,7 @@
     ocms db upgrade
     ocms db seed [--demo] [--notices N]
     ocms rules check [PATH]
-    ocms rules test [--coverage] [--rules DIR] [PATH]
+    ocms rules test [--coverage] [--quiet] [--rules DIR] [PATH]
     ocms rules explain RULESET --facts FILE_OR_JSON [--param k=v ...] [--rules DIR]
     ocms jobs list
     ocms jobs run NAME [--key RUN_KEY] [--force]
@@ -100,7 +100,7 @@ def cmd_rules_test(args, config) -> int:
     try:
         cases, errors = engine.load_fixtures(args.path or config["OCMS_FIXTURES_DIR"])
         report = engine.run_fixtures(registry, cases, errors)
-        print(engine.format_report(report, coverage=args.coverage))
+        print(engine.format_report(report, coverage=args.coverage, verbose=not args.quiet))
         return 0 if report.ok else 1
     finally:
         registry.close()
@@ -205,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("path", nargs="?", help="fixtures directory (default $OCMS_FIXTURES_DIR)")
     t.add_argument("--rules", help="rules directory (default $OCMS_RULES_DIR)")
     t.add_argument("--coverage", action="store_true", help="list how often each rule fired; flag rules never fired")
+    t.add_argument("--quiet", action="store_true", help="print failing cases only (and the summary)")
     t.set_defaults(func=cmd_rules_test)
     x = rules.add_parser("explain", help="decide one set of facts and print the decision with its trace")
     x.add_argument("ruleset")
