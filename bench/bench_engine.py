@@ -12,7 +12,7 @@ Implementations, all given the same seeded fact set (bench/common.py):
   (f) zen-engine (GoRules)                one JDM decision table, hit policy "first":
                                           single ZenDecision.evaluate, evaluate_batch (500), async_evaluate (500)
 and, to split the engine's cost, the durable_rules part alone (EngineRuleset.fire
-on pre-checked events) and the fact checking alone (engine.facts.check_facts).
+on pre-checked events) and the fact checking alone (the registry's fact checker).
 
 First every implementation is checked against the engine (single, uncached) on
 the fact set under the default switches and, on a smaller set, under every
@@ -44,7 +44,6 @@ import zen  # noqa: E402
 
 from api.actions import VOCABULARY  # noqa: E402
 from engine import RuleRegistry  # noqa: E402
-from engine.facts import check_facts  # noqa: E402  (only for the cost split rows)
 
 BATCH = 500
 
@@ -268,9 +267,9 @@ def main() -> None:
     rs, eng = comp.ruleset, comp.engine
     params = dict(DEFAULT_PARAMETERS)
     batches = chunks(facts, BATCH)
-    events = [check_facts(rs, f)[1] for f in facts]
+    events = [comp.checker.check(f)[1] for f in facts]
     event_batches = chunks(events, BATCH)
-    keys = {tuple(ev[k] for k in comp.key_fields) for ev in events}
+    keys = {comp.cache_key(ev) for ev in events}
 
     def engine_single():
         for f in facts:
@@ -317,13 +316,14 @@ def main() -> None:
             eng.fire(b)
 
     def checking():
+        check = comp.checker.check
         for f in facts:
-            check_facts(rs, f)
+            check(f)
 
     # (c) on the low-cardinality mix: its own registry, so the two caches do not evict each other
     reg_lc = RuleRegistry(RULES_DIR, VOCABULARY)
     comp_lc = reg_lc._compiled(RULESET)
-    keys_lc = {tuple(ev[k] for k in comp_lc.key_fields) for ev in (check_facts(rs, f)[1] for f in lowcard)}
+    keys_lc = {comp_lc.cache_key(ev) for ev in (comp_lc.checker.check(f)[1] for f in lowcard)}
     batches_lc = chunks(lowcard, BATCH)
 
     def engine_cached_lc():
@@ -371,8 +371,8 @@ def main() -> None:
         print(f"{name:<{w}}  {1 / t:>12,.0f}  {t * 1e6:>11.2f}  {f'{lo:.2f}-{hi:.2f}':>15}  "
               f"{t / hand_t:>8.1f}x  {t / eng_t:>15.2f}x")
     print("\n'vs hand' / 'vs engine-single': time per decision relative to (d) / (a) (higher = slower).")
-    print(f"decision cache (LRU, {reg.cache_size} entries; key = {len(comp.key_fields)} fields: "
-          f"{', '.join(comp.key_fields)}):")
+    print(f"decision cache (LRU, {reg.cache_size} entries; key = the truth of each of the ruleset's "
+          f"{len(comp.cache_key(events[0]))} distinct conditions):")
     for label, k, a, b in (("main set", keys, s0, s1), ("low-card mix", keys_lc, s0_lc, s1_lc)):
         hits, misses = b["hits"] - a["hits"], b["misses"] - a["misses"]
         print(f"  {label:<13} {len(k):>6} distinct keys in {args.n} facts; first (cold) pass hit rate "

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from .errors import RulesError
-from .model import TRUE, All, And, Any_, Leaf, Not, Or, Rule, Ruleset, Test
+from .model import TRUE, All, And, Any_, Leaf, Not, Or, Ruleset, Test
 
 MARKER = "_ocms"  # every event carries it; the catch-all default rule matches on it
 INDEX = "_i"  # position of an event within a batch
@@ -115,16 +115,6 @@ def node_json(node) -> dict:
     return {key: [node_json(i) for i in node.items]}
 
 
-def referenced_fields(node, out: set | None = None) -> set:
-    out = set() if out is None else out
-    if isinstance(node, Leaf):
-        out.add(node.field)
-    else:
-        for i in node.items:
-            referenced_fields(i, out)
-    return out
-
-
 def engine_rule_name(index: int) -> str:
     return f"r{index:04d}"
 
@@ -150,5 +140,4 @@ def rule_by_engine_name(rs: Ruleset) -> dict[str, int]:
     return {engine_rule_name(i): i for i in range(len(rs.rules))}
 
 
-__all__ = ["compile_ruleset", "normalise", "to_engine", "referenced_fields", "MARKER", "INDEX", "DEFAULT_RULE",
-           "CompileError", "Rule"]
+__all__ = ["compile_ruleset", "normalise", "to_engine", "MARKER", "INDEX", "DEFAULT_RULE", "CompileError"]

@@ -142,8 +142,3 @@ class FactChecker:
             raise FactError(rs.name, problems)
         return typed, event, js
 
-
-def check_facts(rs: Ruleset, facts: dict, parameters: dict | None = None) -> tuple[dict, dict]:
-    """Return (typed facts, engine event) — convenience over FactChecker."""
-    typed, event, _ = FactChecker(rs).check(facts, parameters)
-    return typed, event

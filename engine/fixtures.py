@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -98,7 +97,7 @@ def _load_file(path: Path, default_ruleset: str | None) -> tuple[list[Case], lis
         return [], [RulesError(shown, m.line + 1 if m else 1, m.column + 1 if m else 1, "yaml_syntax", str(e.problem))]
     if root is None:
         return [], []
-    con = yaml.constructor.SafeConstructor()
+    con = yaml.constructor.SafeConstructor()  # one per file: its memo dies with it
     errors: list[RulesError] = []
     ruleset, shared_params, items = default_ruleset, {}, root
     if isinstance(root, yaml.MappingNode):
@@ -224,6 +223,3 @@ def format_report(report: Report, coverage: bool = False, verbose: bool = True) 
     lines.append(f"{passed} passed, {failed} failed" + (f", {len(report.errors)} fixture file errors" if report.errors else ""))
     return "\n".join(lines)
 
-
-def case_facts(case: Case) -> dict[str, Any]:
-    return dict(case.facts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,24 @@ RESERVED_NAMES = COMBINATORS | {"sid", "id"}
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 ANY_CELL = {"*", "-"}
 
-_constructor = yaml.constructor.SafeConstructor()
+_local = threading.local()
 
 
 def _value(node: Node) -> Any:
-    """Plain Python value of a YAML node."""
-    return _constructor.construct_object(node, deep=True)
+    """Plain Python value of a YAML node.
+
+    PyYAML's constructor memoises every node it builds until a document ends;
+    we build values node by node, so the memo is emptied after each call (else
+    every load keeps all its nodes alive) and kept per thread.
+    """
+    con = getattr(_local, "constructor", None)
+    if con is None:
+        con = _local.constructor = yaml.constructor.SafeConstructor()
+    try:
+        return con.construct_object(node, deep=True)
+    finally:
+        con.constructed_objects.clear()
+        con.recursive_objects.clear()
 
 
 class _FileParser:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .actions import ActionVocabulary
-from .compiler import compile_ruleset, referenced_fields
+from .compiler import compile_ruleset
 from .decision import Decision, TraceStep
 from .errors import EngineDisagreement, FactError, RulesError, RulesLoadError, UnknownRulesetError
-from .explain import first_failure
+from .explain import first_failure, leaves_of, predicate_key
 from .facts import FactChecker
 from .loader import directory_hash, load_directory
 from .model import Ruleset
@@ -28,10 +28,10 @@ class _Compiled:
     def __init__(self, rs: Ruleset, definition: dict, cache_size: int):
         self.ruleset = rs
         self.engine = EngineRuleset(rs, definition)
-        fields: set = set()
+        leaves: dict = {}
         for r in rs.rules:
-            referenced_fields(r.normal, fields)
-        self.key_fields = tuple(sorted(fields))
+            leaves_of(r.normal, leaves)
+        self.cache_key = predicate_key(list(leaves))
         self.checker = FactChecker(rs)
         self._built: dict[tuple, tuple] = {}  # fired rule indices -> decision parts (facts aside)
         self.cache_size = cache_size
@@ -227,8 +227,8 @@ class RuleRegistry:
                 if len(facts_list) > 1:
                     e.index = i
                 raise
-        kf = c.key_fields
-        keys = [tuple([ev[f] for f in kf]) for _, ev, _ in checked]
+        key = c.cache_key
+        keys = [key(ev) for _, ev, _ in checked]
         fired: list = [None] * len(checked)
         if use_cache and not explain:
             for i, k in enumerate(keys):

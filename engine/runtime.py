@@ -59,14 +59,21 @@ class EngineRuleset:
                 m[MARKER] = 1
                 m[INDEX] = i
                 msgs.append(m)
+            payload = json.dumps(msgs) if len(msgs) > 1 else json.dumps(msgs[0])
             h = self._handle
             try:
                 if self._collect:
-                    res = _dre.assert_facts(h, json.dumps(msgs)) if len(msgs) > 1 else _dre.assert_fact(h, json.dumps(msgs[0]))
+                    res = _dre.assert_facts(h, payload) if len(msgs) > 1 else _dre.assert_fact(h, payload)
                 else:
-                    res = _dre.assert_events(h, json.dumps(msgs)) if len(msgs) > 1 else _dre.assert_event(h, json.dumps(msgs[0]))
+                    res = _dre.assert_events(h, payload) if len(msgs) > 1 else _dre.assert_event(h, payload)
                 state = res[1]
                 action = _dre.start_action_for_state(h, state)
+            except BaseException:
+                # delete_state on a session whose action was never started crashes the
+                # process: leave that session behind and continue on a fresh handle.
+                self._renew()
+                raise
+            try:
                 while action:
                     payload = action[1] if isinstance(action, tuple) else action
                     for rule_name, frame in json.loads(payload).items():
@@ -76,6 +83,11 @@ class EngineRuleset:
             finally:
                 _dre.delete_state(h, sid)
         return fired
+
+    def _renew(self) -> None:
+        """Register the same definition under a new name and use that handle from now on."""
+        self.engine_name = f"{self.ruleset.name}__{next(_names)}"
+        self._handle = _dre.create_ruleset(self.engine_name, json.dumps(self.definition))
 
     def retire(self) -> None:
         """Free the engine handle once no call is using it; later calls raise Retired."""

@@ -231,3 +231,49 @@ def test_patterns_ranges_dates_and_negation_agree_with_python(tmp_path, vehicle_
     d = r.evaluate("vehicles", {"vehicle_no": vehicle_no, "amount": amount, "seen": seen}, explain=True)
     assert d.outcome == outcome
     r.close()
+
+
+def test_loading_keeps_no_yaml_nodes_alive(rules_copy):
+    import gc
+
+    from engine import check_directory, loader
+    check_directory(rules_copy, VOCABULARY)
+    gc.collect()
+    before = len(gc.get_objects())
+    for _ in range(30):
+        check_directory(rules_copy, VOCABULARY)
+    gc.collect()
+    assert loader._local.constructor.constructed_objects == {}
+    assert len(gc.get_objects()) - before < 500  # one load builds ~thousands of nodes; none may survive
+
+
+def test_a_failure_inside_the_engine_moves_to_a_fresh_handle(rules_copy, monkeypatch):
+    from engine import runtime
+    r = RuleRegistry(rules_copy, VOCABULARY)
+    eng = r._compiled("an_qualification").engine
+    name_before = eng.engine_name
+    real = runtime._dre.start_action_for_state
+    calls = []
+
+    def fail_once(h, state):
+        if not calls:
+            calls.append(1)
+            raise runtime._dre.error("injected")
+        return real(h, state)
+
+    monkeypatch.setattr(runtime._dre, "start_action_for_state", fail_once)
+    with pytest.raises(Exception, match="injected"):
+        r.evaluate("an_qualification", BASE, use_cache=False)
+    # no delete_state on the half-started session (that crashes the process); a new handle serves on
+    assert eng.engine_name != name_before
+    assert r.evaluate("an_qualification", BASE, use_cache=False).outcome == "QUALIFIED"
+    r.close()
+
+
+def test_cache_key_is_the_truth_of_each_condition(registry):
+    c = registry._compiled("an_qualification")
+    ev = lambda **kw: c.checker.check(dict(BASE, **kw))[1]  # noqa: E731
+    # different counts, same truth of "past_offences_24m > 0": one cache entry serves both
+    assert c.cache_key(ev(past_offences_24m=1)) == c.cache_key(ev(past_offences_24m=57))
+    assert c.cache_key(ev(past_offences_24m=0)) != c.cache_key(ev(past_offences_24m=1))
+    assert c.cache_key(ev(composition_amount=80.0)) != c.cache_key(ev(composition_amount=80.01))
