@@ -3,7 +3,7 @@
 Envelope (DESIGN.md §8)::
 
     {"data": {"appCode": "OCMS-4000", "message": "Bad Request",
-              "errors": [{"field": "facts.computer_rule_code", "message": "expected integer, got str '1'"}]}}
+              "errors": [{"field": "computer_rule_code", "message": "expected integer, got str '1'"}]}}
 
 App codes follow the specs' convention that the code echoes the HTTP status
 (OCMS-4000/400, OCMS-4001/401, OCMS-4009/409, OCMS-4013/413, OCMS-2026/226,
