@@ -26,6 +26,7 @@ import yaml
 
 from .decision import Decision
 from .errors import EngineDisagreement, FactError, RulesError, UnknownRulesetError
+from .loader import YamlLoader
 
 CASE_KEYS = {"name", "facts", "parameters", "expect", "description"}
 EXPECT_KEYS = {"outcome", "fired", "code", "message", "outputs", "actions", "error", "default"}
@@ -91,7 +92,7 @@ def load_fixtures(directory: str | Path, only_ruleset: str | None = None) -> tup
 def _load_file(path: Path, default_ruleset: str | None) -> tuple[list[Case], list[RulesError]]:
     shown = str(path)
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=YamlLoader)
     except yaml.MarkedYAMLError as e:
         m = e.problem_mark
         return [], [RulesError(shown, m.line + 1 if m else 1, m.column + 1 if m else 1, "yaml_syntax", str(e.problem))]

@@ -36,6 +36,21 @@ RESERVED_NAMES = COMBINATORS | {"sid", "id"}
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 ANY_CELL = {"*", "-"}
 
+class YamlLoader(yaml.SafeLoader):
+    """YAML with 1.2 booleans: only true/false are booleans; NO, Yes, on, off stay text.
+
+    Under YAML 1.1 (PyYAML's default) `outcome: NO` or `country: NO` would
+    silently become False — the classic trap for codes like these.
+    """
+
+
+YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+YamlLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                 list("tTfF"))
+
 _local = threading.local()
 
 
@@ -102,7 +117,7 @@ class _FileParser:
     # -- whole file -------------------------------------------------------
     def parse(self) -> Ruleset | None:
         try:
-            root = yaml.compose(self.text, Loader=yaml.SafeLoader)
+            root = yaml.compose(self.text, Loader=YamlLoader)
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             self.errors.append(RulesError(self.display, (mark.line + 1) if mark else 1, (mark.column + 1) if mark else 1,

@@ -88,3 +88,28 @@ def test_registry_refuses_a_bad_directory(tmp_path):
     with pytest.raises(RulesLoadError) as exc:
         RuleRegistry(d, VOCABULARY)
     assert len(exc.value.errors) == 4
+
+
+def test_codes_like_no_and_yes_stay_text(tmp_path):
+    from engine import RuleRegistry
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "flags.yaml").write_text(
+        "ruleset: flags\nversion: 1.0.0\nfacts:\n  country: {type: string, enum: [NO, SG, Y, N]}\n"
+        "  urgent: {type: boolean}\nrules:\n  - id: R-1\n    when: {country: NO, urgent: true}\n"
+        "    then: {outcome: NO, flag: Y}\ndefault: {outcome: YES}\n")
+    r = RuleRegistry(d, VOCABULARY)
+    yes = r.evaluate("flags", {"country": "NO", "urgent": True})
+    assert (yes.outcome, yes.outputs) == ("NO", {"flag": "Y"})
+    assert r.evaluate("flags", {"country": "SG", "urgent": True}).outcome == "YES"
+    r.close()
+
+
+def test_yes_is_not_a_boolean(tmp_path):
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "flags.yaml").write_text(
+        "ruleset: flags\nversion: 1.0.0\nfacts:\n  urgent: {type: boolean}\nrules:\n"
+        "  - id: R-1\n    when: {urgent: yes}\n    then: {outcome: A}\ndefault: {outcome: B}\n")
+    (e,) = check_directory(d, VOCABULARY)
+    assert e.code == "bad_value_type" and "write true or false" in e.hint
