@@ -8,6 +8,7 @@
     ocms rules explain RULESET --facts FILE_OR_JSON [--param k=v ...] [--rules DIR]
     ocms jobs list
     ocms jobs run NAME [--key RUN_KEY] [--force]
+    ocms scenarios test [PATH] [--database-url URL] [--quiet]
 
 Settings come from the ``OCMS_*`` environment (see api/config.py). Exit
 status: 0 success, 1 failure (bad rules, failed fixtures, failed job), 2 usage.
@@ -176,6 +177,36 @@ def cmd_jobs_run(args, config) -> int:
     return 0 if outcome["status"] in ("SUCCESS", "ALREADY_DONE") else 1
 
 
+# ---- scenarios ------------------------------------------------------------------------
+def cmd_scenarios_test(args, config) -> int:
+    """Replay API scenarios against the app on a scratch database (never the configured one by default)."""
+    import secrets
+    import tempfile
+
+    from repository.migrate import upgrade
+    from .app import create_app
+    from .config import SYSTEMS
+    from .database import get_db
+    from .rules_service import get_rules
+    from .scenarios import format_results, load_scenarios, run_scenario
+
+    path = args.path or str(Path(config["OCMS_FIXTURES_DIR"]) / "scenarios")
+    scenarios, errors = load_scenarios(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{tmp}/scenarios.db"
+        upgrade(url)
+        app = create_app({**config, "OCMS_DATABASE_URL": url, "OCMS_RULES_CHECK_INTERVAL": 0,
+                          "OCMS_API_KEYS": {s: secrets.token_hex(8) for s in SYSTEMS},
+                          "OCMS_JWT_SECRET": secrets.token_hex(32)})
+        try:
+            results = [run_scenario(app, sc) for sc in scenarios]
+        finally:
+            get_rules(app).close()
+            get_db(app).engine.dispose()
+    print(format_results(results, errors, verbose=not args.quiet))
+    return 0 if not errors and all(r.passed for r in results) else 1
+
+
 # ---- parser ---------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ocms", description="OCMS decision service")
@@ -222,6 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--key", help="run key (default: today's date); a key that succeeded is not re-run")
     r.add_argument("--force", action="store_true", help="run even if this key already succeeded")
     r.set_defaults(func=cmd_jobs_run)
+
+    sc = sub.add_parser("scenarios", help="API scenarios").add_subparsers(dest="scenarios_command", required=True)
+    st = sc.add_parser("test", help="replay API scenarios (given rows, a request, expected answer and rows)")
+    st.add_argument("path", nargs="?", help="scenarios directory (default $OCMS_FIXTURES_DIR/scenarios)")
+    st.add_argument("--database-url", help="database to use; its OCMS tables are emptied (default: a scratch SQLite file)")
+    st.add_argument("--quiet", action="store_true", help="print failing scenarios only (and the summary)")
+    st.set_defaults(func=cmd_scenarios_test)
     return p
 
 

@@ -1,7 +1,8 @@
 """Replay fact fixtures against the rules in service and report rule coverage.
 
 A fixture file, `fixtures/<ruleset>/<anything>.yaml`, is a list of cases (or a
-mapping with `ruleset`, `parameters` for every case, and `cases`):
+mapping with `ruleset`, `parameters` for every case, and `cases`); the folder
+`fixtures/scenarios/` is not a ruleset's (it holds API scenarios):
 
     - name: 80.00 on rule 20412 is exempt
       facts: {offence_notice_type: O, ...}
@@ -28,6 +29,7 @@ from .decision import Decision
 from .errors import EngineDisagreement, FactError, RulesError, UnknownRulesetError
 from .loader import YamlLoader
 
+NOT_RULESET_DIRS = {"scenarios"}  # fixtures/scenarios/ holds API scenarios (api/scenarios.py), not fact cases
 CASE_KEYS = {"name", "facts", "parameters", "expect", "description"}
 EXPECT_KEYS = {"outcome", "fired", "code", "message", "outputs", "actions", "error", "default"}
 
@@ -81,8 +83,9 @@ def load_fixtures(directory: str | Path, only_ruleset: str | None = None) -> tup
     errors: list[RulesError] = []
     if not d.is_dir():
         return [], [RulesError(str(d), 1, 1, "not_a_directory", f"fixtures directory {str(d)!r} does not exist")]
-    for f in sorted(d.rglob("*.yaml")) + sorted(d.rglob("*.yml")):
-        default_rs = f.parent.name if f.parent != d else None
+    files = [f for f in sorted(d.glob("*/*.y*ml")) if f.parent.name not in NOT_RULESET_DIRS]
+    for f in files:
+        default_rs = f.parent.name
         c, e = _load_file(f, default_rs)
         errors.extend(e)
         cases.extend(x for x in c if only_ruleset in (None, x.ruleset))
