@@ -10,6 +10,7 @@ from .blueprints import BLUEPRINTS
 from .config import finalise, load_config
 from .database import init_database
 from .errors import register_error_handlers
+from .json import OcmsJSONProvider
 from .request_id import init_request_id
 from .rules_service import init_rules
 from .smorest import SECURITY_SCHEMES, Api
@@ -40,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     each worker anyway.
     """
     app = Flask("api", instance_relative_config=True)
+    app.json = OcmsJSONProvider(app)  # Decimal amounts as 300.00 (the specs), keys in built order
     app.config.update(OPENAPI_CONFIG)
     app.config.update(load_config(instance_path=app.instance_path))
     if test_config:
