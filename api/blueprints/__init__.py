@@ -7,9 +7,9 @@ becomes a module here exposing ``blp`` and one line in :data:`BLUEPRINTS`.
 """
 from __future__ import annotations
 
-from . import admin, decisions, health, rulesets
+from . import admin, decisions, health, plus, rulesets
 
 #: Registered in this order; add cas, plus, cps, advisory, vip here.
-BLUEPRINTS = (health.blp, rulesets.blp, decisions.blp, admin.blp)
+BLUEPRINTS = (health.blp, rulesets.blp, decisions.blp, admin.blp, plus.blp)
 
 __all__ = ["BLUEPRINTS"]
