@@ -76,3 +76,7 @@ def run_job(database, name: str, run_key: str | None = None, force: bool = False
             finish_job_run(uow.session, run, JOB_FAILED, error_message=f"{type(e).__name__}: {e}"[:2000])
             uow.commit()
         return {"job": name, "runKey": run_key, "status": JOB_FAILED, "error": f"{type(e).__name__}: {e}"}
+
+
+# Job modules register themselves when imported; one line per area.
+from .advisory import jobs as _advisory_jobs  # noqa: E402,F401  (OCMS 10 §3.7 mirror-retry)

@@ -12,4 +12,7 @@ from . import admin, decisions, health, plus, rulesets
 #: Registered in this order; add cas, plus, cps, advisory, vip here.
 BLUEPRINTS = (health.blp, rulesets.blp, decisions.blp, admin.blp, plus.blp)
 
+from . import advisory  # noqa: E402,I001
+BLUEPRINTS += (advisory.blp,)  # OCMS 10 §3.2-3.3 REPCCS/CES intake
+
 __all__ = ["BLUEPRINTS"]

@@ -1,0 +1,328 @@
+"""Receive a notice from REPCCS or CES (OCMS 10 §3.2, §3.3): validate, create, double booking, AN.
+
+:func:`receive_notice` is the use case behind both webhooks::
+
+    validate payload ─ CES: subsystem label (ces_subsystem) ─ lock vehicle ─ duplicate notice?
+      ─ CES: rule code known? ─ special vehicle (vehicle_type) ─ notice number ─ insert notice + detail
+      ─ CES: EHT anFlag Y (ces_eht_flag) → PS-ANS, done
+      ─ double booking (double_booking; query failed 3× → TS-OLD) → PS-DBB, done
+      ─ AN qualification (an_qualification) → an_flag Y, payment N, PS-ANS
+      ─ decision log ─ internet mirror (queued for mirror-retry if it fails) ─ commit ─ follow-ups
+
+Every decision's actions go through :func:`api.apply.apply_actions`; every
+decision is logged with the notice number as subject, in the same
+transaction. One transaction per notice: a database failure answers
+OCMS-5000 and leaves nothing behind.
+
+Concurrency: on PostgreSQL the transaction first takes an advisory lock on
+the vehicle number, so notices of one vehicle are decided one after the other
+(double booking and the past-offence count see every earlier notice); the
+same notice posted twice waits for the first and then finds it. On SQLite
+the database's single writer does the same. A transaction that still meets a
+key clash or a busy database is retried whole (:data:`ATTEMPTS` times): the
+retry finds the duplicate, or draws a new notice number.
+
+Follow-ups (§3.4-3.6 owner particulars, eAN, AN letters) hook in through
+:data:`FOLLOW_UPS`: callables run after the commit with the
+:class:`IntakeResult`; they never change the webhook's answer.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Callable, Literal
+
+from marshmallow import ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from engine import Decision
+from repository.models import SYSTEM_USER, OffenceNoticeDetail, OffenceRuleCode, ValidOffenceNotice, now
+from repository.queries import get_int_parameter, get_parameter
+
+from ..apply import apply_actions
+from ..decisions import record_decisions
+from ..errors import ApiError, bad_request, flatten_messages
+from . import double_booking, qualification
+from .mirror import MirrorWriter, mirror_or_queue, sync_notice
+from .notice_numbers import NoticeNumberAllocator
+from .payloads import CesPayloadSchema, RepccsPayloadSchema, missing_fields
+
+log = logging.getLogger(__name__)
+
+Source = Literal["REPCCS", "CES"]
+ATTEMPTS = 5
+FIRST_STAGE = "NPA"  # OCMS 14 §3: a new notice is created at NPA
+
+#: Success bodies, exactly as the spec shows them.
+SUCCESS_MESSAGE = {"REPCCS": "OK", "CES": "Resource created successfully"}
+#: Validation failures: the spec's messages per webhook.
+MISSING_MESSAGE = {"REPCCS": "Missing mandatory fields", "CES": "Missing mandatory fields"}
+INVALID_MESSAGE = "Invalid input format or failed validation"
+DUPLICATE = {"REPCCS": (400, "Duplicate notice detected"), "CES": (226, "Notice no Already exists")}
+INVALID_RULE_CODE = (226, "Invalid Offence Rule Code")
+
+_SCHEMAS = {"REPCCS": RepccsPayloadSchema(), "CES": CesPayloadSchema()}
+
+#: Called after commit with the IntakeResult (§3.4-3.6 hook: owner particulars, eAN, letters).
+FOLLOW_UPS: list[Callable[["IntakeResult"], None]] = []
+
+
+@dataclass
+class IntakeDeps:
+    """What the use case talks to, replaceable in tests (fault injection)."""
+
+    allocator: NoticeNumberAllocator
+    dbb_query: double_booking.CandidateQuery = double_booking.find_candidates
+    mirror_writer: MirrorWriter = sync_notice
+    dbb_attempts: int = double_booking.ATTEMPTS
+
+
+@dataclass
+class Timings:
+    """Seconds spent per phase of one intake (for Server-Timing and the bench)."""
+
+    validation: float = 0.0
+    engine: float = 0.0
+    database: float = 0.0
+    attempts: int = 0
+
+    def header(self) -> str:
+        return (f"validation;dur={self.validation * 1000:.3f}, engine;dur={self.engine * 1000:.3f}, "
+                f"database;dur={self.database * 1000:.3f}, attempts;desc=\"{self.attempts}\"")
+
+
+@dataclass
+class IntakeResult:
+    """What happened to one incoming notice."""
+
+    source: Source
+    notice_no: str
+    outcome: str                      # EHT_AN | DOUBLE_BOOKED | DBB_CHECK_FAILED | QUALIFIED | NOT_QUALIFIED
+    suspensions: list[dict] = field(default_factory=list)
+    mirrored: bool = True
+    decisions: list[Decision] = field(default_factory=list)
+    timings: Timings = field(default_factory=Timings)
+
+    @property
+    def is_an(self) -> bool:
+        return self.outcome in ("EHT_AN", "QUALIFIED")
+
+    def response(self) -> dict:
+        return {"data": {"appCode": "OCMS-2000", "message": SUCCESS_MESSAGE[self.source]}}
+
+
+class _Retry(Exception):
+    """The transaction met a concurrent writer: run it again."""
+
+
+def validate_payload(source: Source, raw: Any) -> dict:
+    """The payload as typed values, or OCMS-4000 naming every offending field."""
+    if not isinstance(raw, dict):
+        raise bad_request(INVALID_MESSAGE, [{"field": "body", "message": "a JSON object is expected"}])
+    try:
+        return _SCHEMAS[source].load(raw)
+    except ValidationError as e:
+        missing = missing_fields(e.messages)
+        raise bad_request(MISSING_MESSAGE[source] if missing else INVALID_MESSAGE,
+                          flatten_messages(e.messages)) from None
+
+
+class _Decider:
+    """Evaluates rulesets, timing the engine and keeping the decisions to log."""
+
+    def __init__(self, registry, timings: Timings):
+        self.registry = registry
+        self.timings = timings
+        self.decisions: list[Decision] = []
+
+    def __call__(self, ruleset: str, facts: dict, parameters: dict | None = None, log_it: bool = True) -> Decision:
+        t0 = time.perf_counter()
+        d = self.registry.evaluate(ruleset, facts, parameters=parameters)
+        self.timings.engine += time.perf_counter() - t0
+        if log_it:
+            self.decisions.append(d)
+        return d
+
+    def many(self, ruleset: str, facts_list: list[dict]) -> list[Decision]:
+        t0 = time.perf_counter()
+        ds = self.registry.evaluate_many(ruleset, facts_list)
+        self.timings.engine += time.perf_counter() - t0
+        self.decisions.extend(ds)
+        return ds
+
+
+def _reject_from(decision: Decision, field_name: str) -> ApiError:
+    """OCMS-4000 from a rule's reject action (or its message), naming the payload field."""
+    act = next((a for a in decision.actions if a.name == "reject"), None)
+    message = (act.params.get("message") if act else None) or decision.message or INVALID_MESSAGE
+    return bad_request(message, [{"field": field_name, "message": message}])
+
+
+def _lock_vehicle(session: Session, vehicle_no: str) -> None:
+    """Serialise the intakes of one vehicle until commit (PostgreSQL; SQLite has one writer anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:v))"), {"v": "ocms-vehicle:" + vehicle_no})
+
+
+def _new_notice(session: Session, p: dict, notice_no: str, vehicle_type: str, caller_user: str) -> ValidOffenceNotice:
+    when = now()
+    next_stage = get_parameter(session, "NEXT_STAGE", FIRST_STAGE)
+    days = get_int_parameter(session, "STAGEDAYS", FIRST_STAGE)
+    return ValidOffenceNotice(
+        notice_no=notice_no, vehicle_no=p["vehicleNo"], notice_date_and_time=p["noticeDateAndTime"],
+        offence_notice_type=p["offenceNoticeType"], vehicle_registration_type=vehicle_type,
+        vehicle_category=p.get("vehicleCategory"), computer_rule_code=p["computerRuleCode"],
+        composition_amount=p["compositionAmount"], amount_payable=p["compositionAmount"],
+        payment_acceptance_allowed="Y", subsystem_label=p["subsystemLabel"], transaction_id=p.get("transactionId"),
+        pp_code=p.get("ppCode"), pp_name=p.get("ppName"),
+        last_processing_stage=FIRST_STAGE, last_processing_date=when,
+        next_processing_stage=next_stage,
+        next_processing_date=when + timedelta(days=days) if (next_stage and days is not None) else None,
+        # REPCCS's anFlag is disregarded (FD v1.2 §4.2); CES's is applied by ces_eht_flag below.
+        an_flag="N", unqualified_list_sent_flag="N",
+        cre_user_id=caller_user, cre_date=when,
+    )
+
+
+def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: IntakeDeps,
+             request_id: str | None, caller: str | None) -> IntakeResult:
+    """One try of the whole transaction (no commit)."""
+    timings = decide.timings
+    vehicle_no = p["vehicleNo"]
+    _lock_vehicle(session, vehicle_no)
+    notice_no = p.get("noticeNo")
+    if notice_no and session.get(ValidOffenceNotice, notice_no) is not None:
+        status, message = DUPLICATE[source]
+        raise ApiError(status, message, [{"field": "noticeNo", "message": message}])
+    if source == "CES" and session.get(OffenceRuleCode, p["computerRuleCode"]) is None:
+        status, message = INVALID_RULE_CODE
+        raise ApiError(status, message, [{"field": "computerRuleCode", "message": message}])
+
+    vt = decide("vehicle_type", {"vehicle_no": vehicle_no, "vehicle_registration_type": p.get("vehicleRegistrationType")})
+    if any(a.name == "reject" for a in vt.actions):
+        raise _reject_from(vt, "vehicleRegistrationType")
+    vehicle_type = vt.outputs.get("vehicle_registration_type") or p.get("vehicleRegistrationType")
+
+    if not notice_no:
+        notice_no = deps.allocator.next()
+        while session.get(ValidOffenceNotice, notice_no) is not None:  # a caller already sent this number
+            notice_no = deps.allocator.next()
+    user = (p.get("creUserId") or SYSTEM_USER)[:50]
+    notice = _new_notice(session, p, notice_no, vehicle_type, user)
+    session.add(notice)
+    session.flush()  # the notice first: the detail row refers to it
+    session.add(OffenceNoticeDetail(notice_no=notice_no, cre_user_id=user, cre_date=notice.cre_date))
+    session.flush()
+
+    result = IntakeResult(source, notice_no, "NOT_QUALIFIED", timings=timings)
+
+    def apply(decision: Decision) -> None:
+        if decision.actions:
+            applied = apply_actions(_Uow(session), notice_no, decision.actions)
+            result.suspensions += [a for a in applied.applied if a["action"] == "suspend"]
+
+    done = False
+    if source == "CES":
+        eht = decide("ces_eht_flag", {"subsystem_label": p["subsystemLabel"], "an_flag": p.get("anFlag")})
+        if eht.outcome == "EHT_AN":
+            apply(eht)
+            result.outcome, done = "EHT_AN", True
+    if not done:
+        candidates = double_booking.candidates_with_retry(session, notice, deps.dbb_query, deps.dbb_attempts)
+        dbb = decide.many(double_booking.RULESET, double_booking.dbb_facts(notice, candidates))
+        hit = next((d for d in dbb if d.actions), None)
+        if hit is not None:
+            apply(hit)
+            result.outcome, done = ("DBB_CHECK_FAILED" if candidates is None else "DOUBLE_BOOKED"), True
+    if not done:
+        rs_params = decide.registry.get(qualification.RULESET).parameters
+        try:
+            with session.begin_nested():
+                facts, params = qualification.qualification_facts(session, notice, rs_params)
+        except SQLAlchemyError as e:  # §3.1: past-offence query failed -> process as a standard notice
+            log.warning("AN qualification facts of notice %s not read (%s); standard notice", notice_no, e)
+            facts = None
+        if facts is not None:
+            q = decide(qualification.RULESET, facts, parameters=params)
+            apply(q)
+            result.outcome = q.outcome or "NOT_QUALIFIED"
+
+    record_decisions(session, decide.decisions, notice_no, request_id, caller)
+    result.decisions = list(decide.decisions)
+    result.mirrored = mirror_or_queue(session, notice_no, deps.mirror_writer, source=source)
+    return result
+
+
+class _Uow:
+    """apply_actions takes a unit of work; it only needs its session."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+
+def _is_conflict(e: SQLAlchemyError) -> bool:
+    """A clash with a concurrent transaction (worth a retry), not a broken database."""
+    if isinstance(e, IntegrityError):
+        return True
+    if isinstance(e, OperationalError):
+        msg = str(e.orig).lower() if getattr(e, "orig", None) else str(e).lower()
+        return "locked" in msg or "busy" in msg or "deadlock" in msg or "could not serialize" in msg
+    if isinstance(e, DBAPIError) and getattr(e.orig, "sqlstate", None) in ("40001", "40P01", "23505"):
+        return True
+    return False
+
+
+def receive_notice(source: Source, raw: Any, *, database, registry, deps: IntakeDeps,
+                   request_id: str | None = None, caller: str | None = None) -> IntakeResult:
+    """Create the notice a REPCCS/CES webhook sent, decide DBB/AN, and commit; raise ApiError to refuse it."""
+    timings = Timings()
+    t0 = time.perf_counter()
+    p = validate_payload(source, raw)
+    timings.validation += time.perf_counter() - t0
+
+    if source == "CES":
+        decide = _Decider(registry, timings)
+        sub = decide("ces_subsystem", {"subsystem_label": p["subsystemLabel"]}, log_it=False)
+        if sub.outcome != "VALID":
+            raise bad_request(sub.message or INVALID_MESSAGE,
+                              [{"field": "subsystemLabel", "message": sub.message or INVALID_MESSAGE}])
+        first_decisions = [sub]
+    else:
+        first_decisions = []
+
+    for attempt in range(1, ATTEMPTS + 1):
+        timings.attempts = attempt
+        decide = _Decider(registry, timings)
+        decide.decisions.extend(first_decisions)
+        engine_before = timings.engine
+        t0 = time.perf_counter()
+        try:
+            with database.unit_of_work() as uow:
+                result = _attempt(source, p, uow.session, decide, deps, request_id, caller)
+                uow.commit()
+        except ApiError:
+            raise
+        except SQLAlchemyError as e:
+            timings.database += time.perf_counter() - t0 - (timings.engine - engine_before)
+            if _is_conflict(e) and attempt < ATTEMPTS:
+                log.info("notice intake met a concurrent writer (attempt %d): %s", attempt, str(e).splitlines()[0])
+                time.sleep(random.uniform(0.005, 0.03) * attempt)
+                continue
+            log.error("notice intake failed, nothing written (request %s)", request_id, exc_info=e)
+            raise ApiError(500, "Notice could not be saved; nothing was written, please retry") from None
+        timings.database += time.perf_counter() - t0 - (timings.engine - engine_before)
+        break
+    for follow_up in FOLLOW_UPS:
+        try:
+            follow_up(result)
+        except Exception:  # a follow-up never changes the caller's answer
+            log.exception("follow-up %r of notice %s failed", follow_up, result.notice_no)
+    return result
+
+
+__all__ = ["ATTEMPTS", "FOLLOW_UPS", "IntakeDeps", "IntakeResult", "Timings", "receive_notice", "validate_payload"]

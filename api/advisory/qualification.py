@@ -1,0 +1,79 @@
+"""AN qualification facts (OCMS 10 §3.1) gathered from the database for rules/an_qualification.yaml.
+
+The switches are the ruleset's parameters (``same_day_check``,
+``past_offence_mode``); ``ocms_parameter`` rows AN_QUALIFICATION/* override
+them when seeded (SAME_DAY_CHECK Y|N, PAST_OFFENCE_MODE ANY|PS_REASONS,
+PAST_OFFENCE_MONTHS, PS_REASONS comma-separated). Only the counts the
+switches need are queried.
+"""
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from repository.models import ValidOffenceNotice
+from repository.queries import count_past_offences, get_parameters
+
+RULESET = "an_qualification"
+PARAMETER_ID = "AN_QUALIFICATION"
+DEFAULT_MONTHS = 24
+
+
+def months_before(t: datetime, months: int) -> datetime:
+    """``t`` minus ``months`` calendar months (the day clamped to the month's length: 31 Mar - 1 month = 28/29 Feb)."""
+    total = t.year * 12 + (t.month - 1) - months
+    year, month = divmod(total, 12)
+    day = min(t.day, calendar.monthrange(year, month + 1)[1])
+    return t.replace(year=year, month=month + 1, day=day)
+
+
+def settings(session: Session, ruleset_parameters: dict) -> tuple[dict, int, list[str]]:
+    """(rule parameters, window in months, PS reasons) after the ocms_parameter overrides."""
+    rows = get_parameters(session, PARAMETER_ID)
+    params = dict(ruleset_parameters)
+    if "SAME_DAY_CHECK" in rows:
+        params["same_day_check"] = rows["SAME_DAY_CHECK"].strip().upper() in ("Y", "YES", "TRUE", "1")
+    if "PAST_OFFENCE_MODE" in rows:
+        params["past_offence_mode"] = rows["PAST_OFFENCE_MODE"].strip().lower()
+    months = int(rows.get("PAST_OFFENCE_MONTHS") or DEFAULT_MONTHS)
+    reasons = [r.strip() for r in (rows.get("PS_REASONS") or "ANS").split(",") if r.strip()]
+    return params, months, reasons
+
+
+def same_day_an_count(session: Session, notice: ValidOffenceNotice) -> int:
+    """ANs (an_flag Y) of the vehicle dated the same day as ``notice``, other than itself."""
+    day = notice.notice_date_and_time.replace(hour=0, minute=0, second=0, microsecond=0)
+    return session.scalar(select(func.count()).select_from(ValidOffenceNotice).where(
+        ValidOffenceNotice.vehicle_no == notice.vehicle_no, ValidOffenceNotice.an_flag == "Y",
+        ValidOffenceNotice.notice_date_and_time >= day,
+        ValidOffenceNotice.notice_date_and_time < day + timedelta(days=1),
+        ValidOffenceNotice.notice_no != notice.notice_no)) or 0
+
+
+def qualification_facts(session: Session, notice: ValidOffenceNotice, ruleset_parameters: dict) -> tuple[dict, dict]:
+    """(facts, parameters) for an_qualification: the notice's fields and its vehicle's history."""
+    params, months, reasons = settings(session, ruleset_parameters)
+    t = notice.notice_date_and_time
+    since = months_before(t, months)
+    facts = {
+        "offence_notice_type": notice.offence_notice_type,
+        "vehicle_registration_type": notice.vehicle_registration_type,
+        "computer_rule_code": notice.computer_rule_code,
+        "composition_amount": notice.composition_amount,
+        "vehicle_category": notice.vehicle_category,
+        # [notice date - 24 months, notice date): the notice itself (dated t) is outside.
+        "past_offences_24m": count_past_offences(session, notice.vehicle_no, since, t,
+                                                 exclude_notice_no=notice.notice_no),
+    }
+    if params.get("past_offence_mode") == "ps_reasons":
+        facts["past_qualifying_offences_24m"] = count_past_offences(
+            session, notice.vehicle_no, since, t, ps_reasons=reasons, exclude_notice_no=notice.notice_no)
+    if params.get("same_day_check"):
+        facts["same_day_an_count"] = same_day_an_count(session, notice)
+    return facts, params
+
+
+__all__ = ["RULESET", "months_before", "qualification_facts", "same_day_an_count", "settings"]
