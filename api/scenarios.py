@@ -207,8 +207,10 @@ def _insert(engine, given: dict[str, list[dict]]) -> None:
     with engine.begin() as conn:
         for name in order:
             table = metadata.tables[name]
-            rows = [{k: _coerce(table.c[k], v) for k, v in row.items()} for row in given[name]]
-            if rows:
+            groups: dict[tuple, list[dict]] = {}  # executemany takes its columns from the first row: group by columns
+            for row in given[name]:
+                groups.setdefault(tuple(sorted(row)), []).append({k: _coerce(table.c[k], v) for k, v in row.items()})
+            for rows in groups.values():
                 conn.execute(insert(table), rows)
 
 

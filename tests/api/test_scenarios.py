@@ -38,3 +38,14 @@ def test_match_is_a_subset_check():
     assert match({"d": "2024-01-15"}, {"d": "2024-01-15T00:00:00"}, "x") == []
     assert match({"n": 300.0}, {"n": 300}, "x") == []
     assert match({"n": "Y"}, {"n": "N"}, "x") == ["x.n: expected 'Y', got 'N'"]
+
+
+def test_given_rows_may_name_different_columns(scenario_app):
+    from api.scenarios import Scenario
+    given = {"ocms_parameter": [
+        {"parameter_id": "X", "code": "A", "value": "1"},
+        {"parameter_id": "X", "code": "B", "value": "2", "description": "only this row names it"},
+    ]}
+    sc = Scenario("mixed columns", "inline.yaml", 1, given, {"method": "GET", "path": "/health/live"},
+                  {"status": 200, "rows": {"ocms_parameter": [{"code": "B", "description": "only this row names it"}]}})
+    assert run_scenario(scenario_app, sc).problems == []
