@@ -27,8 +27,10 @@ def money(value: Any) -> Decimal | None:
     """An amount as a Decimal with exactly two decimals (None stays None): 300 → 300.00."""
     if value is None:
         return None
-    if not isinstance(value, Decimal):
+    if type(value) is not Decimal:
         value = Decimal(str(value))
+    elif value.as_tuple().exponent == -2:  # as Numeric(10, 2) columns come back
+        return value
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

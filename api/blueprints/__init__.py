@@ -8,10 +8,10 @@ becomes a module here exposing ``blp`` and one line in :data:`BLUEPRINTS`.
 from __future__ import annotations
 
 from . import an_reports  # noqa: I001
-from . import admin, decisions, health, plus, rulesets
+from . import admin, cas, decisions, health, plus, rulesets
 
 #: Registered in this order; add cas, plus, cps, advisory, vip here.
-BLUEPRINTS = (health.blp, rulesets.blp, decisions.blp, admin.blp, plus.blp)
+BLUEPRINTS = (health.blp, rulesets.blp, decisions.blp, admin.blp, cas.blp, plus.blp)
 
 from . import advisory  # noqa: E402,I001
 BLUEPRINTS += (advisory.blp,)  # OCMS 10 §3.2-3.3 REPCCS/CES intake
