@@ -73,7 +73,10 @@ COLUMNS = {
 DATE_FIELDS = ("lastProcessingDate", "prevProcessingDate", "nextProcessingDate", "eprDateOfSuspension")
 
 _N = ValidOffenceNotice.__table__.c
-STAGE_QUERY = select(_N.notice_no, _N.last_processing_stage)
+STAGE_QUERY = select(_N.notice_no, _N.last_processing_stage).where(
+    _N.notice_no.in_(bindparam("notice_numbers", expanding=True)))
+
+STAGE_QUERY_FOR_UPDATE = STAGE_QUERY.with_for_update()  # PostgreSQL: no change between the check and the UPDATE
 
 
 def _update_statement(table):
@@ -134,10 +137,8 @@ def update_court_notices(session: Session, registry: RuleRegistry, notices: Sequ
 
     stages: dict[str, str | None] = {}
     if wanted:
-        stmt = STAGE_QUERY.where(_N.notice_no.in_(wanted))
-        if session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update()  # no change between the stage check and the UPDATE
-        stages = dict(session.execute(stmt).all())
+        stmt = STAGE_QUERY_FOR_UPDATE if session.get_bind().dialect.name == "postgresql" else STAGE_QUERY
+        stages = dict(session.execute(stmt, {"notice_numbers": wanted}).all())
 
     # A notice without a stage cannot be shown to be a court notice; the engine needs a stage.
     checked = [no for no in wanted if stages.get(no) is not None]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from repository.models import ValidOffenceNotice
@@ -27,7 +27,7 @@ _N = ValidOffenceNotice.__table__.c
 PAYMENT_STATUS_QUERY = select(
     _N.notice_no, _N.suspension_type, _N.crs_reason_of_suspension, _N.epr_reason_of_suspension,
     _N.payment_status, _N.amount_payable, _N.amount_paid, _N.payment_acceptance_allowed,
-)
+).where(_N.notice_no.in_(bindparam("notice_numbers", expanding=True)))  # built once; the list is a parameter
 
 
 def cas_batch_limit(session: Session) -> int:
@@ -43,7 +43,7 @@ def get_payment_status(session: Session, notice_numbers: Sequence[str]) -> list[
     wanted = list(dict.fromkeys(notice_numbers))
     if not wanted:
         return []
-    rows = session.execute(PAYMENT_STATUS_QUERY.where(_N.notice_no.in_(wanted))).all()
+    rows = session.execute(PAYMENT_STATUS_QUERY, {"notice_numbers": wanted}).all()
     # Numeric columns come back as Decimals; quantize() gives every amount two decimals (300 → 300.00).
     q = Decimal.quantize
     found = {}
