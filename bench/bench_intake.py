@@ -1,0 +1,273 @@
+#!/usr/bin/env python
+"""Sustained REPCCS/CES webhook intake against ``ocms serve`` (gunicorn) on PostgreSQL.
+
+    python bench/bench_intake.py [--pg URL] [--workers 2] [--threads 8] [--count 3000] [--duration 60]
+
+1. Prepares the database (``--pg``, default postgresql://root@127.0.0.1:5432/test_an): migrate,
+   empty every OCMS table, seed the reference data and a history of past notices so that
+   about half the new notices qualify as ANs (PS-ANS) and a few are double bookings (PS-DBB).
+2. Starts ``ocms serve --workers N`` on a free loopback port (this script's child; stopped at the end).
+3. Load generator: ``--threads`` threads, each with its own ``requests.Session``, post webhooks
+   back to back until ``--count`` notices are sent or ``--duration`` seconds pass. The mix:
+   half REPCCS, half CES (a tenth of them EHT anFlag Y), a third without noticeNo (numbers
+   generated), one in twenty a re-send of an earlier offence (double booking).
+4. Reports notices/second, latency p50/p90/p99/max as the client saw it, status codes, and the
+   per-notice cost split measured in the worker with timers (``Server-Timing`` of each answer):
+   validation (payload schema), engine (rule evaluations), database (the transaction: queries,
+   inserts, apply_actions, decision log, mirror, commit). The rest of the latency is HTTP,
+   gunicorn, Flask and the client itself - which shares the machine's CPUs with the server.
+5. Checks the rows: one notice per 200, unique notice numbers, unique (notice_no, sr_no),
+   every notice mirrored, every suspension matched by its notice's fields. Exit 1 on a problem.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_PG = "postgresql://root@127.0.0.1:5432/test_an"
+KEYS = {"repccs": "bench-repccs-key", "ces": "bench-ces-key"}
+VEHICLES = 5000
+RULE_CODES = (10100, 10200, 10300, 10500, 11210, 20412, 20500)
+TIMING = re.compile(r"(\w+);dur=([0-9.]+)")
+
+
+def prepare(url: str, seed: int) -> None:
+    """Migrate, empty, seed reference data and a history for half the vehicles."""
+    from sqlalchemy import insert
+
+    from repository.db import make_engine, make_session_factory
+    from repository.migrate import delete_all_rows, upgrade
+    from repository.models import ValidOffenceNotice
+    from repository.seed import seed_reference
+    upgrade(url)
+    engine = make_engine(url)
+    delete_all_rows(engine)
+    with make_session_factory(engine)() as s:
+        seed_reference(s)
+        s.commit()
+    rng = random.Random(seed)
+    rows = []
+    for v in range(0, VEHICLES, 2):
+        rows.append({"notice_no": f"4{v:08d}H", "vehicle_no": f"SBN{v:05d}A", "offence_notice_type": "O",
+                     "notice_date_and_time": datetime(2025, 1, 1) + timedelta(minutes=rng.randrange(500_000)),
+                     "vehicle_registration_type": "S", "computer_rule_code": 10100, "composition_amount": 50,
+                     "cre_date": datetime.now(), "cre_user_id": "bench"})
+    with engine.begin() as c:
+        c.execute(insert(ValidOffenceNotice), rows)
+    engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(url: str, port: int, workers: int, log_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "OCMS_DATABASE_URL": url, "OCMS_API_KEYS": ",".join(f"{k}:{v}" for k, v in KEYS.items()),
+           "OCMS_LOG_LEVEL": "WARNING", "MALLOC_ARENA_MAX": "2"}
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                             "--workers", str(workers)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200:
+                return proc
+        except requests.RequestException:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"ocms serve exited: see {log_path}")
+        time.sleep(0.3)
+    proc.terminate()
+    raise SystemExit(f"ocms serve not ready in 60 s: see {log_path}")
+
+
+class Load:
+    """Payload generator shared by the threads (thread-safe)."""
+
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.sent: list[dict] = []
+        self.n = 0
+
+    def next(self) -> tuple[str, str, dict]:
+        with self.lock:
+            self.n += 1
+            rng, n = self.rng, self.n
+            ces = rng.random() < 0.5
+            if self.sent and rng.random() < 0.05:   # re-send an earlier offence under a new number: PS-DBB
+                body = dict(rng.choice(self.sent))
+                body["noticeNo"] = f"7{n:08d}D"
+                body["anFlag"] = "N"
+            else:
+                v = rng.randrange(VEHICLES)
+                code = rng.choice(RULE_CODES)
+                body = {
+                    "transactionId": f"BENCH-{n}", "subsystemLabel": "230EHT" if ces else "001",
+                    "anFlag": "Y" if ces and rng.random() < 0.1 else "N",
+                    "noticeNo": None if rng.random() < 0.33 else f"6{n:08d}B",
+                    "vehicleNo": f"SBN{v:05d}A", "computerRuleCode": code,
+                    "compositionAmount": 80.00 if code == 20412 else 70.00,
+                    "noticeDateAndTime": (datetime(2026, 1, 15) + timedelta(seconds=rng.randrange(86400 * 30))).isoformat(),
+                    "offenceNoticeType": "O", "vehicleCategory": "C", "vehicleRegistrationType": "S",
+                    "ppCode": "A0001", "ppName": "Ang Mo Kio Ave 3 Car Park", "creUserId": "bench",
+                    "creDate": "2026-01-15T08:31:00",
+                }
+                if body["noticeNo"] is None:
+                    del body["noticeNo"]
+                self.sent.append(body)
+            src = "ces" if body["subsystemLabel"] != "001" else "repccs"
+        path = "/v1/cesWebhook-create-notice" if src == "ces" else "/v1/repccsWebhook"
+        return src, path, body
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
+
+
+def run_load(base: str, threads: int, count: int, duration: float, load: Load) -> dict:
+    lat: list[float] = []
+    statuses: Counter = Counter()
+    phases: dict[str, list[float]] = {"validation": [], "engine": [], "database": []}
+    attempts: Counter = Counter()
+    lock = threading.Lock()
+    remaining = [count]
+    stop_at = time.perf_counter() + duration
+
+    def worker():
+        s = requests.Session()
+        while True:
+            with lock:
+                if remaining[0] <= 0 or time.perf_counter() > stop_at:
+                    return
+                remaining[0] -= 1
+            src, path, body = load.next()
+            t0 = time.perf_counter()
+            r = s.post(base + path, json=body, headers={"Ocp-Apim-Subscription-Key": KEYS[src]}, timeout=30)
+            dt = time.perf_counter() - t0
+            st = r.headers.get("Server-Timing", "")
+            with lock:
+                lat.append(dt)
+                statuses[r.status_code] += 1
+                got = dict(TIMING.findall(st))
+                for k in phases:
+                    if k in got:
+                        phases[k].append(float(got[k]) / 1000)
+                m = re.search(r'attempts;desc="(\d+)"', st)
+                if m:
+                    attempts[int(m.group(1))] += 1
+
+    t0 = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return {"elapsed": time.perf_counter() - t0, "lat": lat, "statuses": statuses, "phases": phases, "attempts": attempts}
+
+
+def check_rows(url: str, created: int) -> list[str]:
+    from sqlalchemy import text
+
+    from repository.db import make_engine
+    eng = make_engine(url)
+    problems = []
+    with eng.connect() as c:
+        q = lambda sql: c.execute(text(sql)).scalar()  # noqa: E731
+        new = q("SELECT count(*) FROM ocms_valid_offence_notice WHERE cre_user_id <> 'bench' OR notice_no NOT LIKE '4%'")
+        if new != created:
+            problems.append(f"{created} notices answered 200 but {new} rows exist")
+        if q("SELECT count(*) FROM (SELECT notice_no, sr_no FROM ocms_suspended_notice GROUP BY notice_no, sr_no "
+             "HAVING count(*) > 1) d"):
+            problems.append("duplicate (notice_no, sr_no)")
+        unmirrored = q("SELECT count(*) FROM ocms_valid_offence_notice n LEFT JOIN eocms_valid_offence_notice e "
+                       "ON e.notice_no = n.notice_no WHERE e.notice_no IS NULL AND n.notice_no NOT LIKE '4%'")
+        queued = q("SELECT count(*) FROM ocms_manual_review_queue WHERE review_type = 'MIRROR_SYNC'")
+        if unmirrored != queued:
+            problems.append(f"{unmirrored} notices without mirror, {queued} queued")
+        if q("SELECT count(*) FROM ocms_suspended_notice s JOIN ocms_valid_offence_notice n ON n.notice_no = s.notice_no "
+             "WHERE n.epr_reason_of_suspension <> s.reason_of_suspension"):
+            problems.append("suspension rows disagree with their notices")
+        summary = dict(c.execute(text("SELECT reason_of_suspension, count(*) FROM ocms_suspended_notice "
+                                      "GROUP BY reason_of_suspension")).all())
+        ans = q("SELECT count(*) FROM ocms_valid_offence_notice WHERE an_flag = 'Y'")
+        logged = q("SELECT count(*) FROM ocms_decision_log")
+    eng.dispose()
+    print(f"rows: suspensions by reason {summary}, ANs {ans}, decision-log rows {logged}")
+    return problems
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pg", default=DEFAULT_PG, help=f"PostgreSQL URL (its OCMS tables are emptied; default {DEFAULT_PG})")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, the machine's cores)")
+    ap.add_argument("--threads", type=int, default=8, help="load-generator threads (default 8)")
+    ap.add_argument("--count", type=int, default=3000, help="notices to send at most (default 3000)")
+    ap.add_argument("--duration", type=float, default=60, help="seconds to send at most (default 60)")
+    ap.add_argument("--warmup", type=int, default=100, help="notices sent first and not measured (default 100)")
+    ap.add_argument("--seed", type=int, default=10)
+    args = ap.parse_args(argv)
+    if not args.pg.startswith("postgres"):
+        ap.error("--pg must be a postgresql:// URL")
+
+    print(f"preparing {args.pg} ...")
+    prepare(args.pg, args.seed)
+    port = free_port()
+    log_path = Path("/tmp") / f"bench_intake_serve_{port}.log"
+    proc = start_server(args.pg, port, args.workers, log_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        load = Load(args.seed)
+        warm = run_load(base, args.threads, args.warmup, 60, load)
+        res = run_load(base, args.threads, args.count, args.duration, load)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    lat, n = res["lat"], len(res["lat"])
+    ms = lambda x: x * 1000  # noqa: E731
+    print(f"\nocms serve --workers {args.workers} on PostgreSQL; client {args.threads} threads on loopback, same {os.cpu_count()}-CPU machine")
+    print(f"sent {n} notices in {res['elapsed']:.1f} s (after {len(warm['lat'])} warm-up): "
+          f"{n / res['elapsed']:.0f} notices/s; statuses {dict(res['statuses'])}; transaction attempts {dict(res['attempts'])}")
+    print(f"latency ms: p50 {ms(pct(lat, 50)):.1f}  p90 {ms(pct(lat, 90)):.1f}  p99 {ms(pct(lat, 99)):.1f}  max {ms(max(lat)):.1f}")
+    print("per-notice cost in the worker (Server-Timing), ms:     mean    p50    p99")
+    total = 0.0
+    for k, v in res["phases"].items():
+        total += statistics.mean(v)
+        print(f"  {k:<52} {ms(statistics.mean(v)):6.2f} {ms(pct(v, 50)):6.2f} {ms(pct(v, 99)):6.2f}")
+    print(f"  {'HTTP + gunicorn + Flask + auth + client (the rest)':<52} {ms(statistics.mean(lat) - total):6.2f}")
+    created = sum(c for s, c in res["statuses"].items() if s == 200) + sum(c for s, c in warm["statuses"].items() if s == 200)
+    problems = check_rows(args.pg, created)
+    for p in problems:
+        print("PROBLEM:", p)
+    bad = {s: c for s, c in res["statuses"].items() if s != 200}
+    if bad:
+        print(f"PROBLEM: non-200 answers {bad}; see {log_path}")
+    return 1 if problems or bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
