@@ -80,3 +80,4 @@ def run_job(database, name: str, run_key: str | None = None, force: bool = False
 
 # Job modules register themselves when imported; one line per area.
 from .advisory import jobs as _advisory_jobs  # noqa: E402,F401  (OCMS 10 §3.7 mirror-retry)
+from .cps import jobs as _cps_jobs  # noqa: E402,F401  (OCMS 15 toppan-cps, cps-stage-map-sync)

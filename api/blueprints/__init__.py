@@ -18,4 +18,7 @@ BLUEPRINTS += (advisory.blp,)  # OCMS 10 §3.2-3.3 REPCCS/CES intake
 
 BLUEPRINTS += (an_reports.blp,)  # OCMS 10 §3.8
 
+from . import cps, plus_cps, toppan  # noqa: E402,I001
+BLUEPRINTS += (cps.blp, plus_cps.blp, toppan.blp)  # OCMS 15 Change Processing Stage
+
 __all__ = ["BLUEPRINTS"]

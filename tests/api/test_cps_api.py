@@ -478,3 +478,19 @@ def test_toppan_job_reads_the_run_key_folder(cps_app, cps_db, runner, tmp_path):
     out = runner.invoke(["jobs", "run", "toppan-cps", "--key", "2026-01-18", "--force"], env=env)
     assert out.exit_code == 0 and '"skipped": 7' in out.output
     assert len(rows(cps_db, ChangeOfProcessing, source="SYSTEM")) == 6
+
+
+def test_stage_map_sync_derives_the_database_copy(cps_app, cps_db, runner):
+    from repository.models import Parameter, StageMap
+    from repository.seed import seed_reference
+    from repository.seed_data import stage_map_pairs
+    with cps_db.unit_of_work() as uow:
+        seed_reference(uow.session)
+        uow.commit()
+    out = runner.invoke(["jobs", "run", "cps-stage-map-sync"])
+    assert out.exit_code == 0, out.output + out.stderr
+    pairs = sorted((m.last_processing_stage, m.next_processing_stage) for m in rows(cps_db, StageMap))
+    assert pairs == sorted(stage_map_pairs())  # the YAML was written from the repository's seed: same moves
+    params = {(p.parameter_id, p.code): p.value for p in rows(cps_db, Parameter) if p.parameter_id in ("NEXT_STAGE", "STAGEDAYS")}
+    assert params[("NEXT_STAGE", "RD1")] == "RD2" and params[("STAGEDAYS", "RR3")] == "21"
+    assert params[("NEXT_STAGE", "NPA")] == "ROV"  # no row moves to NPA: its seeded value stays

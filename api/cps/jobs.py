@@ -1,0 +1,58 @@
+"""CPS batch jobs, registered on import: ``toppan-cps`` (:mod:`.toppan`) and ``cps-stage-map-sync``.
+
+``cps-stage-map-sync`` derives the database copy of the stage map from
+rules/stage_map.yaml (the one source of truth): it replaces the rows of
+ocms_stage_map, and the NEXT_STAGE / STAGEDAYS parameters of every stage the
+table has a row for, with what the ruleset answers for every pair of stages
+in stage_catalogue's ``all_stages``.
+CPS itself never reads the copy; it is there for reports and other readers.
+Idempotent: a second run writes the same rows.
+"""
+from __future__ import annotations
+
+from sqlalchemy import delete, insert
+
+from engine import RuleRegistry
+from repository.models import SYSTEM_USER, Parameter, StageMap, now
+
+from ..jobs import register_job
+from . import decide as rules
+from . import toppan as _toppan  # noqa: F401  (registers toppan-cps)
+
+
+def stage_map_rows(registry: RuleRegistry) -> tuple[list[tuple[str, str]], dict[str, tuple[str | None, int | None]]]:
+    """(allowed (last, next) pairs, new stage → (next stage, stage days)) as the stage_map ruleset says."""
+    stages = list(registry.get(rules.CATALOGUE).lists.get("all_stages") or [])
+    moves = rules.stage_moves(registry, [(a, b) for a in stages for b in stages if a != b])
+    pairs = sorted(p for p, d in moves.items() if d.outcome == rules.ALLOWED)
+    following = {b: rules.next_of(moves[(a, b)]) for a, b in pairs}
+    return pairs, following
+
+
+@register_job("cps-stage-map-sync", "Copy rules/stage_map.yaml into ocms_stage_map and NEXT_STAGE/STAGEDAYS")
+def stage_map_sync_job(uow, run_key: str) -> dict:
+    """Replace the database copy of the stage map with the ruleset's answers."""
+    from ..actions import VOCABULARY
+    from ..config import load_config
+
+    registry = RuleRegistry(load_config()["OCMS_RULES_DIR"], actions=VOCABULARY)
+    try:
+        pairs, following = stage_map_rows(registry)
+    finally:
+        registry.close()
+    s, stamp = uow.session, now()
+    audit = {"cre_date": stamp, "cre_user_id": SYSTEM_USER}
+    s.execute(delete(StageMap))
+    s.execute(insert(StageMap), [{"last_processing_stage": a, "next_processing_stage": b,
+                                  "description": f"{a} to {b} (rules/stage_map.yaml)", **audit} for a, b in pairs])
+    # Only the stages the table has a row for: a stage nothing moves to (NPA, ENA) keeps its seeded values.
+    s.execute(delete(Parameter).where(Parameter.parameter_id.in_(["NEXT_STAGE", "STAGEDAYS"]),
+                                      Parameter.code.in_(sorted(following))))
+    params = [{"parameter_id": "NEXT_STAGE", "code": st, "value": nxt, "description": f"NEXT_STAGE_{st} (rules/stage_map.yaml)",
+               **audit} for st, (nxt, _) in sorted(following.items()) if nxt]
+    params += [{"parameter_id": "STAGEDAYS", "code": st, "value": str(days),
+                "description": f"Days at {st} (rules/stage_map.yaml)", **audit}
+               for st, (_, days) in sorted(following.items()) if days is not None]
+    if params:
+        s.execute(insert(Parameter), params)
+    return {"transitions": len(pairs), "parameters": len(params)}
