@@ -140,15 +140,12 @@ def update_court_notices(session: Session, registry: RuleRegistry, notices: Sequ
         stmt = STAGE_QUERY_FOR_UPDATE if session.get_bind().dialect.name == "postgresql" else STAGE_QUERY
         stages = dict(session.execute(stmt, {"notice_numbers": wanted}).all())
 
-    # A notice without a stage cannot be shown to be a court notice; the engine needs a stage.
-    checked = [no for no in wanted if stages.get(no) is not None]
+    checked = [no for no in wanted if no in stages]
     decisions = registry.evaluate_many(
         RULESET, [{"question": QUESTION, "processing_stage": stages[no]} for no in checked]) if checked else []
     for no in wanted:
         if no not in stages:
             status[no] = NOT_FOUND
-        elif stages[no] is None:
-            status[no] = NOT_COURT_NOTICE
     for no, d in zip(checked, decisions):
         status[no] = OK if d.outcome == COURT_NOTICE else NOT_COURT_NOTICE
 

@@ -132,6 +132,7 @@ def test_mixed_batch(client, key, db):
         ("C0000002B", "cas", "cas-batch-1", "stage_catalogue", "COURT_NOTICE"),
         ("N0000001A", "cas", "cas-batch-1", "stage_catalogue", "NOT_COURT_NOTICE"),
         ("N0000002B", "cas", "cas-batch-1", "stage_catalogue", "NOT_COURT_NOTICE"),
+        ("S0000001A", "cas", "cas-batch-1", "stage_catalogue", "NOT_COURT_NOTICE"),  # CAS-COURT-000: no stage
     ]
     by_subject = {row[0]: row for row in log}
     import json

@@ -61,7 +61,7 @@ def server(tmp_path, rules_dir):
         assert proc.poll() is None, log_path.read_text()
         try:
             return requests.get(base + "/health/ready", timeout=2).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # workers may still be booting
             return False
     try:
         wait_for(ready, what="/health/ready")
