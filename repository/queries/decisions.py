@@ -36,7 +36,7 @@ def log_decisions(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
     stamp = now()
     values = [_decision_row(row, stamp) for row in rows]
     if values:
-        session.execute(insert(DecisionLog), values)
+        session.execute(insert(DecisionLog.__table__), values)  # Core executemany: no ORM bulk bookkeeping
     return len(values)
 
 
