@@ -11,8 +11,6 @@ import uuid
 from pathlib import Path
 from typing import Sequence
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,6 +30,9 @@ def report_url(report_id: int) -> str:
 
 def write_workbook(path: Path, rows: Sequence[Sequence], title: str) -> None:
     """Write the §8.4 columns and ``rows`` to an .xlsx file."""
+    from openpyxl import Workbook  # imported on first use: keeps worker start-up light
+    from openpyxl.styles import Font
+
     wb = Workbook(write_only=False)
     ws = wb.active
     ws.title = "Change Processing Stage"
