@@ -9,6 +9,7 @@
     ocms jobs list
     ocms jobs run NAME [--key RUN_KEY] [--force]
     ocms scenarios test [PATH] [--database-url URL] [--quiet]
+    ocms simulators run [cas|smtp|all] [--port P] [--smtp-port P] [--vehicles N] [--apim-key K]
 
 Settings come from the ``OCMS_*`` environment (see api/config.py). Exit
 status: 0 success, 1 failure (bad rules, failed fixtures, failed job), 2 usage.
@@ -207,6 +208,14 @@ def cmd_scenarios_test(args, config) -> int:
     return 0 if not errors and all(r.passed for r in results) else 1
 
 
+# ---- simulators -----------------------------------------------------------------------
+def cmd_simulators_run(args, config) -> int:
+    """Serve the local CAS and/or SMTP simulators on loopback until Ctrl-C (tests and the demo)."""
+    from .simulators.runner import run_simulators
+    return run_simulators(args.which, host=args.host, port=args.port, smtp_port=args.smtp_port,
+                          vehicles=args.vehicles, apim_key=args.apim_key)
+
+
 # ---- parser ---------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ocms", description="OCMS decision service")
@@ -260,6 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--database-url", help="database to use; its OCMS tables are emptied (default: a scratch SQLite file)")
     st.add_argument("--quiet", action="store_true", help="print failing scenarios only (and the summary)")
     st.set_defaults(func=cmd_scenarios_test)
+
+    sims = sub.add_parser("simulators", help="local stand-ins of external systems").add_subparsers(
+        dest="simulators_command", required=True)
+    sr = sims.add_parser("run", help="serve the CAS and/or SMTP simulators on loopback until Ctrl-C")
+    sr.add_argument("which", nargs="?", choices=("cas", "smtp", "all"), default="all")
+    sr.add_argument("--host", default="127.0.0.1")
+    sr.add_argument("--port", type=int, help="port of the simulator named (all: CAS; default CAS 8701, SMTP 8025)")
+    sr.add_argument("--smtp-port", type=int, help="SMTP port with 'all' (default 8025)")
+    sr.add_argument("--vehicles", type=int, default=150, help="VIP vehicles the CAS simulator serves")
+    sr.add_argument("--apim-key", help="Ocp-Apim-Subscription-Key the CAS simulator requires (default: none)")
+    sr.set_defaults(func=cmd_simulators_run)
     return p
 
 

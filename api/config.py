@@ -13,6 +13,14 @@ may override any of them by Flask config key (same name).
 | OCMS_REPORT_DIR | ``<instance path>/reports`` |
 | OCMS_LOG_LEVEL | ``INFO`` |
 | OCMS_RULES_CHECK_INTERVAL | ``1`` (seconds between a worker's looks at ``ocms_rules_state``) |
+| OCMS_CAS_URL | empty: base URL of CAS behind APIM (``POST <url>/v1/cas/refreshVIPVehicle``) |
+| OCMS_CAS_APIM_KEY | empty: the ``Ocp-Apim-Subscription-Key`` OCMS sends to CAS |
+| OCMS_HTTP_TIMEOUT | ``10,60`` (connect,read seconds of a call to CAS; one number sets both) |
+| OCMS_HTTP_RETRIES | ``3`` (retries after the first attempt, CAS API 3) |
+| OCMS_HTTP_BACKOFF | ``2`` (seconds before the first retry; doubled before each next one) |
+| OCMS_SMTP_HOST, OCMS_SMTP_PORT | ``127.0.0.1``, ``8025``: where alert emails go (plain SMTP) |
+| OCMS_ALERT_FROM | ``ocms@localhost`` |
+| OCMS_ALERT_TO | empty: operations address(es), comma-separated; unset = alerts only logged |
 """
 from __future__ import annotations
 
@@ -29,6 +37,8 @@ SYSTEMS = ("cas", "plus", "repccs", "ces", "toppan", "admin")
 ENV_KEYS = (
     "OCMS_DATABASE_URL", "OCMS_RULES_DIR", "OCMS_FIXTURES_DIR", "OCMS_API_KEYS", "OCMS_JWT_SECRET",
     "OCMS_REPORT_DIR", "OCMS_LOG_LEVEL", "OCMS_RULES_CHECK_INTERVAL",
+    "OCMS_CAS_URL", "OCMS_CAS_APIM_KEY", "OCMS_HTTP_TIMEOUT", "OCMS_HTTP_RETRIES", "OCMS_HTTP_BACKOFF",
+    "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO",
 )
 
 
@@ -84,7 +94,52 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_REPORT_DIR": env.get("OCMS_REPORT_DIR") or str(instance / "reports"),
         "OCMS_LOG_LEVEL": (env.get("OCMS_LOG_LEVEL") or "INFO").upper(),
         "OCMS_RULES_CHECK_INTERVAL": interval,
+        "OCMS_CAS_URL": (env.get("OCMS_CAS_URL") or "").rstrip("/") or None,
+        "OCMS_CAS_APIM_KEY": env.get("OCMS_CAS_APIM_KEY") or None,
+        "OCMS_HTTP_TIMEOUT": _timeout(env, "OCMS_HTTP_TIMEOUT", (10.0, 60.0)),
+        "OCMS_HTTP_RETRIES": _count(env, "OCMS_HTTP_RETRIES", 3),
+        "OCMS_HTTP_BACKOFF": _seconds(env, "OCMS_HTTP_BACKOFF", 2),
+        "OCMS_SMTP_HOST": env.get("OCMS_SMTP_HOST") or "127.0.0.1",
+        "OCMS_SMTP_PORT": _count(env, "OCMS_SMTP_PORT", 8025),
+        "OCMS_ALERT_FROM": env.get("OCMS_ALERT_FROM") or "ocms@localhost",
+        "OCMS_ALERT_TO": [a.strip() for a in (env.get("OCMS_ALERT_TO") or "").split(",") if a.strip()],
     }
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A non-negative number of seconds from ``env[name]`` (``default`` if unset)."""
+    try:
+        value = float(env.get(name) or default)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A non-negative integer from ``env[name]`` (``default`` if unset)."""
+    try:
+        value = int(env.get(name) or default)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative")
+    return value
+
+
+def _timeout(env: Mapping[str, str], name: str, default: float | tuple[float, float]) -> float | tuple[float, float]:
+    """Seconds from ``env[name]``: ``30`` (connect and read) or ``5,60`` (connect,read)."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        values = [float(v) for v in raw.split(",")]
+    except ValueError:
+        values = []
+    if not 1 <= len(values) <= 2 or any(v <= 0 for v in values):
+        raise ConfigError(f"{name} must be seconds: one positive number, or two as connect,read")
+    return values[0] if len(values) == 1 else (values[0], values[1])
 
 
 def finalise(config: dict) -> None:

@@ -73,11 +73,14 @@ def run_job(database, name: str, run_key: str | None = None, force: bool = False
         log.exception("job %s (%s) failed", name, run_key)
         with database.unit_of_work() as uow:
             run = start_job_run(uow.session, name, run_key)
-            finish_job_run(uow.session, run, JOB_FAILED, error_message=f"{type(e).__name__}: {e}"[:2000])
+            # A job may say what it got done before failing (attempts, errors): an exception's ``counts``.
+            finish_job_run(uow.session, run, JOB_FAILED, counts=getattr(e, "counts", None),
+                           error_message=f"{type(e).__name__}: {e}"[:2000])
             uow.commit()
         return {"job": name, "runKey": run_key, "status": JOB_FAILED, "error": f"{type(e).__name__}: {e}"}
 
 
 # Job modules register themselves when imported; one line per area.
 from .advisory import jobs as _advisory_jobs  # noqa: E402,F401  (OCMS 10 §3.7 mirror-retry)
+from . import vip_refresh  # noqa: E402,F401  (CAS API 3 refresh-vip-vehicles)
 from .cps import jobs as _cps_jobs  # noqa: E402,F401  (OCMS 15 toppan-cps, cps-stage-map-sync)
