@@ -13,6 +13,10 @@ may override any of them by Flask config key (same name).
 | OCMS_REPORT_DIR | ``<instance path>/reports`` |
 | OCMS_LOG_LEVEL | ``INFO`` |
 | OCMS_RULES_CHECK_INTERVAL | ``1`` (seconds between a worker's looks at ``ocms_rules_state``) |
+| OCMS_REPCCS_URL, OCMS_CES_URL | empty: base URLs of the unqualified-AN list receivers (``POST <url>/unqualified-an-list``) |
+| OCMS_REPCCS_API_KEY, OCMS_CES_API_KEY | empty: their ``API-Key`` header |
+| OCMS_UNQUALIFIED_AN_TIMEOUT | ``60`` (seconds per call, OCMS 10 §3.9) |
+| OCMS_UNQUALIFIED_AN_BACKOFF | ``2`` (seconds before the first retry; doubled before each next one) |
 | OCMS_CAS_URL | empty: base URL of CAS behind APIM (``POST <url>/v1/cas/refreshVIPVehicle``) |
 | OCMS_CAS_APIM_KEY | empty: the ``Ocp-Apim-Subscription-Key`` OCMS sends to CAS |
 | OCMS_HTTP_TIMEOUT | ``10,60`` (connect,read seconds of a call to CAS; one number sets both) |
@@ -37,6 +41,8 @@ SYSTEMS = ("cas", "plus", "repccs", "ces", "toppan", "admin")
 ENV_KEYS = (
     "OCMS_DATABASE_URL", "OCMS_RULES_DIR", "OCMS_FIXTURES_DIR", "OCMS_API_KEYS", "OCMS_JWT_SECRET",
     "OCMS_REPORT_DIR", "OCMS_LOG_LEVEL", "OCMS_RULES_CHECK_INTERVAL",
+    "OCMS_REPCCS_URL", "OCMS_CES_URL", "OCMS_REPCCS_API_KEY", "OCMS_CES_API_KEY",
+    "OCMS_UNQUALIFIED_AN_TIMEOUT", "OCMS_UNQUALIFIED_AN_BACKOFF",
     "OCMS_CAS_URL", "OCMS_CAS_APIM_KEY", "OCMS_HTTP_TIMEOUT", "OCMS_HTTP_RETRIES", "OCMS_HTTP_BACKOFF",
     "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO",
 )
@@ -94,6 +100,12 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_REPORT_DIR": env.get("OCMS_REPORT_DIR") or str(instance / "reports"),
         "OCMS_LOG_LEVEL": (env.get("OCMS_LOG_LEVEL") or "INFO").upper(),
         "OCMS_RULES_CHECK_INTERVAL": interval,
+        "OCMS_REPCCS_URL": env.get("OCMS_REPCCS_URL") or None,
+        "OCMS_CES_URL": env.get("OCMS_CES_URL") or None,
+        "OCMS_REPCCS_API_KEY": env.get("OCMS_REPCCS_API_KEY") or None,
+        "OCMS_CES_API_KEY": env.get("OCMS_CES_API_KEY") or None,
+        "OCMS_UNQUALIFIED_AN_TIMEOUT": _seconds(env, "OCMS_UNQUALIFIED_AN_TIMEOUT", 60),
+        "OCMS_UNQUALIFIED_AN_BACKOFF": _seconds(env, "OCMS_UNQUALIFIED_AN_BACKOFF", 2),
         "OCMS_CAS_URL": (env.get("OCMS_CAS_URL") or "").rstrip("/") or None,
         "OCMS_CAS_APIM_KEY": env.get("OCMS_CAS_APIM_KEY") or None,
         "OCMS_HTTP_TIMEOUT": _timeout(env, "OCMS_HTTP_TIMEOUT", (10.0, 60.0)),

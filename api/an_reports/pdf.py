@@ -1,22 +1,16 @@
-"""The ANS report as a PDF (fpdf2): title, generated time, range, the spec's five columns, total."""
+"""The ANS report as a PDF (fpdf2): title, generated time, range, the spec's five columns, total.
+
+fpdf2 is imported when a PDF is made: it takes longer to import than the rest
+of the app, and every worker would pay for it at boot.
+"""
 from __future__ import annotations
 
 import datetime as dt
-
-from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from .query import AnsCriteria, AnsRow
 
 TITLE = "Advisory Notice Suspension Report"
 PDF_COLUMNS = ("Notice No", "Vehicle No", "Subsystem", "Suspension Date", "Revival Date")
-
-
-class _Report(FPDF):
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font("Helvetica", size=8)
-        self.cell(0, 6, f"Page {self.page_no()} of {{nb}}", align="C")
 
 
 def _text(value) -> str:
@@ -30,6 +24,15 @@ def _day(value: dt.datetime | None) -> str:
 
 def render_pdf(rows: list[AnsRow], criteria: AnsCriteria, generated: dt.datetime) -> bytes:
     """The layout of the spec (§3.8 PDF Report Structure), headings repeated on every page."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    class _Report(FPDF):
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 6, f"Page {self.page_no()} of {{nb}}", align="C")
+
     pdf = _Report(orientation="portrait", unit="mm", format="A4")
     pdf.set_title(TITLE)
     pdf.set_auto_page_break(auto=True, margin=15)

@@ -1,12 +1,11 @@
-"""The ANS report as an Excel workbook (openpyxl, write-only: memory stays flat however many rows)."""
+"""The ANS report as an Excel workbook (openpyxl, write-only: memory stays flat however many rows).
+
+openpyxl is imported when a workbook is made, not when the app boots.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import io
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
 
 from .query import COLUMNS, AnsCriteria, AnsRow
 
@@ -17,6 +16,9 @@ DATE, DATETIME, MONEY = "yyyy-mm-dd", "yyyy-mm-dd hh:mm", "0.00"
 
 def render_xlsx(rows: list[AnsRow], criteria: AnsCriteria, generated: dt.datetime) -> bytes:
     """Sheet "ANS Report": a header row of :data:`COLUMNS`, one row per suspension; sheet "Criteria"."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("ANS Report")
     for i, width in enumerate(WIDTHS):
@@ -26,7 +28,7 @@ def render_xlsx(rows: list[AnsRow], criteria: AnsCriteria, generated: dt.datetim
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     header = []
     for name in COLUMNS:
-        c = WriteOnlyCell(ws, value=name)
+        c = _cell(ws, name, "General")
         c.font, c.fill = bold, fill
         header.append(c)
     ws.append(header)
@@ -48,6 +50,7 @@ def render_xlsx(rows: list[AnsRow], criteria: AnsCriteria, generated: dt.datetim
 
 
 def _cell(ws, value, number_format: str):
+    from openpyxl.cell import WriteOnlyCell
     if value is None:
         return None
     c = WriteOnlyCell(ws, value=value)
