@@ -122,7 +122,8 @@ def test_decision_log_answers_why_a_notice_got_ps_ans(app, client, key, bearer):
     [entry] = r.json["decisions"]
     assert entry["outcome"] == "QUALIFIED" and entry["firedRules"] == ["BR-AN-QUAL-002"]
     assert entry["requestId"] == "req-why" and entry["caller"] == "repccs"
-    assert {"name": "suspend", "params": {"suspension_type": "PS", "reason": "ANS"}} in entry["actions"]
+    suspend = next(a for a in entry["actions"] if a["name"] == "suspend")
+    assert suspend["params"]["suspension_type"] == "PS" and suspend["params"]["reason"] == "ANS"
     assert entry["rulesetVersion"] and entry["rulesetHash"] and entry["dryRun"] is False
     # Staff Portal operators may ask too; filters by ruleset and limit.
     r = client.get("/v1/decision-log?subject=500400058A&ruleset=stage_catalogue&limit=5", headers=bearer())
