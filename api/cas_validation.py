@@ -15,28 +15,23 @@ truth. ``tests/api/test_cas_validation.py`` checks both paths agree.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
-from marshmallow.decorators import POST_DUMP, POST_LOAD, PRE_DUMP, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
+from marshmallow.decorators import (
+    POST_DUMP,
+    POST_LOAD,
+    PRE_DUMP,
+    PRE_LOAD,
+    VALIDATES,
+    VALIDATES_SCHEMA,
+)
 
+from .fields import StrictDate
 from .json import CENT
 
 Checker = Callable[[Any], Any]
-
-
-class StrictDate(fields.Date):
-    """A date written exactly ``yyyy-MM-dd`` (the spec's format; Python also reads 20240115 and 2024-W03-1)."""
-
-    FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-    default_error_messages = {"invalid": "Not a valid date: expected yyyy-MM-dd."}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not self.FORMAT.match(value):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class Amount(fields.Decimal):

@@ -1,7 +1,7 @@
 """Errors of the rule engine: one root, a load-time branch and a call-time branch."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class EngineError(Exception):

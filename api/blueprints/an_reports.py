@@ -16,19 +16,33 @@
 from __future__ import annotations
 
 import logging
-import re
 
 from flask import current_app, g, jsonify, send_file
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
 
 from repository.models import ReportFile, now
 
-from ..an_reports import ans_rows, max_range_days, read_report, render_pdf, render_xlsx, store_report
+from ..an_reports import (
+    ans_rows,
+    max_range_days,
+    read_report,
+    render_pdf,
+    render_xlsx,
+    store_report,
+)
 from ..an_reports.query import AnsCriteria
 from ..an_reports.store import discard
 from ..auth import require_jwt
 from ..database import get_db
 from ..errors import bad_request, not_found
+from ..fields import StrictDate
 from ..smorest import Blueprint
 
 log = logging.getLogger(__name__)
@@ -39,23 +53,12 @@ blp = Blueprint("an_reports", __name__, url_prefix="/v1/an/reports",
 REPORT_TYPE = "ANS"
 NO_RECORDS = "No records found for the selected criteria"
 STAFF_JWT = [{"staffPortalJwt": []}]
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class StrictDate(fields.Date):
-    """A date written exactly ``yyyy-MM-dd``."""
-
-    default_error_messages = {"invalid": "must be a date yyyy-MM-dd"}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not _DAY.match(value):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
+DATE_MESSAGE = {"invalid": "must be a date yyyy-MM-dd"}
 
 
 class AnsReportQuerySchema(Schema):
-    dateFrom = StrictDate(required=True, metadata={"description": "first suspension date, yyyy-MM-dd"})
-    dateTo = StrictDate(required=True, metadata={"description": "last suspension date (inclusive), yyyy-MM-dd"})
+    dateFrom = StrictDate(required=True, error_messages=DATE_MESSAGE, metadata={"description": "first suspension date, yyyy-MM-dd"})
+    dateTo = StrictDate(required=True, error_messages=DATE_MESSAGE, metadata={"description": "last suspension date (inclusive), yyyy-MM-dd"})
     vehicleNo = fields.String(load_default=None, validate=validate.Regexp(
         r"^[A-Za-z0-9]{1,20}$", error="must be alphanumeric, at most 20 characters"))
     subsystem = fields.String(load_default=None, validate=validate.Regexp(

@@ -10,14 +10,13 @@ payload → 400 OCMS-4000 naming each field (``noticeNumbers.3``,
 """
 from __future__ import annotations
 
-import re
-
 from flask import g
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..auth import require_key
 from ..database import get_db
 from ..errors import check_batch_limit
+from ..fields import StrictDate
 from ..plus_notice_info import plus_batch_limit, update_notice_info
 from ..request_id import current_request_id
 from ..rules_service import get_rules
@@ -26,18 +25,6 @@ from ..smorest import Blueprint
 blp = Blueprint("plus", __name__, url_prefix="/v1", description="PLUS → OCMS via IZ-APIM: notice payment due date")
 
 PLUS_KEY = [{"subscriptionKey": []}]
-
-
-class StrictDate(fields.Date):
-    """A date written exactly ``yyyy-MM-dd`` (the spec's format): no ``2024-1-5``, no ``20240115``."""
-
-    _FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-    default_error_messages = {"invalid": "Not a valid date: expected yyyy-MM-dd."}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not self._FORMAT.match(value):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class QueryNoticeInfoRequestSchema(Schema):

@@ -1,9 +1,16 @@
 """Payloads of the CPS endpoints (OCMS 15 §5.3, §5.4, §6.4, §7.4, §8.3); bad input is OCMS-4000 naming the field."""
 from __future__ import annotations
 
-import re
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from ..fields import StrictDate
 
 #: Most notices per Staff Portal validate/submit or PLUS request (one screen's selection); OCMS-4013 above.
 MAX_NOTICES = 500
@@ -13,18 +20,6 @@ MAX_TOPPAN_NOTICES = 50_000
 STAGE = validate.Regexp(r"^[A-Z0-9]{3}$", error="must be a 3-character stage code, e.g. RD2")
 NOTICE_NO = fields.String(validate=validate.Length(min=1, max=10))
 SEARCH_CRITERIA = ("noticeNo", "idNo", "vehicleNo", "currentProcessingStage", "dateOfCurrentProcessingStage")
-
-
-class StrictDate(fields.Date):
-    """A date written exactly yyyy-MM-dd (§8.3): no 2026-1-5, no 20260105."""
-
-    _FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-    default_error_messages = {"invalid": "Not a valid date: expected yyyy-MM-dd."}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not self._FORMAT.match(value):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -1,5 +1,4 @@
 """CAS API 2, POST /v1/ocms/cas-updateCourtNotices (technical spec v1.1 §2, DESIGN.md §10)."""
-import copy
 import datetime as dt
 from decimal import Decimal
 
