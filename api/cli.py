@@ -66,7 +66,11 @@ def cmd_db_seed(args, config) -> int:
     inserted = {t: n for t, n in counts.items() if n}
     print(("demo" if args.demo else "reference") + " data: " +
           (", ".join(f"{t} +{n}" for t, n in inserted.items()) or "nothing to insert (already seeded)"))
-    return 0
+    # The database copy of the stage map (ocms_stage_map, NEXT_STAGE, STAGEDAYS) follows rules/stage_map.yaml.
+    from .jobs import run_job
+    sync = run_job(db, "cps-stage-map-sync", force=True)
+    print(f"stage map copied from the rules: {sync['status']} {sync.get('counts', sync.get('error', ''))}")
+    return 0 if sync["status"] == "SUCCESS" else 1
 
 
 # ---- rules -----------------------------------------------------------------------

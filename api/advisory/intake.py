@@ -42,7 +42,6 @@ from sqlalchemy.orm import Session
 
 from engine import Decision
 from repository.models import SYSTEM_USER, OffenceNoticeDetail, OffenceRuleCode, ValidOffenceNotice, now
-from repository.queries import get_int_parameter, get_parameter
 
 from ..apply import apply_actions
 from ..decisions import record_decisions
@@ -169,10 +168,11 @@ def _lock_vehicle(session: Session, vehicle_no: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:v))"), {"v": "ocms-vehicle:" + vehicle_no})
 
 
-def _new_notice(session: Session, p: dict, notice_no: str, vehicle_type: str, caller_user: str) -> ValidOffenceNotice:
+def _new_notice(p: dict, notice_no: str, vehicle_type: str, caller_user: str, start) -> ValidOffenceNotice:
+    """The notice row; ``start`` is the stage_map decision for a new notice (row STAGE-MAP-NPA)."""
     when = now()
-    next_stage = get_parameter(session, "NEXT_STAGE", FIRST_STAGE)
-    days = get_int_parameter(session, "STAGEDAYS", FIRST_STAGE)
+    next_stage = start.outputs.get("next_processing_stage")
+    days = start.outputs.get("stage_days")
     return ValidOffenceNotice(
         notice_no=notice_no, vehicle_no=p["vehicleNo"], notice_date_and_time=p["noticeDateAndTime"],
         offence_notice_type=p["offenceNoticeType"], vehicle_registration_type=vehicle_type,
@@ -213,7 +213,8 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
         while session.get(ValidOffenceNotice, notice_no) is not None:  # a caller already sent this number
             notice_no = deps.allocator.next()
     user = (p.get("creUserId") or SYSTEM_USER)[:50]
-    notice = _new_notice(session, p, notice_no, vehicle_type, user)
+    start = decide("stage_map", {"new_processing_stage": FIRST_STAGE})
+    notice = _new_notice(p, notice_no, vehicle_type, user, start)
     session.add(notice)
     session.flush()  # the notice first: the detail row refers to it
     session.add(OffenceNoticeDetail(notice_no=notice_no, cre_user_id=user, cre_date=notice.cre_date))

@@ -23,9 +23,10 @@ from . import toppan as _toppan  # noqa: F401  (registers toppan-cps)
 def stage_map_rows(registry: RuleRegistry) -> tuple[list[tuple[str, str]], dict[str, tuple[str | None, int | None]]]:
     """(allowed (last, next) pairs, new stage → (next stage, stage days)) as the stage_map ruleset says."""
     stages = list(registry.get(rules.CATALOGUE).lists.get("all_stages") or [])
-    moves = rules.stage_moves(registry, [(a, b) for a in stages for b in stages if a != b])
-    pairs = sorted(p for p, d in moves.items() if d.outcome == rules.ALLOWED)
-    following = {b: rules.next_of(moves[(a, b)]) for a, b in pairs}
+    moves = rules.stage_moves(registry, [(a, b) for a in [None, *stages] for b in stages if a != b])
+    allowed = sorted((p for p, d in moves.items() if d.outcome == rules.ALLOWED), key=lambda p: (p[0] or "", p[1]))
+    pairs = [(a, b) for a, b in allowed if a is not None]  # (None, NPA): where a new notice starts
+    following = {b: rules.next_of(moves[(a, b)]) for a, b in allowed}
     return pairs, following
 
 
@@ -45,7 +46,7 @@ def stage_map_sync_job(uow, run_key: str) -> dict:
     s.execute(delete(StageMap))
     s.execute(insert(StageMap), [{"last_processing_stage": a, "next_processing_stage": b,
                                   "description": f"{a} to {b} (rules/stage_map.yaml)", **audit} for a, b in pairs])
-    # Only the stages the table has a row for: a stage nothing moves to (NPA, ENA) keeps its seeded values.
+    # Only the stages the table has a row for: a stage nothing moves to (ENA) keeps its seeded values.
     s.execute(delete(Parameter).where(Parameter.parameter_id.in_(["NEXT_STAGE", "STAGEDAYS"]),
                                       Parameter.code.in_(sorted(following))))
     params = [{"parameter_id": "NEXT_STAGE", "code": st, "value": nxt, "description": f"NEXT_STAGE_{st} (rules/stage_map.yaml)",

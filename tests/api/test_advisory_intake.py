@@ -107,7 +107,7 @@ def test_repccs_creates_notice_detail_and_mirror(post, session):
     mirror = session.get(EValidOffenceNotice, "500400058A")
     assert mirror is not None and mirror.vehicle_no == "SBA1234A" and mirror.an_flag == "N"
     logged = session.scalars(select(DecisionLog).filter_by(subject="500400058A").order_by(DecisionLog.id)).all()
-    assert [d.ruleset for d in logged] == ["vehicle_type", "double_booking", "an_qualification"]
+    assert [d.ruleset for d in logged] == ["vehicle_type", "stage_map", "double_booking", "an_qualification"]
     assert logged[-1].outcome == "NOT_QUALIFIED"
 
 
@@ -373,7 +373,7 @@ def test_ces_eht_anflag_y_suspends_ps_ans_without_qualification(post, session):
     (s,) = suspensions(session, "500400058A")
     assert s.reason_of_suspension == "ANS" and s.suspension_remarks.startswith("Advisory Notice detected")
     rulesets = [d.ruleset for d in session.scalars(select(DecisionLog).filter_by(subject="500400058A").order_by(DecisionLog.id))]
-    assert rulesets == ["ces_subsystem", "vehicle_type", "ces_eht_flag"]  # no DBB, no qualification
+    assert rulesets == ["ces_subsystem", "vehicle_type", "stage_map", "ces_eht_flag"]  # no DBB, no qualification
 
 
 def test_ces_anflag_n_goes_through_qualification(post, session):
@@ -382,7 +382,7 @@ def test_ces_anflag_n_goes_through_qualification(post, session):
     assert post(CES, ces_payload(anFlag="N")).status_code == 200
     assert session.get(ValidOffenceNotice, "500400058A").an_flag == "Y"
     rulesets = [d.ruleset for d in session.scalars(select(DecisionLog).filter_by(subject="500400058A").order_by(DecisionLog.id))]
-    assert rulesets == ["ces_subsystem", "vehicle_type", "ces_eht_flag", "double_booking", "an_qualification"]
+    assert rulesets == ["ces_subsystem", "vehicle_type", "stage_map", "ces_eht_flag", "double_booking", "an_qualification"]
 
 
 # ---- double booking -------------------------------------------------------------------------------------------------
@@ -397,7 +397,7 @@ def test_double_booking_suspends_ps_dbb_and_skips_qualification(post, session):
     assert (s.suspension_type, s.reason_of_suspension, s.suspension_remarks) == ("PS", "DBB", "Double booking detected")
     assert suspensions(session, "500400058A", ESuspendedNotice)[0].reason_of_suspension == "DBB"
     logs = session.scalars(select(DecisionLog).filter_by(subject="500400058A").order_by(DecisionLog.id)).all()
-    assert [d.ruleset for d in logs] == ["vehicle_type", "double_booking"]
+    assert [d.ruleset for d in logs] == ["vehicle_type", "stage_map", "double_booking"]
     assert logs[-1].outcome == "DOUBLE_BOOKED"
 
 

@@ -487,10 +487,17 @@ def test_stage_map_sync_derives_the_database_copy(cps_app, cps_db, runner):
     with cps_db.unit_of_work() as uow:
         seed_reference(uow.session)
         uow.commit()
+
+    def stage_params():
+        return {(p.parameter_id, p.code): p.value for p in rows(cps_db, Parameter)
+                if p.parameter_id in ("NEXT_STAGE", "STAGEDAYS")}
+
+    seeded = stage_params()
     out = runner.invoke(["jobs", "run", "cps-stage-map-sync"])
     assert out.exit_code == 0, out.output + out.stderr
     pairs = sorted((m.last_processing_stage, m.next_processing_stage) for m in rows(cps_db, StageMap))
-    assert pairs == sorted(stage_map_pairs())  # the YAML was written from the repository's seed: same moves
-    params = {(p.parameter_id, p.code): p.value for p in rows(cps_db, Parameter) if p.parameter_id in ("NEXT_STAGE", "STAGEDAYS")}
+    assert pairs == sorted(stage_map_pairs())  # the repository's seed copy has the YAML's moves
+    params = stage_params()
+    assert params == seeded  # ... and its next stages and stage days: no drift between the seed and the YAML
     assert params[("NEXT_STAGE", "RD1")] == "RD2" and params[("STAGEDAYS", "RR3")] == "21"
-    assert params[("NEXT_STAGE", "NPA")] == "ROV"  # no row moves to NPA: its seeded value stays
+    assert params[("NEXT_STAGE", "NPA")] == "ROV" and params[("STAGEDAYS", "NPA")] == "2"  # row STAGE-MAP-NPA
