@@ -66,15 +66,15 @@ PARAMETERS: list[tuple[str, str, str, str]] = [
     ("REVIVAL_DAYS", "CLV", "30", "TS-CLV suspension period in days (placeholder to confirm)"),
     ("REPORT_RANGE_DAYS", "ANS", "31", "Max date range of the ANS report (OCMS 10 §3.8)"),
     ("REPORT_RANGE_DAYS", "CPS", "90", "Max date range of the CPS report (OCMS 15 §8.3)"),
-    ("AN_QUALIFICATION", "SAME_DAY_CHECK", "N", "Same-day AN check: off per FD v1.2 (DESIGN §10)"),
-    ("AN_QUALIFICATION", "PAST_OFFENCE_MODE", "ANY",
-     "ANY past offence (code) or PS_REASONS only (FD v1.2) (DESIGN §10)"),
+    # The same-day and past-offence switches live in rules/an_qualification.yaml (same_day_check,
+    # past_offence_mode). AN_QUALIFICATION/SAME_DAY_CHECK or /PAST_OFFENCE_MODE rows, if an operator adds
+    # them, override the YAML; seeding them would silently mask an analyst's change there.
     ("AN_QUALIFICATION", "PAST_OFFENCE_MONTHS", "24", "Past-offence window in months (BR-AN-QUAL-002)"),
     ("AN_QUALIFICATION", "PS_REASONS", "ANS", "PS reasons counted in PS_REASONS mode"),
     ("SUSPENSION", "SOURCE", "ocmsiz_app_conn", "suspension_source of system suspensions (OCMS 10 §3.7)"),
     ("SUSPENSION", "OFFICER_AUTHORISING", "ocmsizmgr_conn",
      "officer_authorising_suspension of system suspensions (OCMS 10 §3.7)"),
-    ("CPS", "PS_BLOCK", "Y", "Block CPS while a PS is active (OCMS 15 §4.2 step 13, configurable)"),
+    # CPS "PS blocks a change" is the switch ps_block in rules/cps_validation.yaml.
     ("BATCH_LIMIT", "CAS", "500", "Max notices per CAS API 1/2 request"),
     ("BATCH_LIMIT", "PLUS", "10", "Max notices per PLUS API 4 request"),
     ("UNQUALIFIED_AN", "BATCH_SIZE", "1000", "Notices per unqualified-AN API call (OCMS 10 §3.9)"),

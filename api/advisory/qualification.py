@@ -1,9 +1,10 @@
 """AN qualification facts (OCMS 10 §3.1) gathered from the database for rules/an_qualification.yaml.
 
 The switches are the ruleset's parameters (``same_day_check``,
-``past_offence_mode``); ``ocms_parameter`` rows AN_QUALIFICATION/* override
-them when seeded (SAME_DAY_CHECK Y|N, PAST_OFFENCE_MODE ANY|PS_REASONS,
-PAST_OFFENCE_MONTHS, PS_REASONS comma-separated). Only the counts the
+``past_offence_mode``); an operator may override them with ``ocms_parameter``
+rows AN_QUALIFICATION/SAME_DAY_CHECK (Y|N) and /PAST_OFFENCE_MODE
+(ANY|PS_REASONS), which are not seeded. PAST_OFFENCE_MONTHS (24) and
+PS_REASONS (comma-separated) are seeded: they shape the queries, not the rules. Only the counts the
 switches need are queried.
 """
 from __future__ import annotations

@@ -335,8 +335,12 @@ def test_gates_and_exemptions_keep_a_standard_notice(post, session, changes, fir
 
 
 def _set_param(session, code, value):
+    """An operator's override row (the switches themselves are not seeded: they live in the YAML)."""
     row = session.get(Parameter, ("AN_QUALIFICATION", code))
-    row.value = value
+    if row is None:
+        session.add(Parameter(parameter_id="AN_QUALIFICATION", code=code, value=value, cre_user_id="test"))
+    else:
+        row.value = value
     session.commit()
 
 
@@ -351,6 +355,22 @@ def test_same_day_switch_from_ocms_parameter(post, session):
     assert session.get(ValidOffenceNotice, "500400002A").an_flag == "N"
     log = session.scalars(select(DecisionLog).filter_by(subject="500400002A", ruleset="an_qualification")).one()
     assert log.fired_rules == ["BR-AN-SAMEDAY-001"] and log.facts["same_day_an_count"] == 2
+
+
+def test_same_day_switch_from_the_yaml(post, session, an_app, key):
+    """With no operator override row, the analyst's switch in the ruleset decides."""
+    import re
+    from pathlib import Path
+    history(session, "SBA1234A", "2025-06-01T10:00:00")
+    history(session, "SBA1234A", "2026-01-15T07:00:00", an_flag="Y")
+    session.commit()
+    rules = Path(an_app.config["OCMS_RULES_DIR"]) / "an_qualification.yaml"
+    rules.write_text(re.sub(r"^  same_day_check: false", "  same_day_check: true", rules.read_text(), flags=re.M))
+    assert an_app.test_client().post("/v1/admin/rules/reload", headers=key("admin")).status_code == 200
+    post(REPCCS, payload(noticeNo="500400003A", noticeDateAndTime="2026-01-15T10:30:00"))
+    assert session.get(ValidOffenceNotice, "500400003A").an_flag == "N"
+    log = session.scalars(select(DecisionLog).filter_by(subject="500400003A", ruleset="an_qualification")).one()
+    assert log.fired_rules == ["BR-AN-SAMEDAY-001"]
 
 
 def test_ps_reasons_mode_from_ocms_parameter(post, session):

@@ -66,7 +66,10 @@ def test_reference_values_from_the_specs(session):
     assert get_int_parameter(session, "REPORT_RANGE_DAYS", "ANS") == 31
     assert get_int_parameter(session, "REPORT_RANGE_DAYS", "CPS") == 90
     assert get_parameter(session, "NEXT_STAGE", "RR3") == "CPC"
-    assert get_parameter(session, "AN_QUALIFICATION", "SAME_DAY_CHECK") == "N"
+    assert get_int_parameter(session, "AN_QUALIFICATION", "PAST_OFFENCE_MONTHS") == 24
+    # switches that live in the rulesets are not seeded (a seeded copy would mask the YAML)
+    assert get_parameter(session, "AN_QUALIFICATION", "SAME_DAY_CHECK") is None
+    assert get_parameter(session, "CPS", "PS_BLOCK") is None
     assert {20412, 11210} <= values(session, OffenceRuleCode.computer_rule_code)
     assert session.get(StageMap, ("RD1", "RD2")) is not None
 
