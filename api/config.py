@@ -20,7 +20,7 @@ may override any of them by Flask config key (same name).
 | OCMS_CAS_URL | empty: base URL of CAS behind APIM (``POST <url>/v1/cas/refreshVIPVehicle``) |
 | OCMS_CAS_APIM_KEY | empty: the ``Ocp-Apim-Subscription-Key`` OCMS sends to CAS |
 | OCMS_HTTP_TIMEOUT | ``10,60`` (connect,read seconds of a call to CAS; one number sets both) |
-| OCMS_HTTP_RETRIES | ``3`` (retries after the first attempt, CAS API 3) |
+| OCMS_HTTP_RETRIES | ``3`` (retries after the first attempt, every external call) |
 | OCMS_HTTP_BACKOFF | ``2`` (seconds before the first retry; doubled before each next one) |
 | OCMS_SMTP_HOST, OCMS_SMTP_PORT | ``127.0.0.1``, ``8025``: where alert emails go (plain SMTP) |
 | OCMS_ALERT_FROM | ``ocms@localhost`` |

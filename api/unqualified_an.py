@@ -10,7 +10,7 @@ without one, the previous day, as the 02:00 cron wants. For each receiver:
    REPCCS — labels starting with a code of ``UNQUALIFIED_AN/REPCCS_SUBSYSTEMS``
    (comma-separated), or, while that parameter is absent, labels whose first three
    characters are 000-029 (placeholder to confirm);
-2. POST each page as one list, with the client's retries (``RETRY/MAX_ATTEMPTS``, 3)
+2. POST each page as one list, with the client's retries (``OCMS_HTTP_RETRIES``, 3)
    and exponential backoff;
 3. in one transaction per page, mark the notices the receiver accepted as sent
    (flag Y, timestamp, ``ocmsiz_cron``) and write one
@@ -234,7 +234,7 @@ def send_unqualified_an_list(uow, business_date: dt.date, config: dict,
     went through) when some notices could not be delivered.
     """
     session = uow.session
-    retries = get_int_parameter(session, "RETRY", "MAX_ATTEMPTS", 3)
+    retries = int(config.get("OCMS_HTTP_RETRIES", 3))  # the one retry setting of every external call
     page_size = get_int_parameter(session, "UNQUALIFIED_AN", "BATCH_SIZE", 1000)
     if page_size < 1:
         raise ValueError("parameter UNQUALIFIED_AN/BATCH_SIZE must be at least 1")

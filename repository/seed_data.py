@@ -78,7 +78,7 @@ PARAMETERS: list[tuple[str, str, str, str]] = [
     ("BATCH_LIMIT", "CAS", "500", "Max notices per CAS API 1/2 request"),
     ("BATCH_LIMIT", "PLUS", "10", "Max notices per PLUS API 4 request"),
     ("UNQUALIFIED_AN", "BATCH_SIZE", "1000", "Notices per unqualified-AN API call (OCMS 10 §3.9)"),
-    ("RETRY", "MAX_ATTEMPTS", "3", "Retries of external calls before alert/manual review"),
+    # Retries of external calls: OCMS_HTTP_RETRIES (environment), one setting for every client.
 ]
 
 #: (computer_rule_code, description, composition_amount, offence_notice_type). 20412 and 11210
