@@ -9,7 +9,7 @@
     ocms jobs list
     ocms jobs run NAME [--key RUN_KEY] [--force]
     ocms scenarios test [PATH] [--database-url URL] [--quiet]
-    ocms simulators run [cas|smtp|all] [--port P] [--smtp-port P] [--vehicles N] [--apim-key K]
+    ocms simulators run [cas|smtp|receivers|all] [--port P] [--smtp-port P] [--vehicles N] [--apim-key K]
 
 Settings come from the ``OCMS_*`` environment (see api/config.py). Exit
 status: 0 success, 1 failure (bad rules, failed fixtures, failed job), 2 usage.
@@ -214,7 +214,7 @@ def cmd_scenarios_test(args, config) -> int:
 
 # ---- simulators -----------------------------------------------------------------------
 def cmd_simulators_run(args, config) -> int:
-    """Serve the local CAS and/or SMTP simulators on loopback until Ctrl-C (tests and the demo)."""
+    """Serve the local simulators of external systems on loopback until Ctrl-C (tests and the demo)."""
     from .simulators.runner import run_simulators
     return run_simulators(args.which, host=args.host, port=args.port, smtp_port=args.smtp_port,
                           vehicles=args.vehicles, apim_key=args.apim_key)
@@ -276,8 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sims = sub.add_parser("simulators", help="local stand-ins of external systems").add_subparsers(
         dest="simulators_command", required=True)
-    sr = sims.add_parser("run", help="serve the CAS and/or SMTP simulators on loopback until Ctrl-C")
-    sr.add_argument("which", nargs="?", choices=("cas", "smtp", "all"), default="all")
+    sr = sims.add_parser("run", help="serve the CAS, SMTP and REPCCS/CES receiver simulators on loopback until Ctrl-C")
+    sr.add_argument("which", nargs="?", choices=("cas", "smtp", "receivers", "all"), default="all")
     sr.add_argument("--host", default="127.0.0.1")
     sr.add_argument("--port", type=int, help="port of the simulator named (all: CAS; default CAS 8701, SMTP 8025)")
     sr.add_argument("--smtp-port", type=int, help="SMTP port with 'all' (default 8025)")

@@ -3,7 +3,7 @@
     with ServerThread(wsgi_app, name="CAS") as server:   # 127.0.0.1:<free port>
         requests.post(server.url + "/v1/cas/refreshVIPVehicle", ...)
 
-:func:`run_simulators` is ``ocms simulators run [cas|smtp|all]``: it starts the
+:func:`run_simulators` is ``ocms simulators run [cas|smtp|receivers|all]``: it starts the
 chosen simulators in this process, prints their URLs and the settings that
 point the service at them, and serves until interrupted.
 """
@@ -67,7 +67,7 @@ class ServerThread:
 def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = None, smtp_port: int | None = None,
                    vehicles: int = 150, apim_key: str | None = None, out: TextIO | None = None,
                    until: threading.Event | None = None) -> int:
-    """Serve the CAS and/or SMTP simulators until interrupted (or ``until`` is set); print where they are."""
+    """Serve the CAS, SMTP and/or REPCCS/CES receiver simulators until interrupted (or ``until`` is set)."""
     from .cas import DEFAULT_PORT as CAS_PORT, CasSimulator
     from .smtp import DEFAULT_PORT as SMTP_PORT, SmtpSimulator
 
@@ -91,6 +91,13 @@ def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = 
             say(f"SMTP simulator on smtp://{smtp.host}:{smtp.port}  (received messages are printed here)")
             say(f"  export OCMS_SMTP_HOST={smtp.host} OCMS_SMTP_PORT={smtp.port} "
                 f"OCMS_ALERT_TO=operations@example.com")
+        if which in ("receivers", "all"):
+            from .an_receivers import PATH, AnReceiverSimulator
+            for system, rport in (("REPCCS", 9101), ("CES", 9102)):
+                rec = AnReceiverSimulator(system, None, host, rport).start()
+                started.append(rec)
+                say(f"{system} unqualified-AN receiver on {rec.url}{PATH}  (control: POST {rec.url}/_control)")
+                say(f"  export OCMS_{system}_URL={rec.url}")
         say("Ctrl-C to stop.")
         while not (until and until.is_set()):
             time.sleep(0.2)
