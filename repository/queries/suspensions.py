@@ -4,15 +4,32 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..notices import ValidOffenceNotice
 from ..suspensions import SuspendedNotice
 from ._chunks import DEFAULT_CHUNK_SIZE, chunked, unique
 
 
+def lock_notice(session: Session, notice_no: str) -> None:
+    """Hold the notice's row until the transaction ends (a no-op UPDATE: portable row lock).
+
+    On PostgreSQL a second transaction doing the same waits for the first to
+    commit and then sees its rows; on SQLite it takes the database's write lock.
+    """
+    table = ValidOffenceNotice.__table__
+    session.execute(update(table).where(table.c.notice_no == notice_no).values(notice_no=table.c.notice_no))
+
+
 def next_sr_no(session: Session, notice_no: str) -> int:
-    """Return the next ``sr_no`` for a new suspension of ``notice_no`` (1 for the first)."""
+    """Return the next ``sr_no`` for a new suspension of ``notice_no`` (1 for the first).
+
+    The notice's row is locked first, so two transactions suspending the same
+    notice at once get consecutive numbers instead of the same MAX + 1 (the key
+    also holds date_of_suspension, so a duplicate would not be refused).
+    """
+    lock_notice(session, notice_no)
     stmt = select(func.coalesce(func.max(SuspendedNotice.sr_no), 0)).where(
         SuspendedNotice.notice_no == notice_no
     )

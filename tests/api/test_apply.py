@@ -126,3 +126,45 @@ def test_unknown_notice_and_action(db, notice):
             apply_actions(uow, "NOPE", [])
         with pytest.raises(ApplyError, match="no handler"):
             apply_actions(uow, notice, [Action("teleport", {})])
+
+
+def test_two_suspensions_of_one_notice_at_once_get_consecutive_sr_nos(make_app, notice):
+    """Two workers suspending the same existing notice: never the same MAX + 1.
+
+    PostgreSQL: the second waits for the first's row lock and both succeed (1, 2).
+    SQLite (one writer): the second may be refused as locked — never a duplicate.
+    """
+    import threading
+
+    from api.database import get_db
+    apps = [make_app(), make_app()]
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def worker(app, reason):
+        from api.apply import apply_actions
+        db = get_db(app)
+        try:
+            with db.unit_of_work() as uow:
+                start.wait()
+                apply_actions(uow, notice, [Action("suspend", {"suspension_type": "TS", "reason": reason,
+                                                               "revival_days": 1})])
+                uow.commit()
+            outcomes.append("ok")
+        except Exception as e:  # noqa: BLE001 - the test reports what happened
+            outcomes.append(type(e).__name__)
+
+    threads = [threading.Thread(target=worker, args=(app, r)) for app, r in zip(apps, ("OLD", "CLV"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    db = get_db(apps[0])
+    with db.session() as s:
+        sr_nos = sorted(s.scalars(select(SuspendedNotice.sr_no).filter_by(notice_no=notice)))
+        mirror = sorted(s.scalars(select(ESuspendedNotice.sr_no).filter_by(notice_no=notice)))
+    assert sr_nos == list(range(1, outcomes.count("ok") + 1)) == mirror
+    if db.engine.dialect.name == "postgresql":
+        assert outcomes == ["ok", "ok"]
+    else:
+        assert outcomes.count("ok") >= 1
