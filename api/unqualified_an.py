@@ -5,11 +5,9 @@ without one, the previous day, as the 02:00 cron wants. For each receiver:
 
 1. select, in pages of ``UNQUALIFIED_AN/BATCH_SIZE`` (1,000) ordered by creation, the
    notices created that day with ``an_flag`` N or empty, not yet sent
-   (``unqualified_list_sent_flag`` not Y), of the receiver's subsystems:
-   CES — labels whose first three characters are 030-999 (the spec; BR-AN-CES-001);
-   REPCCS — labels starting with a code of ``UNQUALIFIED_AN/REPCCS_SUBSYSTEMS``
-   (comma-separated), or, while that parameter is absent, labels whose first three
-   characters are 000-029 (placeholder to confirm);
+   (``unqualified_list_sent_flag`` not Y), of the receiver's subsystems — which
+   receiver a subsystem label belongs to is decided by the ruleset
+   ``unqualified_an_receiver`` (rules/unqualified_an_receiver.yaml);
 2. POST each page as one list, with the client's retries (``OCMS_HTTP_RETRIES``, 3)
    and exponential backoff;
 3. in one transaction per page, mark the notices the receiver accepted as sent
@@ -35,12 +33,18 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from repository.models import DecisionLog, UnqualifiedAnTransmissionLog, ValidOffenceNotice, now
-from repository.queries import get_int_parameter, get_parameter
+from engine import RuleRegistry
+from repository.models import (
+    DecisionLog,
+    UnqualifiedAnTransmissionLog,
+    ValidOffenceNotice,
+    now,
+)
+from repository.queries import get_int_parameter
 
 from .clients.ces import ces_client
 from .clients.repccs import repccs_client
@@ -93,22 +97,19 @@ def parse_business_date(run_key: str) -> dt.date:
 
 
 # ---- which notices --------------------------------------------------------------------------
-def _numeric_prefix(label) -> ColumnElement[bool]:
-    """The label's first three characters are digits."""
-    return and_(func.length(label) >= 3, *(func.substr(label, i, 1).between("0", "9") for i in (1, 2, 3)))
+RECEIVER_RULESET = "unqualified_an_receiver"
 
 
-def subsystem_conditions(session: Session) -> dict[str, ColumnElement[bool]]:
-    """SQL conditions telling REPCCS notices from CES notices by ``subsystem_label``."""
+def subsystem_conditions(session: Session, registry: RuleRegistry, day: dt.date) -> dict[str, ColumnElement[bool]]:
+    """SQL conditions telling REPCCS notices from CES notices: the ruleset decides each distinct label."""
     label = ValidOffenceNotice.subsystem_label
-    ces = and_(_numeric_prefix(label), func.substr(label, 1, 3) >= "030")
-    configured = get_parameter(session, "UNQUALIFIED_AN", "REPCCS_SUBSYSTEMS")
-    if configured is not None:
-        codes = [c.strip() for c in configured.split(",") if c.strip()]
-        repccs = or_(*(func.substr(label, 1, len(c)) == c for c in codes)) if codes else false()
-    else:
-        repccs = and_(_numeric_prefix(label), func.substr(label, 1, 3) < "030")
-    return {"REPCCS": and_(repccs, not_(ces)), "CES": ces}
+    labels = sorted(session.scalars(select(label).where(*_pending(day, true())).distinct()), key=lambda v: v or "")
+    decisions = registry.evaluate_many(RECEIVER_RULESET, [{"subsystem_label": v} for v in labels]) if labels else []
+    chosen: dict[str, list[str]] = {system: [] for system in SYSTEMS}
+    for value, d in zip(labels, decisions):
+        if d.outcome in chosen and value is not None:
+            chosen[d.outcome].append(value)
+    return {system: label.in_(values) if values else false() for system, values in chosen.items()}
 
 
 def _pending(day: dt.date, subsystem: ColumnElement[bool]) -> list[ColumnElement[bool]]:
@@ -226,8 +227,14 @@ def send_to(uow, system: str, client: UnqualifiedListClient, day: dt.date,
             return out
 
 
+def _registry(config: dict) -> RuleRegistry:
+    from .actions import VOCABULARY
+    return RuleRegistry(config["OCMS_RULES_DIR"], actions=VOCABULARY)
+
+
 def send_unqualified_an_list(uow, business_date: dt.date, config: dict,
-                             clients: dict[str, UnqualifiedListClient] | None = None) -> dict[str, Any]:
+                             clients: dict[str, UnqualifiedListClient] | None = None,
+                             registry: RuleRegistry | None = None) -> dict[str, Any]:
     """Send ``business_date``'s unqualified ANs to REPCCS and CES; return counts per receiver.
 
     Raises :class:`UnqualifiedListIncomplete` (after committing every page that
@@ -239,7 +246,7 @@ def send_unqualified_an_list(uow, business_date: dt.date, config: dict,
     if page_size < 1:
         raise ValueError("parameter UNQUALIFIED_AN/BATCH_SIZE must be at least 1")
     clients = clients or {"REPCCS": repccs_client(config, retries=retries), "CES": ces_client(config, retries=retries)}
-    conditions = subsystem_conditions(session)
+    conditions = subsystem_conditions(session, registry or _registry(config), business_date)
     outcomes = {system: send_to(uow, system, clients[system], business_date, conditions[system], page_size)
                 for system in SYSTEMS}
     counts: dict[str, Any] = {"businessDate": business_date.isoformat(),

@@ -114,16 +114,19 @@ def test_split_between_repccs_and_ces_and_what_is_left_out(runner, db, env, repc
         assert n.upd_user_id == "ocmsiz_cron" and n.unqualified_list_sent_timestamp is not None
 
 
-def test_repccs_subsystems_from_ocms_parameter(runner, db, env, repccs, ces):
-    from repository.queries import set_parameter
-    with db.unit_of_work() as uow:
-        set_parameter(uow.session, "UNQUALIFIED_AN", "REPCCS_SUBSYSTEMS", "001, RP")
-        uow.commit()
+def test_repccs_subsystems_are_the_rulesets(runner, db, env, repccs, ces, app):
+    """An analyst names REPCCS's subsystems in rules/unqualified_an_receiver.yaml; no code change."""
+    from pathlib import Path
+    rules = Path(app.config["OCMS_RULES_DIR"]) / "unqualified_an_receiver.yaml"
+    text = rules.read_text()
+    assert 'matches: "0[0-2][0-9].*"' in text
+    rules.write_text(text.replace('matches: "0[0-2][0-9].*"', 'matches: "001.*|RP.*"'))
     _insert(db, [_row("R00000001A", "001"), _row("R00000002B", "RP7"), _row("X00000001A", "002"),
                  _row("C00000001A", "030")])
     code, _ = _run(runner, env)
     assert code == 0
     assert set(repccs.delivered) == {"R00000001A", "R00000002B"} and set(ces.delivered) == {"C00000001A"}
+    assert "X00000001A" not in _sent(db)  # a subsystem of neither system is not sent
 
 
 # ---- batching ----------------------------------------------------------------------------------
