@@ -217,7 +217,7 @@ def cmd_simulators_run(args, config) -> int:
     """Serve the local simulators of external systems on loopback until Ctrl-C (tests and the demo)."""
     from .simulators.runner import run_simulators
     return run_simulators(args.which, host=args.host, port=args.port, smtp_port=args.smtp_port,
-                          vehicles=args.vehicles, apim_key=args.apim_key)
+                          vehicles=args.vehicles, apim_key=args.apim_key, receiver_port=args.receiver_port)
 
 
 # ---- parser ---------------------------------------------------------------------------
@@ -281,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     sr.add_argument("--host", default="127.0.0.1")
     sr.add_argument("--port", type=int, help="port of the simulator named (all: CAS; default CAS 8701, SMTP 8025)")
     sr.add_argument("--smtp-port", type=int, help="SMTP port with 'all' (default 8025)")
+    sr.add_argument("--receiver-port", type=int, help="REPCCS receiver port (CES: the next one; default 9101)")
     sr.add_argument("--vehicles", type=int, default=150, help="VIP vehicles the CAS simulator serves")
     sr.add_argument("--apim-key", help="Ocp-Apim-Subscription-Key the CAS simulator requires (default: none)")
     sr.set_defaults(func=cmd_simulators_run)

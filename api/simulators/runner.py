@@ -18,6 +18,7 @@ from typing import Callable, TextIO
 from werkzeug.serving import make_server
 
 LOOPBACK = "127.0.0.1"
+RECEIVER_PORT = 9101  # REPCCS's unqualified-AN receiver; CES's is the next port
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -66,7 +67,7 @@ class ServerThread:
 
 def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = None, smtp_port: int | None = None,
                    vehicles: int = 150, apim_key: str | None = None, out: TextIO | None = None,
-                   until: threading.Event | None = None) -> int:
+                   until: threading.Event | None = None, receiver_port: int | None = None) -> int:
     """Serve the CAS, SMTP and/or REPCCS/CES receiver simulators until interrupted (or ``until`` is set)."""
     from .cas import DEFAULT_PORT as CAS_PORT, CasSimulator
     from .smtp import DEFAULT_PORT as SMTP_PORT, SmtpSimulator
@@ -93,7 +94,9 @@ def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = 
                 f"OCMS_ALERT_TO=operations@example.com")
         if which in ("receivers", "all"):
             from .an_receivers import PATH, AnReceiverSimulator
-            for system, rport in (("REPCCS", 9101), ("CES", 9102)):
+            # REPCCS on receiver_port (default 9101), CES on the next one; 0: any free ports
+            first = RECEIVER_PORT if receiver_port is None else receiver_port
+            for system, rport in (("REPCCS", first), ("CES", first + 1 if first else 0)):
                 rec = AnReceiverSimulator(system, None, host, rport).start()
                 started.append(rec)
                 say(f"{system} unqualified-AN receiver on {rec.url}{PATH}  (control: POST {rec.url}/_control)")

@@ -101,8 +101,8 @@ def test_send_alert_without_recipients_only_logs(caplog):
 
 def test_run_simulators_prints_where_they_are():
     out, stop = io.StringIO(), threading.Event()
-    t = threading.Thread(target=run_simulators, kwargs=dict(which="all", port=0, smtp_port=0, vehicles=3,
-                                                            out=out, until=stop))
+    t = threading.Thread(target=run_simulators, kwargs=dict(which="all", port=0, smtp_port=0, receiver_port=0,
+                                                            vehicles=3, out=out, until=stop))
     t.start()
     try:
         deadline = time.monotonic() + 5
@@ -114,6 +114,10 @@ def test_run_simulators_prints_where_they_are():
         port = int(text.split("OCMS_SMTP_PORT=")[1].split()[0])
         with smtplib.SMTP("127.0.0.1", port, timeout=5) as s:
             s.sendmail("a@example.com", ["ops@example.com"], "Subject: hi\r\n\r\nbody\r\n")
+        for system in ("REPCCS", "CES"):
+            url = text.split(f"export OCMS_{system}_URL=")[1].split()[0]
+            answer = requests.post(url + "/unqualified-an-list", json={"unqualifiedNotices": [{"noticeNo": "1"}]}, timeout=5)
+            assert answer.json()["status"] == "success"
     finally:
         stop.set()
         t.join(5)
