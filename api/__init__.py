@@ -1,4 +1,6 @@
-"""The OCMS application: Flask app factory, blueprints per spec area, use cases, the ``ocms`` CLI.
+"""The OCMS application: one package per spec area (cas, plus, advisory, cps) beside shared plumbing.
+
+See README "Where things live" and :mod:`api.areas` (the start-up list of every area).
 
 ``create_app`` is imported lazily so that ``ocms serve`` (api.cli) does not
 import the engine — and durable_rules — in the gunicorn master.

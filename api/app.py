@@ -6,14 +6,14 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from .blueprints import BLUEPRINTS
+from .areas import blueprints, load_jobs
 from .config import finalise, load_config
 from .database import init_database
-from .errors import register_error_handlers
-from .json import OcmsJSONProvider
-from .request_id import init_request_id
-from .rules_service import init_rules
-from .smorest import SECURITY_SCHEMES, Api
+from .decisions.service import init_rules
+from .web.errors import register_error_handlers
+from .web.json import OcmsJSONProvider
+from .web.request_id import init_request_id
+from .web.smorest import SECURITY_SCHEMES, Api
 
 OPENAPI_CONFIG = {
     "API_TITLE": "OCMS decision service",
@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_rules(app, database)
 
     api = Api(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
-    for blp in BLUEPRINTS:
+    for blp in blueprints():
         api.register_blueprint(blp)
+    load_jobs()
     return app

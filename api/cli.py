@@ -9,7 +9,6 @@
     ocms jobs list
     ocms jobs run NAME [--key RUN_KEY] [--force]
     ocms scenarios test [PATH] [--database-url URL] [--quiet]
-    ocms simulators run [cas|smtp|receivers|all] [--port P] [--smtp-port P] [--vehicles N] [--apim-key K]
 
 Settings come from the ``OCMS_*`` environment (see api/config.py). Exit
 status: 0 success, 1 failure (bad rules, failed fixtures, failed job), 2 usage.
@@ -27,12 +26,14 @@ from .config import load_config
 def _engine():
     # Imported on demand: `ocms serve` must not import durable_rules in the gunicorn master.
     import engine
-    from .actions import VOCABULARY
+
+    from .decisions.vocabulary import VOCABULARY
     return engine, VOCABULARY
 
 
 def _database(config: dict):
     from repository.db import make_engine, make_session_factory
+
     from .database import Database
     eng = make_engine(config["OCMS_DATABASE_URL"])
     return Database(eng, make_session_factory(eng))
@@ -67,7 +68,9 @@ def cmd_db_seed(args, config) -> int:
     print(("demo" if args.demo else "reference") + " data: " +
           (", ".join(f"{t} +{n}" for t, n in inserted.items()) or "nothing to insert (already seeded)"))
     # The database copy of the stage map (ocms_stage_map, NEXT_STAGE, STAGEDAYS) follows rules/stage_map.yaml.
+    from .areas import load_jobs
     from .jobs import run_job
+    load_jobs()
     sync = run_job(db, "cps-stage-map-sync", force=True)
     print(f"stage map copied from the rules: {sync['status']} {sync.get('counts', sync.get('error', ''))}")
     return 0 if sync["status"] == "SUCCESS" else 1
@@ -163,16 +166,20 @@ def cmd_rules_explain(args, config) -> int:
 
 # ---- jobs ---------------------------------------------------------------------------
 def cmd_jobs_list(args, config) -> int:
-    from .jobs import JOBS
-    if not JOBS:
+    from .areas import load_jobs
+    from .jobs import registry
+    load_jobs()
+    if not registry.JOBS:
         print("no jobs registered yet")
-    for job in sorted(JOBS.values(), key=lambda j: j.name):
+    for job in sorted(registry.JOBS.values(), key=lambda j: j.name):
         print(f"{job.name}\t{job.description}")
     return 0
 
 
 def cmd_jobs_run(args, config) -> int:
+    from .areas import load_jobs
     from .jobs import UnknownJobError, run_job
+    load_jobs()
     try:
         outcome = run_job(_database(config), args.name, args.key, force=args.force)
     except UnknownJobError as e:
@@ -189,10 +196,11 @@ def cmd_scenarios_test(args, config) -> int:
     import tempfile
 
     from repository.migrate import upgrade
+
     from .app import create_app
     from .config import SYSTEMS
     from .database import get_db
-    from .rules_service import get_rules
+    from .decisions.service import get_rules
     from .scenarios import format_results, load_scenarios, run_scenario
 
     path = args.path or str(Path(config["OCMS_FIXTURES_DIR"]) / "scenarios")
@@ -210,14 +218,6 @@ def cmd_scenarios_test(args, config) -> int:
             get_db(app).engine.dispose()
     print(format_results(results, errors, verbose=not args.quiet))
     return 0 if not errors and all(r.passed for r in results) else 1
-
-
-# ---- simulators -----------------------------------------------------------------------
-def cmd_simulators_run(args, config) -> int:
-    """Serve the local simulators of external systems on loopback until Ctrl-C (tests and the demo)."""
-    from .simulators.runner import run_simulators
-    return run_simulators(args.which, host=args.host, port=args.port, smtp_port=args.smtp_port,
-                          vehicles=args.vehicles, apim_key=args.apim_key, receiver_port=args.receiver_port)
 
 
 # ---- parser ---------------------------------------------------------------------------
@@ -274,17 +274,6 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--quiet", action="store_true", help="print failing scenarios only (and the summary)")
     st.set_defaults(func=cmd_scenarios_test)
 
-    sims = sub.add_parser("simulators", help="local stand-ins of external systems").add_subparsers(
-        dest="simulators_command", required=True)
-    sr = sims.add_parser("run", help="serve the CAS, SMTP and REPCCS/CES receiver simulators on loopback until Ctrl-C")
-    sr.add_argument("which", nargs="?", choices=("cas", "smtp", "receivers", "all"), default="all")
-    sr.add_argument("--host", default="127.0.0.1")
-    sr.add_argument("--port", type=int, help="port of the simulator named (all: CAS; default CAS 8701, SMTP 8025)")
-    sr.add_argument("--smtp-port", type=int, help="SMTP port with 'all' (default 8025)")
-    sr.add_argument("--receiver-port", type=int, help="REPCCS receiver port (CES: the next one; default 9101)")
-    sr.add_argument("--vehicles", type=int, default=150, help="VIP vehicles the CAS simulator serves")
-    sr.add_argument("--apim-key", help="Ocp-Apim-Subscription-Key the CAS simulator requires (default: none)")
-    sr.set_defaults(func=cmd_simulators_run)
     return p
 
 

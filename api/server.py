@@ -23,8 +23,9 @@ class GunicornServer(BaseApplication):
 
     def load(self):
         # Called in each worker (preload_app is off): the app is built after the fork.
+        from api.decisions.service import get_rules
+
         from .app import create_app
-        from .rules_service import get_rules
         app = create_app()
         # Load the rules now, in the worker, so a worker never first meets them mid-traffic.
         get_rules(app).ensure_loaded()

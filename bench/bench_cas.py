@@ -147,7 +147,7 @@ def start_server(url: str) -> tuple[subprocess.Popen, str]:
 def run(label: str, url: str, args) -> list[tuple]:
     from api import create_app
     from api.database import get_db
-    from api.rules_service import get_rules
+    from api.decisions.service import get_rules
     from repository.migrate import drop_schema, upgrade
     from repository.db import make_engine
     from repository.seed import seed_reference

@@ -43,7 +43,7 @@ from sqlalchemy import bindparam, insert, text  # noqa: E402
 
 from api import create_app  # noqa: E402
 from api.database import get_db  # noqa: E402
-from api.rules_service import get_rules  # noqa: E402
+from api.decisions.service import get_rules  # noqa: E402
 from repository.migrate import drop_schema, upgrade  # noqa: E402
 from repository.db import make_engine  # noqa: E402
 from repository.models import (  # noqa: E402

@@ -42,7 +42,7 @@ from common import (  # noqa: E402
 import rule_engine  # noqa: E402
 import zen  # noqa: E402
 
-from api.actions import VOCABULARY  # noqa: E402
+from api.decisions.vocabulary import VOCABULARY  # noqa: E402
 from engine import RuleRegistry  # noqa: E402
 
 BATCH = 500

@@ -3,14 +3,14 @@
 
     python bench/bench_vip_refresh.py [--n 100000] [--repeats 3] [--pg URL]
 
-The CAS simulator (:mod:`api.simulators.cas`) serves ``n`` generated vehicles on
+The CAS simulator (:mod:`simulators.cas`) serves ``n`` generated vehicles on
 loopback (its answer is encoded once, so the simulator costs little). For each
 database (a temporary SQLite file, and PostgreSQL with ``--pg URL``, whose
 schema is DROPPED and migrated: give it a database of its own), every pass times:
 
 * fetch: the HTTP call and the JSON parse (``CasClient.call`` with a parse-only step);
 * validate: :func:`api.clients.cas.validate_vip_response` on the parsed answer;
-* DB replace: :func:`api.vip_refresh.replace_vip_vehicles` (DELETE + one executemany
+* DB replace: :func:`api.cas.vip_refresh.replace_vip_vehicles` (DELETE + one executemany
   INSERT through SQLAlchemy Core) and the commit;
 * the sum of the three (what one job run costs), and the whole job through
   ``run_job`` (adds the batch-run rows and the retry/alert wrapper);
@@ -56,7 +56,7 @@ def bench_database(label: str, url: str, cas, n: int, repeats: int) -> None:
     from api.clients.http import RetryPolicy
     from api.database import Database
     from api.jobs import run_job
-    from api.vip_refresh import JOB_NAME, replace_vip_vehicles
+    from api.cas.vip_refresh import JOB_NAME, replace_vip_vehicles
     from repository.base import SYSTEM_USER, now
     from repository.db import make_engine, make_session_factory
     from repository.migrate import drop_schema, upgrade
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.disable(logging.WARNING)  # werkzeug's request lines and the job's INFO lines
 
     import os
-    from api.simulators.cas import CasSimulator
+    from simulators.cas import CasSimulator
     with CasSimulator(apim_key=KEY, vehicles=args.n) as cas, tempfile.TemporaryDirectory() as tmp:
         env = {"OCMS_CAS_URL": cas.url, "OCMS_CAS_APIM_KEY": KEY, "OCMS_HTTP_RETRIES": "0",
                "OCMS_HTTP_TIMEOUT": "5,120"}

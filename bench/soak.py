@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RULES_DIR, RULESET, gen_facts, hand_written, of_decision, os_threads, rss_kb  # noqa: E402
 
-from api.actions import VOCABULARY  # noqa: E402
+from api.decisions.vocabulary import VOCABULARY  # noqa: E402
 from engine import RuleRegistry, RulesLoadError, check_directory  # noqa: E402
 
 BATCH = 500

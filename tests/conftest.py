@@ -81,7 +81,7 @@ def make_app(clean_db, database_url, rules_dir):
     """Build apps on the test database (several share one database, like gunicorn workers)."""
     from api import create_app
     from api.database import get_db
-    from api.rules_service import get_rules
+    from api.decisions.service import get_rules
     apps = []
 
     def build(**overrides):

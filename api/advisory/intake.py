@@ -9,7 +9,7 @@
       ─ AN qualification (an_qualification) → an_flag Y, payment N, PS-ANS
       ─ decision log ─ internet mirror (queued for mirror-retry if it fails) ─ commit ─ follow-ups
 
-Every decision's actions go through :func:`api.apply.apply_actions`; every
+Every decision's actions go through :func:`api.decisions.apply.apply_actions`; every
 decision is logged with the notice number as subject, in the same
 transaction. One transaction per notice: a database failure answers
 OCMS-5000 and leaves nothing behind.
@@ -40,12 +40,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from api.decisions.apply import apply_actions
+from api.decisions.log import record_decisions
+from api.web.errors import ApiError, bad_request, flatten_messages
 from engine import Decision
 from repository.models import SYSTEM_USER, OffenceNoticeDetail, OffenceRuleCode, ValidOffenceNotice, now
 
-from ..apply import apply_actions
-from ..decisions import record_decisions
-from ..errors import ApiError, bad_request, flatten_messages
 from . import double_booking, qualification
 from .mirror import MirrorWriter, mirror_or_queue, sync_notice
 from .notice_numbers import NoticeNumberAllocator

@@ -1,4 +1,4 @@
-"""Batch jobs of the AN intake: ``ocms jobs run mirror-retry``.
+"""Batch jobs of the Advisory Notices area: ``mirror-retry`` (§3.2-3.3) and ``unqualified-an-list`` (§3.9).
 
 ``mirror-retry`` is idempotent: it only touches open MIRROR_SYNC rows, and
 copying a notice to the mirror twice changes nothing. Run it often (e.g.
@@ -7,8 +7,13 @@ key that already succeeded is otherwise skipped for the day).
 """
 from __future__ import annotations
 
-from ..jobs import register_job
+from typing import Any
+
+from api.config import load_config
+from api.jobs import register_job
+
 from .mirror import retry_mirrors
+from .unqualified_list import JOB_NAME, parse_business_date, previous_day, send_unqualified_an_list
 
 
 @register_job("mirror-retry", "Re-write internet mirrors (eocms_*) whose write failed at intake")
@@ -17,4 +22,10 @@ def mirror_retry(uow, run_key: str) -> dict:
     return retry_mirrors(uow.session)
 
 
-__all__ = ["mirror_retry"]
+@register_job(JOB_NAME, default_key=previous_day)
+def unqualified_an_list_job(uow, run_key: str) -> dict[str, Any]:
+    """Send the day's unqualified ANs to REPCCS and CES (key: business date, default yesterday)."""
+    return send_unqualified_an_list(uow, parse_business_date(run_key), load_config())
+
+
+__all__ = ["mirror_retry", "unqualified_an_list_job"]

@@ -19,7 +19,12 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from repository.models import (
-    ESuspendedNotice, EValidOffenceNotice, ManualReviewQueue, SuspendedNotice, ValidOffenceNotice, now,
+    ESuspendedNotice,
+    EValidOffenceNotice,
+    ManualReviewQueue,
+    SuspendedNotice,
+    ValidOffenceNotice,
+    now,
 )
 
 log = logging.getLogger(__name__)

@@ -11,13 +11,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Sequence
 
+from api.decisions.log import record_decisions
 from engine import Decision, RuleRegistry
 from repository.models import now
 
-from ..decisions import record_decisions
 from . import decide as rules
 from .queries import (
-    SOURCE_OCMS, NoticeFacts, StageChange, apply_stage_change, audit_row, gather, insert_audit, lock_notices,
+    SOURCE_OCMS,
+    NoticeFacts,
+    StageChange,
+    apply_stage_change,
+    audit_row,
+    gather,
+    insert_audit,
+    lock_notices,
 )
 
 UPDATED = "UPDATED"

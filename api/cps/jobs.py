@@ -1,4 +1,4 @@
-"""CPS batch jobs, registered on import: ``toppan-cps`` (:mod:`.toppan`) and ``cps-stage-map-sync``.
+"""Batch jobs of the CPS area (OCMS 15): ``toppan-cps`` (§7, the use case in :mod:`.toppan`) and ``cps-stage-map-sync``.
 
 ``cps-stage-map-sync`` derives the database copy of the stage map from
 rules/stage_map.yaml (the one source of truth): it replaces the rows of
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert
 
+from api.jobs import register_job
 from engine import RuleRegistry
 from repository.models import SYSTEM_USER, Parameter, StageMap, now
 
-from ..jobs import register_job
 from . import decide as rules
-from . import toppan as _toppan  # noqa: F401  (registers toppan-cps)
+from .toppan import read_batches, toppan_dir, update_batch
 
 
 def stage_map_rows(registry: RuleRegistry) -> tuple[list[tuple[str, str]], dict[str, tuple[str | None, int | None]]]:
@@ -33,8 +33,8 @@ def stage_map_rows(registry: RuleRegistry) -> tuple[list[tuple[str, str]], dict[
 @register_job("cps-stage-map-sync", "Copy rules/stage_map.yaml into ocms_stage_map and NEXT_STAGE/STAGEDAYS")
 def stage_map_sync_job(uow, run_key: str) -> dict:
     """Replace the database copy of the stage map with the ruleset's answers."""
-    from ..actions import VOCABULARY
-    from ..config import load_config
+    from api.config import load_config
+    from api.decisions.vocabulary import VOCABULARY
 
     registry = RuleRegistry(load_config()["OCMS_RULES_DIR"], actions=VOCABULARY)
     try:
@@ -57,3 +57,32 @@ def stage_map_sync_job(uow, run_key: str) -> dict:
     if params:
         s.execute(insert(Parameter), params)
     return {"transitions": len(pairs), "parameters": len(params)}
+
+
+@register_job("toppan-cps", "Toppan automatic stage changes from $OCMS_TOPPAN_DIR/<run key>/*.json (OCMS 15 §7)")
+def toppan_cps_job(uow, run_key: str) -> dict:
+    """Apply every Toppan batch file of the run key's folder; counts per §7.4, summed over the batches."""
+    from api.config import load_config
+    from api.decisions.vocabulary import VOCABULARY
+
+    from .schemas import ToppanRequestSchema
+
+    directory = toppan_dir() / run_key
+    batches = read_batches(directory) if directory.is_dir() else []
+    registry = RuleRegistry(load_config()["OCMS_RULES_DIR"], actions=VOCABULARY)
+    try:
+        totals = {"batches": 0, "totalNotices": 0, "automaticUpdates": 0, "manualUpdates": 0, "skipped": 0}
+        errors: list[str] = []
+        schema = ToppanRequestSchema()
+        for origin, raw in batches:
+            batch = schema.load(raw)  # a bad file fails the run: nothing of it is written
+            stats = update_batch(uow, registry, batch["noticeNumbers"], batch["currentStage"], batch["newStage"],
+                                 request_id=f"toppan-cps:{run_key}:{origin}", caller="toppan-cps")
+            totals["batches"] += 1
+            for k in ("totalNotices", "automaticUpdates", "manualUpdates", "skipped"):
+                totals[k] += stats[k]
+            errors += stats["errors"]
+        totals["errors"] = errors[:100]
+        return totals
+    finally:
+        registry.close()

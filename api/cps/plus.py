@@ -9,10 +9,10 @@ audited with source PLUS.
 """
 from __future__ import annotations
 
+from api.decisions.log import record_decisions
+from api.web.errors import ApiError
 from engine import RuleRegistry
 
-from ..decisions import record_decisions
-from ..errors import ApiError
 from . import decide as rules
 from .change import UPDATED, ChangeRequest, apply_changes
 from .queries import SOURCE_PLUS

@@ -1,16 +1,9 @@
 """Payloads of the CPS endpoints (OCMS 15 §5.3, §5.4, §6.4, §7.4, §8.3); bad input is OCMS-4000 naming the field."""
 from __future__ import annotations
 
-from marshmallow import (
-    Schema,
-    ValidationError,
-    fields,
-    post_load,
-    validate,
-    validates_schema,
-)
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from ..fields import StrictDate
+from api.web.fields import StrictDate
 
 #: Most notices per Staff Portal validate/submit or PLUS request (one screen's selection); OCMS-4013 above.
 MAX_NOTICES = 500

@@ -22,14 +22,22 @@ import json
 import os
 from pathlib import Path
 
+from api.decisions.log import record_decisions
 from engine import RuleRegistry
 from repository.models import SYSTEM_USER, now
 
-from ..decisions import record_decisions
-from ..jobs import register_job
 from . import decide as rules
-from .queries import SOURCE_OCMS, SOURCE_PLUS, SOURCE_SYSTEM, StageChange, apply_stage_change, audit_row, gather, \
-    insert_audit, lock_notices
+from .queries import (
+    SOURCE_OCMS,
+    SOURCE_PLUS,
+    SOURCE_SYSTEM,
+    StageChange,
+    apply_stage_change,
+    audit_row,
+    gather,
+    insert_audit,
+    lock_notices,
+)
 
 MANUAL, AUTOMATIC, SKIPPED = "MANUAL", "AUTOMATIC", "SKIPPED"
 REMARKS = {AUTOMATIC: "Toppan automatic update: stage and amount payable",
@@ -92,37 +100,5 @@ def read_batches(directory: Path) -> list[tuple[str, dict]]:
 
 
 def toppan_dir() -> Path:
-    from ..config import default_instance_path
+    from api.config import default_instance_path
     return Path(os.environ.get(TOPPAN_DIR_ENV) or default_instance_path() / "toppan")
-
-
-@register_job("toppan-cps", "Toppan automatic stage changes from $OCMS_TOPPAN_DIR/<run key>/*.json (OCMS 15 §7)")
-def toppan_cps_job(uow, run_key: str) -> dict:
-    """Apply every Toppan batch file of the run key's folder; counts per §7.4, summed over the batches."""
-    from ..config import load_config
-    from .schemas import ToppanRequestSchema
-
-    directory = toppan_dir() / run_key
-    batches = read_batches(directory) if directory.is_dir() else []
-    registry = RuleRegistry(load_config()["OCMS_RULES_DIR"], actions=_vocabulary())
-    try:
-        totals = {"batches": 0, "totalNotices": 0, "automaticUpdates": 0, "manualUpdates": 0, "skipped": 0}
-        errors: list[str] = []
-        schema = ToppanRequestSchema()
-        for origin, raw in batches:
-            batch = schema.load(raw)  # a bad file fails the run: nothing of it is written
-            stats = update_batch(uow, registry, batch["noticeNumbers"], batch["currentStage"], batch["newStage"],
-                                 request_id=f"toppan-cps:{run_key}:{origin}", caller="toppan-cps")
-            totals["batches"] += 1
-            for k in ("totalNotices", "automaticUpdates", "manualUpdates", "skipped"):
-                totals[k] += stats[k]
-            errors += stats["errors"]
-        totals["errors"] = errors[:100]
-        return totals
-    finally:
-        registry.close()
-
-
-def _vocabulary():
-    from ..actions import VOCABULARY
-    return VOCABULARY

@@ -94,7 +94,7 @@ def test_jobs_run_unknown_lists_known_jobs(runner):
 
 
 def test_jobs_run_records_runs(runner, db, monkeypatch):
-    from api import jobs
+    from api.jobs import registry as jobs
     monkeypatch.setattr(jobs, "JOBS", {})
     calls = []
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from api.actions import VOCABULARY
+from api.decisions.vocabulary import VOCABULARY
 from engine import RuleRegistry
 
 ROOT = Path(__file__).resolve().parents[2]

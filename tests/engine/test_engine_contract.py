@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import durable_rules_engine as dre
 import pytest
 
-from api.actions import VOCABULARY
+from api.decisions.vocabulary import VOCABULARY
 from engine import FactError, RuleRegistry, RulesLoadError, UnknownRulesetError
 
 from .conftest import ROOT, RULES
@@ -70,7 +70,7 @@ def test_an_event_that_only_the_default_matches_returns(tmp_path):
     # run in a child with a memory cap and a timeout so a regression cannot take the machine down.
     code = (
         "import resource; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
-        "from engine import RuleRegistry; from api.actions import VOCABULARY\n"
+        "from engine import RuleRegistry; from api.decisions.vocabulary import VOCABULARY\n"
         f"r = RuleRegistry({str(RULES)!r}, VOCABULARY)\n"
         f"d = r.evaluate('an_qualification', dict({BASE!r}, past_offences_24m=0), use_cache=False)\n"
         "print(d.outcome, d.default_applied)\n"

@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 
-from api.actions import VOCABULARY
+from api.decisions.vocabulary import VOCABULARY
 from engine import RuleRegistry, RulesLoadError, check_directory
 
 from .conftest import TESTDATA

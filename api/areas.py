@@ -1,0 +1,44 @@
+"""The start-up list: every spec area's blueprints and job modules, in one place.
+
+Nothing else imports the areas wholesale: :func:`api.app.create_app` registers
+:func:`blueprints` and calls :func:`load_jobs`; the ``ocms`` command calls
+:func:`load_jobs` before running or listing jobs. A new area adds its lines here.
+
+| area | spec | blueprints | jobs |
+| --- | --- | --- | --- |
+| ``service`` | DESIGN.md §5, §8 | health, rulesets, decisions (dry run, decision log), admin | — |
+| ``cas`` | CAS/PLUS technical spec APIs 1-3 | ``cas`` | refresh-vip-vehicles |
+| ``plus`` | CAS/PLUS technical spec API 4 | ``plus`` | — |
+| ``advisory`` | OCMS 10 | REPCCS/CES intake, ANS report | mirror-retry, unqualified-an-list |
+| ``cps`` | OCMS 15 | Staff Portal, PLUS, Toppan | toppan-cps, cps-stage-map-sync |
+"""
+from __future__ import annotations
+
+
+def blueprints() -> tuple:
+    """Every flask-smorest blueprint, in registration order (the OpenAPI document follows it)."""
+    from api.advisory import routes as advisory
+    from api.advisory.ans_report import routes as ans_report
+    from api.cas import routes as cas
+    from api.cps import plus_routes as cps_plus
+    from api.cps import routes as cps
+    from api.cps import toppan_routes as cps_toppan
+    from api.plus import routes as plus
+    from api.service import admin, decisions, health, rulesets
+    return (
+        health.blp, rulesets.blp, decisions.blp, admin.blp,   # service
+        cas.blp,                                              # CAS APIs 1-2
+        plus.blp,                                             # PLUS API 4
+        advisory.blp, ans_report.blp,                         # OCMS 10
+        cps.blp, cps_plus.blp, cps_toppan.blp,                # OCMS 15
+    )
+
+
+def load_jobs() -> None:
+    """Import every area's ``jobs.py``: each registers its jobs with :func:`api.jobs.register_job`."""
+    from api.advisory import jobs as _advisory  # noqa: F401  mirror-retry, unqualified-an-list (OCMS 10)
+    from api.cas import jobs as _cas  # noqa: F401  refresh-vip-vehicles (CAS API 3)
+    from api.cps import jobs as _cps  # noqa: F401  toppan-cps, cps-stage-map-sync (OCMS 15)
+
+
+__all__ = ["blueprints", "load_jobs"]

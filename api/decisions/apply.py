@@ -1,0 +1,179 @@
+"""Apply a decision's actions to the database: one function per action name.
+
+``apply_actions(uow, notice_no, actions)`` runs inside the caller's unit of
+work and never commits. Actions are data (``engine.Action``) from the rules;
+their names and arguments are the vocabulary in :mod:`api.decisions.vocabulary`.
+
+* ``set_notice_fields`` — set columns of the notice and of its internet mirror.
+* ``suspend`` — new ``ocms_suspended_notice`` row (next ``sr_no``, revival date
+  from ``ocms_parameter`` REVIVAL_DAYS/<reason> unless the rule gives
+  ``revival_days``), the notice's suspension fields, and both internet mirrors.
+* ``reject`` / ``skip`` — recorded in the result for the use case to answer.
+* ``manual_review`` — recorded, and queued in ``ocms_manual_review_queue``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import Date, DateTime, inspect
+from sqlalchemy.orm import Session
+
+from engine import Action
+from repository.models import (
+    SYSTEM_USER,
+    ESuspendedNotice,
+    EValidOffenceNotice,
+    ManualReviewQueue,
+    SuspendedNotice,
+    ValidOffenceNotice,
+    now,
+)
+from repository.queries import get_int_parameter, get_notice, get_parameter, next_sr_no
+
+#: Reasons of suspension kept in the notice's crs_* (payment) columns; the others go to epr_*.
+CRS_REASONS = frozenset({"FP", "PRA"})
+#: Columns rules may never set directly (keys and audit columns).
+PROTECTED_COLUMNS = frozenset({"notice_no", "cre_date", "cre_user_id", "upd_date", "upd_user_id"})
+
+
+class ApplyError(ValueError):
+    """An action cannot be applied (unknown notice, unknown column, unknown action)."""
+
+
+@dataclass
+class ApplyResult:
+    """What applying a decision's actions did to one notice."""
+
+    notice_no: str
+    applied: list[dict] = field(default_factory=list)
+    rejected: dict | None = None
+    skipped: dict | None = None
+    manual_review: dict | None = None
+
+    def to_dict(self) -> dict:
+        return {"noticeNo": self.notice_no, "applied": self.applied, "rejected": self.rejected,
+                "skipped": self.skipped, "manualReview": self.manual_review}
+
+
+def _columns(model) -> dict[str, Any]:
+    return {c.key: c for c in inspect(model).columns}
+
+
+def _coerce(column, value):
+    """Values from YAML arrive as text; give date/datetime columns real dates."""
+    if isinstance(value, str) and isinstance(column.type, DateTime):
+        return datetime.fromisoformat(value)
+    if isinstance(value, str) and isinstance(column.type, Date):
+        return date.fromisoformat(value)
+    return value
+
+
+def _mirror(session: Session, notice: ValidOffenceNotice) -> EValidOffenceNotice:
+    """The internet mirror of ``notice``, created as a copy if it does not exist yet."""
+    mirror = session.get(EValidOffenceNotice, notice.notice_no)
+    if mirror is None:
+        mirror = EValidOffenceNotice(**{k: getattr(notice, k) for k in _columns(EValidOffenceNotice)})
+        session.add(mirror)
+        session.flush()
+    return mirror
+
+
+def _update(session: Session, notice: ValidOffenceNotice, values: dict, user: str) -> None:
+    """Set ``values`` on the notice and on its mirror."""
+    values = {**values, "upd_user_id": user, "upd_date": now()}
+    mirror = _mirror(session, notice)
+    for target in (notice, mirror):
+        for k, v in values.items():
+            setattr(target, k, v)
+
+
+def set_notice_fields(session: Session, notice: ValidOffenceNotice, params: dict, user: str) -> dict:
+    """Set the named columns of the notice and of its internet mirror."""
+    columns = _columns(ValidOffenceNotice)
+    bad = sorted(k for k in params if k not in columns or k in PROTECTED_COLUMNS)
+    if bad:
+        raise ApplyError(f"set_notice_fields: not settable column(s) of ocms_valid_offence_notice: {', '.join(bad)}")
+    values = {k: _coerce(columns[k], v) for k, v in params.items()}
+    _update(session, notice, values, user)
+    return {"action": "set_notice_fields", "fields": sorted(values)}
+
+
+def suspend(session: Session, notice: ValidOffenceNotice, params: dict, user: str) -> dict:
+    """Insert the next suspension of the notice (and its mirror) and set the notice's suspension fields."""
+    stype, reason = params["suspension_type"], params["reason"]
+    days = params.get("revival_days")
+    if days is None:
+        days = get_int_parameter(session, "REVIVAL_DAYS", reason)
+    when = now()
+    revival = when + timedelta(days=days) if days is not None else None
+    sr_no = next_sr_no(session, notice.notice_no)
+    row = {
+        "notice_no": notice.notice_no, "date_of_suspension": when, "sr_no": sr_no,
+        "suspension_type": stype, "reason_of_suspension": reason,
+        "suspension_source": get_parameter(session, "SUSPENSION", "SOURCE", SYSTEM_USER),
+        "officer_authorising_suspension": get_parameter(session, "SUSPENSION", "OFFICER_AUTHORISING"),
+        "due_date_of_revival": revival, "suspension_remarks": params.get("remarks"),
+        "cre_user_id": user, "cre_date": when,
+    }
+    prefix = "crs" if reason in CRS_REASONS else "epr"
+    _update(session, notice, {
+        "suspension_type": stype, f"{prefix}_reason_of_suspension": reason,
+        f"{prefix}_date_of_suspension": when, "due_date_of_revival": revival,
+    }, user)
+    session.add(SuspendedNotice(**row))
+    session.add(ESuspendedNotice(**row))
+    session.flush()
+    return {"action": "suspend", "suspensionType": stype, "reason": reason, "srNo": sr_no,
+            "dueDateOfRevival": revival.isoformat() if revival else None}
+
+
+def _reject(session, notice, params, user) -> dict:
+    return {"action": "reject", **params}
+
+
+def _skip(session, notice, params, user) -> dict:
+    return {"action": "skip", **params}
+
+
+def _manual_review(session: Session, notice: ValidOffenceNotice, params: dict, user: str) -> dict:
+    session.add(ManualReviewQueue(notice_no=notice.notice_no, review_type="RULES", reason=params["reason"],
+                                  details=params, cre_user_id=user))
+    session.flush()
+    return {"action": "manual_review", **params}
+
+
+HANDLERS: dict[str, Callable[[Session, ValidOffenceNotice, dict, str], dict]] = {
+    "set_notice_fields": set_notice_fields,
+    "suspend": suspend,
+    "reject": _reject,
+    "skip": _skip,
+    "manual_review": _manual_review,
+}
+
+
+def apply_actions(uow, notice_no: str, actions: Iterable[Action], user: str = SYSTEM_USER) -> ApplyResult:
+    """Apply ``actions`` to notice ``notice_no`` in order, inside ``uow`` (no commit).
+
+    Raises ApplyError for an unknown notice, action or column; the caller's
+    unit of work then rolls everything back.
+    """
+    session: Session = uow.session
+    notice = get_notice(session, notice_no)
+    if notice is None:
+        raise ApplyError(f"notice {notice_no!r} not found")
+    result = ApplyResult(notice_no)
+    for action in actions:
+        handler = HANDLERS.get(action.name)
+        if handler is None:
+            raise ApplyError(f"no handler for action {action.name!r}")
+        effect = handler(session, notice, dict(action.params), user)
+        result.applied.append(effect)
+        if action.name == "reject":
+            result.rejected = effect
+        elif action.name == "skip":
+            result.skipped = effect
+        elif action.name == "manual_review":
+            result.manual_review = effect
+    return result

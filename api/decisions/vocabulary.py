@@ -1,0 +1,26 @@
+"""The action vocabulary the application registers with the engine.
+
+Rules may only ask for these actions; the loader checks their arguments. Each
+action is applied by one function in `api/decisions/apply.py` (DESIGN.md §5).
+"""
+from engine import ActionParam, ActionSpec, ActionVocabulary
+
+SUSPENSION_TYPES = ("TS", "PS")
+
+VOCABULARY = ActionVocabulary([
+    ActionSpec("set_notice_fields", {}, "Set columns of the notice (and its internet mirror)", open_params=True),
+    ActionSpec("suspend", {
+        "suspension_type": ActionParam("string", True, SUSPENSION_TYPES),
+        "reason": ActionParam("string", True, description="reason of suspension, e.g. ANS, DBB, OLD, CLV"),
+        "revival_days": ActionParam("integer", False, description="days until revival; default from ocms_parameter"),
+        "remarks": ActionParam("string", False, description="suspension_remarks, e.g. 'Advisory Notice detected - qualified AN'"),
+    }, "Suspend the notice: ocms_suspended_notice row, notice suspension fields, internet mirror"),
+    ActionSpec("reject", {
+        "code": ActionParam("string", True, description="the spec's app or error code"),
+        "message": ActionParam("string", False),
+    }, "Refuse the request for this subject with the given code"),
+    ActionSpec("skip", {"reason": ActionParam("string", False)}, "Leave the subject untouched and report it skipped"),
+    ActionSpec("manual_review", {"reason": ActionParam("string", True)}, "Queue the subject for staff review"),
+])
+
+__all__ = ["VOCABULARY", "SUSPENSION_TYPES"]

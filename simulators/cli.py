@@ -1,0 +1,40 @@
+"""The ``ocms-simulators`` command: serve the stand-ins of external systems on loopback.
+
+    ocms-simulators run [cas|smtp|receivers|all] [--host H] [--port P] [--smtp-port P]
+                        [--receiver-port P] [--vehicles N] [--apim-key K]
+
+Used by ``bin/demo`` and by people trying the service by hand; the tests start
+the simulators in-process (:class:`simulators.runner.ServerThread`). Exit
+status: 0 after Ctrl-C, 2 on a usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .runner import run_simulators
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ocms-simulators", description="Loopback stand-ins of OCMS's external systems")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="serve the chosen simulators on loopback until Ctrl-C")
+    r.add_argument("which", nargs="?", choices=("cas", "smtp", "receivers", "all"), default="all")
+    r.add_argument("--host", default="127.0.0.1")
+    r.add_argument("--port", type=int, help="port of the simulator named (all: CAS; default CAS 8701, SMTP 8025)")
+    r.add_argument("--smtp-port", type=int, help="SMTP port with 'all' (default 8025)")
+    r.add_argument("--receiver-port", type=int, help="REPCCS receiver port (CES: the next one; default 9101)")
+    r.add_argument("--vehicles", type=int, default=150, help="VIP vehicles the CAS simulator serves")
+    r.add_argument("--apim-key", help="Ocp-Apim-Subscription-Key the CAS simulator requires (default: none)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ocms-simulators`` console script."""
+    args = build_parser().parse_args(argv)
+    return run_simulators(args.which, host=args.host, port=args.port, smtp_port=args.smtp_port,
+                          vehicles=args.vehicles, apim_key=args.apim_key, receiver_port=args.receiver_port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
