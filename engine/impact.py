@@ -1,0 +1,233 @@
+"""Impact of a rules change: the same facts decided by two registries, and what differs.
+
+:func:`compare` takes the rules in service (``baseline``) and a candidate, and
+a stream of :class:`ImpactCase` (fixture cases, or logged decisions with their
+recorded facts and parameters). Cases are decided in batches through
+:meth:`RuleRegistry.evaluate_many` — the one evaluation core — so the decision
+cache decides each distinct truth vector once per registry. The report counts
+decisions per ruleset and per (ruleset, old outcome → new outcome) pair and
+keeps the first ``keep`` changes with both answers.
+
+A decision *changes* when the outcome, code, message, outputs, actions or
+fired rules differ, or when one side refuses the facts (FactError: e.g. the
+candidate requires a fact the application does not send) or lacks the
+ruleset. Both sides refusing is no change.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Iterable, Iterator
+
+from .decision import Decision
+from .errors import EngineDisagreement, FactError, UnknownRulesetError
+
+REFUSED = "(refused)"  # the outcome shown for a side that refused the facts
+ABSENT = "(no ruleset)"  # the outcome shown for a side without the ruleset
+
+
+@dataclass
+class ImpactCase:
+    """One set of facts to decide: a fixture case or a logged decision.
+
+    ``ref`` says where it came from (``decision-log:123``, ``fixtures/x.yaml:12``);
+    ``subject`` is the notice number (or the fixture case's name).
+    """
+
+    ruleset: str
+    facts: dict
+    parameters: dict | None = None
+    subject: str | None = None
+    ref: str | None = None
+    recorded: dict | None = None  # what the log says was decided: {"outcome", "fired"}
+
+
+@dataclass
+class Side:
+    """One registry's answer for a case, in comparable form."""
+
+    outcome: str | None
+    code: str | None = None
+    message: str | None = None
+    outputs: dict = field(default_factory=dict)
+    actions: list = field(default_factory=list)
+    fired: list = field(default_factory=list)
+    version: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def of(cls, d: Decision) -> "Side":
+        return cls(d.outcome, d.code, d.message, d.outputs, [a.to_dict() for a in d.actions], list(d.fired), d.version)
+
+    def same(self, other: "Side") -> bool:
+        """Same answer (a refusal equals any refusal; versions do not count)."""
+        return (self.outcome == other.outcome and self.code == other.code and self.message == other.message
+                and (self.error is None) == (other.error is None) and self.fired == other.fired
+                and self.outputs == other.outputs and self.actions == other.actions)
+
+    def to_dict(self) -> dict:
+        d = {"outcome": self.outcome, "code": self.code, "message": self.message, "outputs": self.outputs,
+             "actions": self.actions, "firedRules": self.fired, "version": self.version}
+        if self.error is not None:
+            d["error"] = self.error
+        return d
+
+
+@dataclass
+class Change:
+    case: ImpactCase
+    before: Side
+    after: Side
+
+    def to_dict(self) -> dict:
+        return {"ref": self.case.ref, "subject": self.case.subject, "ruleset": self.case.ruleset,
+                "facts": self.case.facts, "parameters": self.case.parameters or None,
+                "before": self.before.to_dict(), "after": self.after.to_dict()}
+
+
+@dataclass
+class ImpactReport:
+    """Counts and examples of what a candidate would change."""
+
+    compared: int = 0
+    changed: int = 0
+    per_ruleset: dict = field(default_factory=lambda: defaultdict(lambda: {"compared": 0, "changed": 0}))
+    pairs: Counter = field(default_factory=Counter)  # (ruleset, before outcome, after outcome) -> changed decisions
+    changes: list[Change] = field(default_factory=list)
+    recorded_differs: int = 0  # logged decisions the rules in service no longer decide as recorded
+    keep: int = 100
+
+    @property
+    def any_change(self) -> bool:
+        return self.changed > 0
+
+    def add(self, case: ImpactCase, before: Side, after: Side) -> None:
+        self.compared += 1
+        stats = self.per_ruleset[case.ruleset]
+        stats["compared"] += 1
+        rec = case.recorded
+        if rec is not None and before.error is None and rec.get("fired") is not None and list(rec["fired"]) != before.fired:
+            self.recorded_differs += 1
+        if before.same(after):
+            return
+        self.changed += 1
+        stats["changed"] += 1
+        self.pairs[(case.ruleset, before.outcome, after.outcome)] += 1
+        if len(self.changes) < self.keep:
+            self.changes.append(Change(case, before, after))
+
+    def to_dict(self) -> dict:
+        """JSON form: ``{compared, changed, perRuleset, pairs: [{ruleset, before, after, count}], changes}``."""
+        return {
+            "compared": self.compared, "changed": self.changed, "recordedDiffers": self.recorded_differs,
+            "perRuleset": {k: dict(v) for k, v in sorted(self.per_ruleset.items())},
+            "pairs": [{"ruleset": rs, "before": b, "after": a, "count": n}
+                      for (rs, b, a), n in sorted(self.pairs.items(), key=lambda x: (-x[1], str(x[0])))],
+            "changes": [c.to_dict() for c in self.changes],
+            "changesShown": len(self.changes),
+        }
+
+
+def _decide(registry, ruleset: str, cases: list[ImpactCase], parameters: dict | None) -> list[Side]:
+    """One registry's answers for cases of one ruleset and parameters: one batch, singles if it refuses some."""
+    facts = [c.facts for c in cases]
+    try:
+        return [Side.of(d) for d in registry.evaluate_many(ruleset, facts, parameters=parameters)]
+    except UnknownRulesetError:
+        return [Side(ABSENT, error=f"no ruleset {ruleset!r}") for _ in cases]
+    except (FactError, EngineDisagreement):
+        if len(cases) == 1:
+            raise
+    out = []
+    for f in facts:  # some facts are refused: decide one by one to know which
+        try:
+            out.append(Side.of(registry.evaluate(ruleset, f, parameters=parameters)))
+        except FactError as e:
+            out.append(Side(REFUSED, error="; ".join(f"{p.fact}: {p.message}" for p in e.problems)))
+        except EngineDisagreement as e:
+            out.append(Side(REFUSED, error=f"engine disagreement: {e}"))
+    return out
+
+
+def _safe_decide(registry, ruleset, cases, parameters) -> list[Side]:
+    try:
+        return _decide(registry, ruleset, cases, parameters)
+    except FactError as e:
+        return [Side(REFUSED, error="; ".join(f"{p.fact}: {p.message}" for p in e.problems))]
+    except EngineDisagreement as e:
+        return [Side(REFUSED, error=f"engine disagreement: {e}")]
+
+
+def _chunks(it: Iterable, n: int) -> Iterator[list]:
+    it = iter(it)
+    while chunk := list(islice(it, n)):
+        yield chunk
+
+
+def compare(baseline, candidate, cases: Iterable[ImpactCase], *, batch_size: int = 2000, keep: int = 100,
+            report: ImpactReport | None = None) -> ImpactReport:
+    """Decide every case under ``baseline`` and ``candidate`` (RuleRegistry each) -> ImpactReport.
+
+    Cases are read lazily (an iterator over a million logged decisions is
+    fine), grouped per ruleset and parameters within each batch of
+    ``batch_size``, and decided with ``evaluate_many`` on each registry.
+    ``keep`` bounds the changes kept as examples (counts are always complete).
+    Nothing is written anywhere.
+    """
+    report = report or ImpactReport(keep=keep)
+    for chunk in _chunks(cases, batch_size):
+        groups: dict[tuple, list[ImpactCase]] = defaultdict(list)
+        for c in chunk:
+            p = c.parameters or None
+            groups[(c.ruleset, json.dumps(p, sort_keys=True, default=str) if p else "")].append(c)
+        for (ruleset, _), group in groups.items():
+            params = group[0].parameters or None
+            before = _safe_decide(baseline, ruleset, group, params)
+            after = _safe_decide(candidate, ruleset, group, params)
+            for c, b, a in zip(group, before, after):
+                report.add(c, b, a)
+    return report
+
+
+def format_report(report: ImpactReport, limit: int | None = None) -> str:
+    """Human-readable impact: each change (subject, ruleset, old → new, rules fired), then the counts."""
+    lines: list[str] = []
+    shown = report.changes if limit is None else report.changes[:limit]
+    for ch in shown:
+        b, a = ch.before, ch.after
+        where = ch.case.subject or ch.case.ref or "?"
+        lines.append(f"CHANGED  {ch.case.ruleset}  {where}  {b.outcome} -> {a.outcome}"
+                     + (f"  ({ch.case.ref})" if ch.case.ref and ch.case.ref != where else ""))
+        lines.append(f"      before: fired {b.fired or '[] (default)'}" + (f"  refused: {b.error}" if b.error else ""))
+        lines.append(f"      after:  fired {a.fired or '[] (default)'}" + (f"  refused: {a.error}" if a.error else ""))
+    if report.changed > len(shown):
+        lines.append(f"... and {report.changed - len(shown)} more changed decision(s) not listed")
+    lines.append("")
+    lines.append("Per ruleset:")
+    for rs, st in sorted(report.per_ruleset.items()):
+        lines.append(f"  {rs}: {st['changed']} of {st['compared']} decisions change")
+    if report.pairs:
+        lines.append("Per outcome pair:")
+        for (rs, b, a), n in sorted(report.pairs.items(), key=lambda x: (-x[1], str(x[0]))):
+            lines.append(f"  {rs}: {b} -> {a}: {n}")
+    if report.recorded_differs:
+        lines.append(f"Note: {report.recorded_differs} logged decision(s) were recorded with other rules than the "
+                     "rules in service fire for them today (decided under an older version).")
+    lines.append(f"{report.changed} of {report.compared} decisions would change")
+    return "\n".join(lines)
+
+
+def jsonable(value: Any) -> Any:
+    """Dates and decimals of a report as JSON text/numbers."""
+    from decimal import Decimal
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
