@@ -120,6 +120,7 @@ class RulesService:
         self._registry: RuleRegistry | None = None
         self._served = ServedRules(self)
         self._lock = threading.RLock()
+        self._sync_lock = threading.RLock()
         self._next_check = 0.0
         self._next_boot = 0.0
         # what this worker serves
@@ -158,11 +159,13 @@ class RulesService:
         A failed start is retried at most once per check interval.
         """
         if self._registry is None:
-            with self._lock:
+            booted = False
+            with self._sync_lock, self._lock:  # the same order as sync() and reload(): no deadlock
                 if self._registry is None and time.monotonic() >= self._next_boot:
                     self._next_boot = time.monotonic() + max(self.check_interval, 0.2)
                     try:
                         self._boot()
+                        booted = True
                     except RulesLoadError as e:
                         self.load_error = e
                         log.error("rules not loaded: %s", e)
@@ -174,6 +177,8 @@ class RulesService:
                             f"cannot read the published rules: {_first_line(e)}",
                             "the rules in service come from the database: check OCMS_DATABASE_URL and 'ocms db upgrade'")])
                         log.error("rules not loaded: cannot read the published version (%s)", _first_line(e))
+            if booted:  # a publication between our read and our heartbeat would not wait for us: look again
+                self.sync(force=True)
         return self._registry
 
     @property
@@ -280,14 +285,12 @@ class RulesService:
         log.info("rules loaded from the published generation %s (hash %s)", generation, bundle_hash[:12])
         self._follow_shadow(shadow_id)
         self._beat()
-        # A publication between our read and our heartbeat would not wait for us: look again.
-        self.sync(force=True)
 
     def _swap_to(self, generation: int, bundle_hash: str) -> bool:
         """Serve a published generation here; True if the rules changed."""
         with self._lock:
-            if generation == self.generation:
-                return False
+            if self.generation is not None and generation <= self.generation:
+                return False  # generations only grow: an older pointer is a read that raced a newer one
             if bundle_hash == self.bundle_hash:
                 self.generation = generation  # the same content republished (e.g. a rollback to it)
                 return False
@@ -366,6 +369,10 @@ class RulesService:
         if self._registry is None:
             self.ensure_loaded()
             return False
+        with self._sync_lock:  # one check at a time: a slow stale read never undoes a newer one
+            return self._sync()
+
+    def _sync(self) -> bool:
         changed = False
         try:
             with self.database.session() as s:
@@ -428,7 +435,7 @@ class RulesService:
         generation within ``OCMS_RULES_RELOAD_WAIT`` seconds.
         """
         self.in_service  # 503 if this worker has no rules at all
-        with self._lock:
+        with self._sync_lock, self._lock:
             if generation is not None:
                 with self.database.session() as s:
                     row = rv.get_version(s, generation)
@@ -514,24 +521,26 @@ class RulesService:
             by_file, by_name = ruleset_meta(candidate)
         finally:
             candidate.close()
-        with self.database.unit_of_work() as uow:
-            rv.store_bundle(uow.session, bundle.hash, bundle.files, bundle.file_hashes(), by_file)
-            shadow_id = rv.start_shadow(uow.session, bundle.hash, source=bundle.source or shown, rulesets=by_name,
-                                        started_by=started_by)
-            uow.commit()
-        self._follow_shadow(shadow_id)
-        self._beat()
+        with self._sync_lock:  # no check in flight may undo the switch with an older read
+            with self.database.unit_of_work() as uow:
+                rv.store_bundle(uow.session, bundle.hash, bundle.files, bundle.file_hashes(), by_file)
+                shadow_id = rv.start_shadow(uow.session, bundle.hash, source=bundle.source or shown, rulesets=by_name,
+                                            started_by=started_by)
+                uow.commit()
+            self._follow_shadow(shadow_id)
+            self._beat()
         complete, workers = self.wait_for(shadow=shadow_id, timeout=self.reload_wait)
         return {"shadowId": shadow_id, "complete": complete, "workers": workers}
 
     def stop_shadow(self, stopped_by: str | None) -> dict:
         """Turn the shadow run off in every worker."""
         self.in_service
-        with self.database.unit_of_work() as uow:
-            shadow_id = rv.stop_shadow(uow.session, stopped_by)
-            uow.commit()
-        self._follow_shadow(None)
-        self._beat()
+        with self._sync_lock:
+            with self.database.unit_of_work() as uow:
+                shadow_id = rv.stop_shadow(uow.session, stopped_by)
+                uow.commit()
+            self._follow_shadow(None)
+            self._beat()
         complete, workers = self.wait_for(shadow=None, timeout=self.reload_wait)
         return {"shadowId": shadow_id, "complete": complete, "workers": workers}
 
@@ -614,6 +623,12 @@ def init_rules(app: Flask, database: Database) -> RulesService:
     @app.before_request
     def _follow_reloads():
         service.before_request()
+
+    @app.after_request
+    def _dbg(resp):
+        import os
+        resp.headers["X-Dbg"] = f"{os.getpid()} gen={service.generation} v={service._registry.get('an_qualification').version if service._registry else None}"
+        return resp
 
     return service
 

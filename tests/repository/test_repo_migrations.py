@@ -18,12 +18,15 @@ from repository.migrate import (
 from repository.models import metadata
 
 
+HEAD = "0002"  # the newest migration: 0002_workbench (published rules versions, shadow runs)
+
+
 def head() -> str:
     return ScriptDirectory.from_config(make_config()).get_current_head()
 
 
 def test_database_is_at_head(engine, db_url):
-    assert current_revision(db_url) == head() == "0001"
+    assert current_revision(db_url) == head() == HEAD
 
 
 def test_every_model_table_exists(engine):
@@ -36,11 +39,13 @@ def test_migration_matches_models(engine, db_url):
     assert schema_differences(db_url) == []
 
 
-def test_initial_migration_creates_tables_explicitly():
-    source = (MIGRATIONS_DIR / "versions" / "0001_initial.py").read_text()
-    created = set(re.findall(r"op\.create_table\('([a-z_]+)'", source))
+def test_migrations_create_tables_explicitly():
+    created = set()
+    for path in sorted((MIGRATIONS_DIR / "versions").glob("0*.py")):
+        source = path.read_text()
+        created |= set(re.findall(r"op\.create_table\('([a-z_]+)'", source))
+        assert "create_all" not in source
     assert created == set(metadata.tables)
-    assert "create_all" not in source
 
 
 def test_downgrade_to_base_and_back(engine, db_url):
@@ -50,7 +55,7 @@ def test_downgrade_to_base_and_back(engine, db_url):
         assert not set(metadata.tables) & set(inspect(engine).get_table_names())
     finally:
         upgrade(engine)
-    assert current_revision(db_url) == "0001"
+    assert current_revision(db_url) == HEAD
     assert schema_differences(db_url) == []
 
 
@@ -68,4 +73,4 @@ def test_key_indexes_exist(engine):
 
 def test_upgrade_by_url_is_idempotent(engine, db_url):
     upgrade(db_url)
-    assert current_revision(db_url) == "0001"
+    assert current_revision(db_url) == HEAD

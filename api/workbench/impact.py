@@ -1,0 +1,105 @@
+"""Impact of a candidate rules version: fixtures and logged decisions decided by both (issue 15).
+
+``ocms rules diff`` and ``POST /v1/admin/rules/impact`` both call :func:`run_impact`.
+The baseline is the rules in service (the published version); the candidate
+is compiled in its own registry and never goes into service. Logged decisions
+are streamed from ``ocms_decision_log`` (one SELECT through a server-side
+cursor; recorded facts and parameter overrides) and decided in batches with
+``evaluate_many`` and the decision cache (:func:`engine.impact.compare`), so a
+million rows are read and decided without holding them in memory. Nothing is
+written; the live path is not involved (the CLI runs in its own process).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Iterable, Iterator
+
+from engine import load_fixtures
+from engine.impact import ImpactCase, ImpactReport, compare
+from repository.queries import iter_logged_decisions
+
+SOURCES = ("fixtures", "decision-log")
+
+
+@dataclass
+class Window:
+    """Which logged decisions: ``decided_at`` in [since, until), one ruleset or all, at most ``limit`` (newest)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    ruleset: str | None = None
+    limit: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"since": self.since.isoformat() if self.since else None,
+                "until": self.until.isoformat() if self.until else None, "ruleset": self.ruleset, "limit": self.limit}
+
+
+def as_datetime(value: date | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime(value.year, value.month, value.day)
+
+
+def fixture_cases(fixtures_dir: str, ruleset: str | None = None) -> tuple[list[ImpactCase], list]:
+    """Every fixture case (``fixtures/<ruleset>/*.yaml``) as an ImpactCase; and the fixture file errors."""
+    cases, errors = load_fixtures(fixtures_dir, only_ruleset=ruleset)
+    return [ImpactCase(c.ruleset, c.facts, c.parameters or None, subject=c.name, ref=f"{c.file}:{c.line}")
+            for c in cases], errors
+
+
+def logged_cases(rows: Iterable[tuple]) -> Iterator[ImpactCase]:
+    """Decision-log rows (``LOGGED_COLUMNS``) as ImpactCases."""
+    for id_, subject, ruleset, facts, parameters, fired, outcome in rows:
+        yield ImpactCase(ruleset, facts if isinstance(facts, dict) else {}, parameters or None, subject=subject,
+                         ref=f"decision-log:{id_}", recorded={"fired": fired, "outcome": outcome})
+
+
+def run_impact(baseline, candidate, *, database=None, against: Iterable[str] = SOURCES, fixtures_dir: str | None = None,
+               window: Window | None = None, keep: int = 100, batch_size: int = 2000) -> dict:
+    """Decide fixtures and/or logged decisions under both registries.
+
+    Returns ``{"changed": bool, "fixtures": {report, errors}, "decisionLog": {report, window, truncated,
+    rowsRead, seconds}}`` (a source not asked for is absent). ``window.limit``
+    bounds the logged decisions read (newest first); ``truncated`` says the
+    window held more.
+    """
+    against = tuple(against)
+    window = window or Window()
+    out: dict = {}
+    changed = False
+    if "fixtures" in against and fixtures_dir:
+        t0 = time.perf_counter()
+        cases, errors = fixture_cases(fixtures_dir, window.ruleset)
+        report = compare(baseline, candidate, cases, keep=keep, batch_size=batch_size)
+        out["fixtures"] = {**report.to_dict(), "errors": [e.to_dict() for e in errors],
+                           "seconds": round(time.perf_counter() - t0, 3)}
+        changed |= report.any_change
+    if "decision-log" in against and database is not None:
+        t0 = time.perf_counter()
+        report = ImpactReport(keep=keep)
+        read = 0
+        truncated = False
+        with database.session() as s:
+            limit = window.limit + 1 if window.limit else None
+            rows = iter_logged_decisions(s, since=window.since, until=window.until, ruleset=window.ruleset,
+                                         limit=limit, batch_size=batch_size)
+
+            def bounded():
+                nonlocal read, truncated
+                for row in rows:
+                    if window.limit and read >= window.limit:
+                        truncated = True
+                        return
+                    read += 1
+                    yield row
+            compare(baseline, candidate, logged_cases(bounded()), keep=keep, batch_size=batch_size, report=report)
+        seconds = time.perf_counter() - t0
+        out["decisionLog"] = {**report.to_dict(), "window": window.to_dict(), "truncated": truncated,
+                              "rowsRead": read, "seconds": round(seconds, 3),
+                              "rowsPerSecond": round(read / seconds) if seconds > 0 else None}
+        changed |= report.any_change
+    out["changed"] = changed
+    return out
