@@ -11,6 +11,7 @@ Nothing else imports the areas wholesale: :func:`api.app.create_app` registers
 | ``plus`` | CAS/PLUS technical spec API 4 | ``plus`` | — |
 | ``advisory`` | OCMS 10 | REPCCS/CES intake, ANS report | mirror-retry, unqualified-an-list |
 | ``cps`` | OCMS 15 | Staff Portal, PLUS, Toppan | toppan-cps, cps-stage-map-sync |
+| ``workbench`` | issue 15 | the analyst workbench page (:func:`pages`: HTML, not in the OpenAPI document) | — |
 """
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ def blueprints() -> tuple:
     )
 
 
+def pages() -> tuple:
+    """Plain Flask blueprints serving pages (HTML, kept out of the OpenAPI document)."""
+    from api.workbench import routes as workbench
+    return (workbench.bp,)                                    # the analyst workbench (/workbench/)
+
+
 def load_jobs() -> None:
     """Import every area's ``jobs.py``: each registers its jobs with :func:`api.jobs.register_job`."""
     from api.advisory import jobs as _advisory  # noqa: F401  mirror-retry, unqualified-an-list (OCMS 10)
@@ -41,4 +48,4 @@ def load_jobs() -> None:
     from api.cps import jobs as _cps  # noqa: F401  toppan-cps, cps-stage-map-sync (OCMS 15)
 
 
-__all__ = ["blueprints", "load_jobs"]
+__all__ = ["blueprints", "load_jobs", "pages"]

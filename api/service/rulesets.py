@@ -198,3 +198,44 @@ def get_version(name: str, generation: int):
                         [{"field": "generation", "message": f"ruleset {name!r} is not in generation {generation}"}])
     return {"ruleset": name, "generation": generation, "version": row["version"], "hash": row["ruleset_hash"],
             "file": row["file_name"], "content": row["content"]}
+
+
+class FixtureRunSchema(Schema):
+    ruleset = fields.String()
+    passed = fields.Integer()
+    failed = fields.Integer()
+    cases = fields.List(fields.Dict(), metadata={"description": "name, file, line, passed, problems, decision"})
+    coverage = fields.Dict(metadata={"description": "rule id -> times fired by a case"})
+    uncovered = fields.List(fields.String(), metadata={"description": "rules no case fires"})
+    errors = fields.List(fields.Dict(), metadata={"description": "fixture file errors"})
+
+
+@blp.route("/<name>/fixtures")
+@blp.response(200, FixtureRunSchema)
+@blp.alt_response(401, description="Missing or wrong credentials (OCMS-4001)")
+@blp.alt_response(404, description="Unknown ruleset (OCMS-4004)")
+@blp.doc(security=ANY_CREDENTIAL)
+@require_any_credential()
+def run_fixtures(name: str):
+    """Replay the ruleset's fixture cases (``OCMS_FIXTURES_DIR/<ruleset>/``) against the rules in service.
+
+    Read-only: every case runs with explain on (a differential check too) and
+    writes nothing, not even the decision cache.
+    """
+    from flask import current_app
+
+    from engine import load_fixtures, run_fixtures as replay
+    registry = get_rules().in_service
+    rs = registry.get(name)
+    cases, errors = load_fixtures(current_app.config["OCMS_FIXTURES_DIR"], only_ruleset=name)
+    report = replay(registry, cases, errors)
+    coverage = report.coverage.get(name, {rid: 0 for rid in rs.rule_ids()})
+    return {
+        "ruleset": name,
+        "passed": sum(r.passed for r in report.results), "failed": sum(not r.passed for r in report.results),
+        "cases": [{"name": r.case.name, "file": r.case.file, "line": r.case.line, "passed": r.passed,
+                   "problems": r.problems, "facts": r.case.facts, "expect": r.case.expect,
+                   "decision": r.decision.to_dict() if r.decision is not None else None} for r in report.results],
+        "coverage": coverage, "uncovered": [rid for rid, n in coverage.items() if not n],
+        "errors": [e.to_dict() for e in report.errors if e.file.endswith(".yaml") and f"/{name}/" in e.file],
+    }
