@@ -139,7 +139,9 @@ def format_replay(items: list[dict]) -> str:
         else:
             lines.append(f"  today:               {now['outcome']}  fired {now['firedRules'] or '[] (default)'}  "
                          f"(generation {now['generation']}, version {now['version']})  -> {verdict}")
-            failed = [t for t in now.get("trace", []) if t.get("failedCondition")]
+            was = set((then or {}).get("firedRules") or rec["firedRules"] or [])
+            failed = [t for t in now.get("trace", []) if t.get("failedCondition") and t["rule"] in was] or \
+                [t for t in now.get("trace", []) if t.get("failedCondition")]
             if it["changedToday"] and failed:
                 lines.append("    why today: " + "; ".join(f"{t['rule']}: {t['failedCondition']} (actual {t['actual']!r})"
                                                            for t in failed[:5]))
