@@ -42,6 +42,10 @@ class ImpactCase:
     subject: str | None = None
     ref: str | None = None
     recorded: dict | None = None  # what the log says was decided: {"outcome", "fired"}
+    # the facts and parameters as JSON text (a decision-log row): cases with the same key are decided once,
+    # and ``facts`` may be None until then (decoded from ``key`` only when it must be decided)
+    key: str | None = None
+    parameters_key: str | None = None
 
 
 @dataclass
@@ -103,14 +107,14 @@ class ImpactReport:
     def any_change(self) -> bool:
         return self.changed > 0
 
-    def add(self, case: ImpactCase, before: Side, after: Side) -> None:
+    def add(self, case: ImpactCase, before: Side, after: Side, same: bool | None = None) -> None:
         self.compared += 1
         stats = self.per_ruleset[case.ruleset]
         stats["compared"] += 1
         rec = case.recorded
         if rec is not None and before.error is None and rec.get("fired") is not None and list(rec["fired"]) != before.fired:
             self.recorded_differs += 1
-        if before.same(after):
+        if same if same is not None else before.same(after):
             return
         self.changed += 1
         stats["changed"] += 1
@@ -177,9 +181,23 @@ def compare(baseline, candidate, cases: Iterable[ImpactCase], *, batch_size: int
     Nothing is written anywhere.
     """
     report = report or ImpactReport(keep=keep)
+    memo: dict[tuple, tuple] = {}  # (ruleset, facts text, parameters text) -> (before, after, same)
     for chunk in _chunks(cases, batch_size):
         groups: dict[tuple, list[ImpactCase]] = defaultdict(list)
+        waiting: dict[tuple, list[ImpactCase]] = {}  # the same facts twice in one chunk: decided once
         for c in chunk:
+            if c.key is not None:
+                mk = (c.ruleset, c.key, c.parameters_key)
+                done = memo.get(mk)
+                if done is not None:
+                    report.add(c, *done)
+                    continue
+                if mk in waiting:
+                    waiting[mk].append(c)
+                    continue
+                waiting[mk] = []
+                if c.facts is None:
+                    c.facts = _loads(c.key)
             p = c.parameters or None
             groups[(c.ruleset, json.dumps(p, sort_keys=True, default=str) if p else "")].append(c)
         for (ruleset, _), group in groups.items():
@@ -187,8 +205,29 @@ def compare(baseline, candidate, cases: Iterable[ImpactCase], *, batch_size: int
             before = _safe_decide(baseline, ruleset, group, params)
             after = _safe_decide(candidate, ruleset, group, params)
             for c, b, a in zip(group, before, after):
-                report.add(c, b, a)
+                same = b.same(a)
+                report.add(c, b, a, same)
+                if c.key is not None:
+                    mk = (c.ruleset, c.key, c.parameters_key)
+                    if len(memo) >= MEMO_LIMIT:
+                        memo.clear()
+                    memo[mk] = (b, a, same)
+                    for twin in waiting.get(mk, ()):
+                        if twin.facts is None:
+                            twin.facts = c.facts
+                        report.add(twin, b, a, same)
     return report
+
+
+MEMO_LIMIT = 500_000  # distinct (ruleset, facts, parameters) remembered by one compare() (then it starts again)
+
+
+def _loads(text: str) -> dict:
+    try:
+        v = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    return v if isinstance(v, dict) else {}
 
 
 def format_report(report: ImpactReport, limit: int | None = None) -> str:

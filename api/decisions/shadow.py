@@ -36,6 +36,12 @@ def _request_context() -> tuple[str | None, str | None]:
     return getattr(g, "request_id", None), getattr(g, "caller", None)
 
 
+def _same(a, b) -> bool:
+    """Two Decisions give the same answer (what ``engine.impact.Side.same`` compares, without copying)."""
+    return (a.fired == b.fired and a.outcome == b.outcome and a.code == b.code and a.message == b.message
+            and a.outputs == b.outputs and a.actions == b.actions)
+
+
 class Shadow:
     """One shadow run in this worker: the candidate registry and its pending results."""
 
@@ -50,9 +56,10 @@ class Shadow:
         self.compared = 0
         self.differed = 0
 
-    def _decide(self, name: str, facts_list: list[dict], parameters: dict | None) -> list[Side]:
+    def _decide(self, name: str, facts_list: list[dict], parameters: dict | None) -> list:
+        """The shadow's Decisions (or a refusal as a Side) for the live call's facts."""
         try:
-            return [Side.of(d) for d in self.registry.evaluate_many(name, facts_list, parameters=parameters)]
+            return self.registry.evaluate_many(name, facts_list, parameters=parameters)
         except UnknownRulesetError:
             return [Side(REFUSED, error=f"the shadow has no ruleset {name!r}") for _ in facts_list]
         except (FactError, EngineDisagreement):
@@ -60,7 +67,7 @@ class Shadow:
         out = []
         for facts in facts_list:
             try:
-                out.append(Side.of(self.registry.evaluate(name, facts, parameters=parameters)))
+                out.append(self.registry.evaluate(name, facts, parameters=parameters))
             except FactError as e:
                 out.append(Side(REFUSED, error="; ".join(f"{p.fact}: {p.message}" for p in e.problems)))
             except EngineDisagreement as e:
@@ -73,10 +80,9 @@ class Shadow:
             shadow = self._decide(name, facts_list, parameters)
             rows = []
             for d, s in zip(live, shadow):
-                mine = Side.of(d)
-                if mine.same(s):
+                if not isinstance(s, Side) and _same(d, s):
                     continue
-                rows.append((d, mine, s))
+                rows.append((d, Side.of(d), s if isinstance(s, Side) else Side.of(s)))
             request_id, caller = _request_context() if rows else (None, None)
             stamp = datetime.now().replace(microsecond=0)
             with self._lock:

@@ -51,10 +51,22 @@ def fixture_cases(fixtures_dir: str, ruleset: str | None = None) -> tuple[list[I
 
 
 def logged_cases(rows: Iterable[tuple]) -> Iterator[ImpactCase]:
-    """Decision-log rows (``LOGGED_COLUMNS``) as ImpactCases."""
-    for id_, subject, ruleset, facts, parameters, fired, outcome in rows:
-        yield ImpactCase(ruleset, facts if isinstance(facts, dict) else {}, parameters or None, subject=subject,
-                         ref=f"decision-log:{id_}", recorded={"fired": fired, "outcome": outcome})
+    """Decision-log rows (``LOGGED_COLUMNS``, facts and parameters as JSON text) as ImpactCases.
+
+    The facts stay text until they must be decided: rows with the same facts
+    are decided once (``ImpactCase.key``).
+    """
+    import json
+    params_memo: dict = {}
+    for id_, subject, ruleset, facts_text, params_text, fired, outcome in rows:
+        params = None
+        if params_text and params_text != "null":
+            params = params_memo.get(params_text)
+            if params is None:
+                params = params_memo[params_text] = json.loads(params_text)
+        yield ImpactCase(ruleset, None, params or None, subject=subject, ref=f"decision-log:{id_}",
+                         recorded={"fired": fired, "outcome": outcome}, key=facts_text or "{}",
+                         parameters_key=params_text if params else None)
 
 
 def run_impact(baseline, candidate, *, database=None, against: Iterable[str] = SOURCES, fixtures_dir: str | None = None,
@@ -85,7 +97,7 @@ def run_impact(baseline, candidate, *, database=None, against: Iterable[str] = S
         with database.session() as s:
             limit = window.limit + 1 if window.limit else None
             rows = iter_logged_decisions(s, since=window.since, until=window.until, ruleset=window.ruleset,
-                                         limit=limit, batch_size=batch_size)
+                                         limit=limit, batch_size=batch_size, facts_as_text=True)
 
             def bounded():
                 nonlocal read, truncated

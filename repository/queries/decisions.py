@@ -55,8 +55,11 @@ def decisions_for_subject(
 LOGGED_COLUMNS = ("id", "subject", "ruleset", "facts", "parameters", "fired_rules", "outcome")
 
 
-def _logged_select(*, since=None, until=None, ruleset: str | None = None):
-    stmt = select(DecisionLog.id, DecisionLog.subject, DecisionLog.ruleset, DecisionLog.facts, DecisionLog.parameters,
+def _logged_select(*, since=None, until=None, ruleset: str | None = None, facts_as_text: bool = False):
+    from sqlalchemy import Text, cast
+    facts = cast(DecisionLog.facts, Text) if facts_as_text else DecisionLog.facts
+    params = cast(DecisionLog.parameters, Text) if facts_as_text else DecisionLog.parameters
+    stmt = select(DecisionLog.id, DecisionLog.subject, DecisionLog.ruleset, facts, params,
                   DecisionLog.fired_rules, DecisionLog.outcome).where(DecisionLog.dry_run.is_(False))
     if since is not None:
         stmt = stmt.where(DecisionLog.decided_at >= since)
@@ -68,14 +71,15 @@ def _logged_select(*, since=None, until=None, ruleset: str | None = None):
 
 
 def iter_logged_decisions(session: Session, *, since=None, until=None, ruleset: str | None = None,
-                          limit: int | None = None, batch_size: int = 5000):
+                          limit: int | None = None, batch_size: int = 5000, facts_as_text: bool = False):
     """Yield applied decisions as tuples of :data:`LOGGED_COLUMNS`, streamed in batches.
 
     One SELECT read through a server-side cursor on PostgreSQL (``yield_per``),
     so a million rows never sit in memory at once; ``since``/``until`` bound
-    ``decided_at`` (``until`` excluded); dry runs are left out.
+    ``decided_at`` (``until`` excluded); dry runs are left out. With
+    ``facts_as_text`` facts and parameters come as their JSON text (not decoded).
     """
-    stmt = _logged_select(since=since, until=until, ruleset=ruleset)
+    stmt = _logged_select(since=since, until=until, ruleset=ruleset, facts_as_text=facts_as_text)
     if limit is not None:
         stmt = stmt.order_by(DecisionLog.id.desc()).limit(limit)
     result = session.execute(stmt, execution_options={"yield_per": batch_size, "stream_results": True})
