@@ -29,6 +29,7 @@ may override any of them by Flask config key (same name).
 | OCMS_DATAHIVE_URL, OCMS_DATAHIVE_API_KEY | empty: DataHive contacts (``GET <url>/contact?nric=``) |
 | OCMS_MHA_URL, OCMS_MHA_API_KEY | empty: MHA particulars and address (``GET <url>/address?nric=``) |
 | OCMS_LTA_TIMEOUT, OCMS_DATAHIVE_TIMEOUT, OCMS_MHA_TIMEOUT | ``30`` (seconds per call, OCMS 10 §3.4) |
+| OCMS_TEMPLATES_DIR | ``<repo>/templates``: letter and message templates analysts edit (:mod:`api.letters`) |
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ SYSTEMS = ("cas", "plus", "repccs", "ces", "toppan", "admin")
 
 ENV_KEYS = (
     "OCMS_DATABASE_URL", "OCMS_RULES_DIR", "OCMS_FIXTURES_DIR", "OCMS_API_KEYS", "OCMS_JWT_SECRET",
-    "OCMS_REPORT_DIR", "OCMS_LOG_LEVEL", "OCMS_RULES_CHECK_INTERVAL",
+    "OCMS_REPORT_DIR", "OCMS_LOG_LEVEL", "OCMS_RULES_CHECK_INTERVAL", "OCMS_TEMPLATES_DIR",
     "OCMS_REPCCS_URL", "OCMS_CES_URL", "OCMS_REPCCS_API_KEY", "OCMS_CES_API_KEY",
     "OCMS_UNQUALIFIED_AN_TIMEOUT", "OCMS_UNQUALIFIED_AN_BACKOFF",
     "OCMS_CAS_URL", "OCMS_CAS_APIM_KEY", "OCMS_HTTP_TIMEOUT", "OCMS_HTTP_RETRIES", "OCMS_HTTP_BACKOFF",
@@ -103,6 +104,7 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_API_KEYS": parse_api_keys(env.get("OCMS_API_KEYS")),
         "OCMS_JWT_SECRET": env.get("OCMS_JWT_SECRET") or None,
         "OCMS_REPORT_DIR": env.get("OCMS_REPORT_DIR") or str(instance / "reports"),
+        "OCMS_TEMPLATES_DIR": env.get("OCMS_TEMPLATES_DIR") or str(PROJECT_ROOT / "templates"),
         "OCMS_LOG_LEVEL": (env.get("OCMS_LOG_LEVEL") or "INFO").upper(),
         "OCMS_RULES_CHECK_INTERVAL": interval,
         "OCMS_REPCCS_URL": env.get("OCMS_REPCCS_URL") or None,
