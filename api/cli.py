@@ -181,9 +181,7 @@ def cmd_rules_diff(args, config) -> int:
     """Impact of a candidate rules directory beside the rules in service (issue 15)."""
     import tempfile
 
-    from .workbench.impact import SOURCES, Window, run_impact
-    engine, _ = _engine()
-    from engine.impact import format_report
+    from .workbench.impact import SOURCES, Window, format_section, run_impact
     against = tuple(dict.fromkeys(args.against or SOURCES))
     candidate = _registry(args.candidate)
     if candidate is None:
@@ -232,31 +230,10 @@ def cmd_rules_diff(args, config) -> int:
                                   f"{section['rowsPerSecond']} rows/s)" if key == "decisionLog" else ""))
         for e in section.get("errors", []):
             print(f"{e['file']}:{e['line']}:{e['column']}: {e['message']}")
-        print(_format_section(section, args.limit))
+        print(format_section(section, args.limit))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
     return 1 if result["changed"] else 0
-
-
-def _format_section(section: dict, limit: int) -> str:
-    lines = []
-    for ch in section["changes"][:limit]:
-        b, a = ch["before"], ch["after"]
-        lines.append(f"CHANGED  {ch['ruleset']}  {ch['subject'] or ch['ref']}  {b['outcome']} -> {a['outcome']}"
-                     f"  ({ch['ref']})")
-        lines.append(f"      before: fired {b['firedRules'] or '[] (default)'}" + (f"  refused: {b['error']}" if b.get('error') else ""))
-        lines.append(f"      after:  fired {a['firedRules'] or '[] (default)'}" + (f"  refused: {a['error']}" if a.get('error') else ""))
-    if section["changed"] > len(lines) // 3:
-        lines.append(f"... {section['changed'] - len(lines) // 3} more changed decision(s) not listed (--limit)")
-    for rs, st in section["perRuleset"].items():
-        lines.append(f"  {rs}: {st['changed']} of {st['compared']} change")
-    for p in section["pairs"]:
-        lines.append(f"  {p['ruleset']}: {p['before']} -> {p['after']}: {p['count']}")
-    if section.get("recordedDiffers"):
-        lines.append(f"  note: {section['recordedDiffers']} logged decision(s) were made by an older version and the "
-                     "rules in service already decide them differently")
-    lines.append(f"{section['changed']} of {section['compared']} would change")
-    return "\n".join(lines)
 
 
 def cmd_rules_replay(args, config) -> int:

@@ -19,7 +19,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from .decision import Decision
 from .errors import EngineDisagreement, FactError, UnknownRulesetError
@@ -228,45 +228,3 @@ def _loads(text: str) -> dict:
     except (TypeError, ValueError):
         return {}
     return v if isinstance(v, dict) else {}
-
-
-def format_report(report: ImpactReport, limit: int | None = None) -> str:
-    """Human-readable impact: each change (subject, ruleset, old → new, rules fired), then the counts."""
-    lines: list[str] = []
-    shown = report.changes if limit is None else report.changes[:limit]
-    for ch in shown:
-        b, a = ch.before, ch.after
-        where = ch.case.subject or ch.case.ref or "?"
-        lines.append(f"CHANGED  {ch.case.ruleset}  {where}  {b.outcome} -> {a.outcome}"
-                     + (f"  ({ch.case.ref})" if ch.case.ref and ch.case.ref != where else ""))
-        lines.append(f"      before: fired {b.fired or '[] (default)'}" + (f"  refused: {b.error}" if b.error else ""))
-        lines.append(f"      after:  fired {a.fired or '[] (default)'}" + (f"  refused: {a.error}" if a.error else ""))
-    if report.changed > len(shown):
-        lines.append(f"... and {report.changed - len(shown)} more changed decision(s) not listed")
-    lines.append("")
-    lines.append("Per ruleset:")
-    for rs, st in sorted(report.per_ruleset.items()):
-        lines.append(f"  {rs}: {st['changed']} of {st['compared']} decisions change")
-    if report.pairs:
-        lines.append("Per outcome pair:")
-        for (rs, b, a), n in sorted(report.pairs.items(), key=lambda x: (-x[1], str(x[0]))):
-            lines.append(f"  {rs}: {b} -> {a}: {n}")
-    if report.recorded_differs:
-        lines.append(f"Note: {report.recorded_differs} logged decision(s) were recorded with other rules than the "
-                     "rules in service fire for them today (decided under an older version).")
-    lines.append(f"{report.changed} of {report.compared} decisions would change")
-    return "\n".join(lines)
-
-
-def jsonable(value: Any) -> Any:
-    """Dates and decimals of a report as JSON text/numbers."""
-    from decimal import Decimal
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, Decimal):
-        return float(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value

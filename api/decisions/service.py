@@ -150,8 +150,16 @@ class RulesService:
     def _registry_kwargs(self) -> dict:
         return {"timezone": self.timezone} if self.timezone else {}
 
-    def _new_registry(self, directory: Path) -> RuleRegistry:
+    def new_registry(self, directory: Path) -> RuleRegistry:
+        """A registry of its own (never in service) for a rules directory, with the application's actions."""
         return RuleRegistry(directory, actions=VOCABULARY, **self._registry_kwargs())
+
+    _new_registry = new_registry
+
+    @property
+    def snapshots(self) -> Path:
+        """This process's folder of content-addressed snapshots (bundles written out to be compiled)."""
+        return self._snapshots
 
     def ensure_loaded(self) -> RuleRegistry | None:
         """Load the published version if not yet loaded; None (and ``load_error``) if that failed.
@@ -256,6 +264,7 @@ class RulesService:
         """Load the published version (publishing the configured directory first on an empty database)."""
         with self.database.session() as s:
             pointer = rv.read_pointer(s)
+        registry = None
         if pointer is None:
             try:
                 bundle = read_directory(self.directory)
@@ -268,16 +277,22 @@ class RulesService:
                 raise
             try:
                 generation, published = self._publish(bundle, candidate, "initial", self.directory, only_if_empty=True)
-            finally:
+                with self.database.session() as s:
+                    pointer = rv.read_pointer(s)
+            except BaseException:
                 candidate.close()
+                raise
             if published:
                 log.info("first start on an empty database: published %s as generation %s (hash %s)",
                          self.directory, generation, bundle.hash[:12])
-            with self.database.session() as s:
-                pointer = rv.read_pointer(s)
+            if pointer is not None and pointer[1] == bundle.hash:
+                registry = candidate  # exactly the published content, compiled already
+            else:
+                candidate.close()
         generation, bundle_hash, shadow_id = pointer
-        bundle = self.load_bundle(bundle_hash)
-        registry = self._new_registry(self._snapshot(bundle))
+        if registry is None:
+            bundle = self.load_bundle(bundle_hash)
+            registry = self._new_registry(self._snapshot(bundle))
         self._registry = registry
         self.generation, self.bundle_hash = generation, bundle_hash
         self.loaded_at = datetime.now().isoformat(timespec="seconds")

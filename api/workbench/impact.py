@@ -115,3 +115,28 @@ def run_impact(baseline, candidate, *, database=None, against: Iterable[str] = S
         changed |= report.any_change
     out["changed"] = changed
     return out
+
+
+def format_section(section: dict, limit: int) -> str:
+    """One source of a :func:`run_impact` result as text: each change (up to ``limit``), then the counts."""
+    lines = []
+    shown = section["changes"][:limit]
+    for ch in shown:
+        b, a = ch["before"], ch["after"]
+        lines.append(f"CHANGED  {ch['ruleset']}  {ch['subject'] or ch['ref']}  {b['outcome']} -> {a['outcome']}"
+                     f"  ({ch['ref']})")
+        lines.append(f"      before: fired {b['firedRules'] or '[] (default)'}"
+                     + (f"  refused: {b['error']}" if b.get("error") else ""))
+        lines.append(f"      after:  fired {a['firedRules'] or '[] (default)'}"
+                     + (f"  refused: {a['error']}" if a.get("error") else ""))
+    if section["changed"] > len(shown):
+        lines.append(f"... {section['changed'] - len(shown)} more changed decision(s) not listed (--limit)")
+    for rs, st in section["perRuleset"].items():
+        lines.append(f"  {rs}: {st['changed']} of {st['compared']} change")
+    for p in section["pairs"]:
+        lines.append(f"  {p['ruleset']}: {p['before']} -> {p['after']}: {p['count']}")
+    if section.get("recordedDiffers"):
+        lines.append(f"  note: {section['recordedDiffers']} logged decision(s) were made by an older version and the "
+                     "rules in service already decide them differently")
+    lines.append(f"{section['changed']} of {section['compared']} would change")
+    return "\n".join(lines)

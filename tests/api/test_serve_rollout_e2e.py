@@ -3,6 +3,8 @@
 * right after ``POST /v1/admin/rules/reload`` answers 200, every request (whichever worker takes it)
   gets the new version, and no request that started after the 200 got the old one;
 * a refused reload shows the same ``lastRejected`` from every worker;
+* a shadow run started through one worker reaches all of them without a restart, and every live
+  decision (REPCCS intakes spread over the workers) is also decided by the shadow;
 * a worker killed with SIGKILL after the files changed on disk (no reload) comes back
   serving the published version, not the files on disk.
 """
@@ -23,6 +25,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 QUALIFIED = json.loads((DATA / "an_facts_qualified.json").read_text())
 CAS = {"Ocp-Apim-Subscription-Key": "e2e-cas-key"}
 ADMIN = {"Ocp-Apim-Subscription-Key": "e2e-admin-key"}
+REPCCS = {"Ocp-Apim-Subscription-Key": "e2e-repccs-key"}
 WORKERS = 3
 
 
@@ -46,10 +49,16 @@ def children(pid: int) -> set[int]:
 
 @pytest.fixture
 def server(tmp_path, rules_dir, clean_db, database_url):
-    """``ocms serve --workers 3`` on a free port, on the (emptied) test database."""
+    """``ocms serve --workers 3`` on a free port, on the (emptied, reference-seeded) test database."""
+    from sqlalchemy.orm import Session
+
+    from repository.seed import seed_reference
+    with Session(clean_db) as s:
+        seed_reference(s)
+        s.commit()
     port = free_port()
     env = {**os.environ, "OCMS_DATABASE_URL": database_url, "OCMS_RULES_DIR": str(rules_dir),
-           "OCMS_API_KEYS": "cas:e2e-cas-key,admin:e2e-admin-key", "OCMS_RULES_CHECK_INTERVAL": "0.2",
+           "OCMS_API_KEYS": "cas:e2e-cas-key,admin:e2e-admin-key,repccs:e2e-repccs-key", "OCMS_RULES_CHECK_INTERVAL": "0.2",
            "OCMS_RULES_HEARTBEAT_TIMEOUT": "3", "OCMS_RULES_RELOAD_WAIT": "20", "OCMS_LOG_LEVEL": "INFO"}
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
@@ -131,6 +140,34 @@ def test_one_version_in_service_across_workers(server):
     seen = {json.dumps(requests.get(base + "/v1/rulesets", headers=CAS, timeout=10).json()["lastRejected"],
                        sort_keys=True) for _ in range(30)}
     assert len(seen) == 1 and json.loads(seen.pop())["errors"]
+
+    # -- a shadow run reaches every worker, and sees every live decision whichever worker makes it
+    files = {p.name: p.read_text() for p in rules_dir.glob("*.yaml") if p.name != "broken_example.yaml"}
+    files["an_qualification.yaml"] = files["an_qualification.yaml"].replace("local_vehicle_types: [S, D, V, I]",
+                                                                            "local_vehicle_types: [D, V, I]")
+    r = requests.post(base + "/v1/admin/rules/shadow", json={"files": files}, headers=ADMIN, timeout=60)
+    assert r.status_code == 200, r.text
+    shadow_id = r.json()["shadowId"]
+    assert len(r.json()["workers"]) == WORKERS and all(w["shadowId"] == shadow_id for w in r.json()["workers"])
+    for i in range(30):
+        n = f"5004{i:05d}A"
+        body = {"transactionId": f"E2E-{i}", "subsystemLabel": "001", "anFlag": "N", "noticeNo": n,
+                "vehicleNo": f"SBA{i:04d}E", "computerRuleCode": 10100, "compositionAmount": 70.00,
+                "noticeDateAndTime": "2026-01-15T08:30:00", "offenceNoticeType": "O", "vehicleCategory": "C",
+                "vehicleRegistrationType": "S", "ppCode": "A0001", "ppName": "Car Park", "creUserId": "e2e",
+                "creDate": "2026-01-15T08:31:00"}
+        assert requests.post(base + "/v1/repccsWebhook", json=body, headers=REPCCS, timeout=30).status_code == 200
+
+    def all_compared():  # each worker writes its results every check interval
+        got = requests.get(base + "/v1/admin/rules/shadow", headers=ADMIN, timeout=10).json()
+        return got["perRuleset"].get("an_qualification", {}).get("compared") == 30 and got
+    wait_for(all_compared, timeout=30, what="the shadow results of every worker")
+    summary = all_compared()
+    assert summary["perRuleset"]["an_qualification"]["differed"] == 30
+    assert summary["pairs"] == [{"ruleset": "an_qualification", "live": "NOT_QUALIFIED", "shadow": "NOT_QUALIFIED",
+                                 "count": 30}]
+    r = requests.delete(base + "/v1/admin/rules/shadow", headers=ADMIN, timeout=60)
+    assert r.status_code == 200 and all(w["shadowId"] is None for w in r.json()["workers"])
 
     # -- files change on disk without a reload; a worker dies and comes back on the published version
     set_version(rules_dir, "5.5.5")  # (the broken file stays there too: a restart must not read either)

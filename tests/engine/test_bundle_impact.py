@@ -13,7 +13,7 @@ from engine.bundle import (
     Bundle, BundleError, bundle_hash, from_files, from_zip, read_directory, relocate_errors, write_snapshot,
 )
 from engine.errors import RulesError
-from engine.impact import ImpactCase, compare, format_report
+from engine.impact import ImpactCase, compare
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 
@@ -130,8 +130,9 @@ def test_compare_counts_pairs_and_refusals(registries):
     assert pairs[("QUALIFIED", "(refused)")] == 1
     no_lane = next(c for c in report.changes if c.case.subject == "NO-LANE")
     assert "lane" in no_lane.after.error and no_lane.before.fired == ["BR-AN-QUAL-002"]
-    text = format_report(report)
-    assert "6 of 7 decisions would change" in text and "CHANGED  an_qualification  NO-LANE" in text
+    d = report.to_dict()
+    assert d["changed"] == 6 and d["compared"] == 7 and d["perRuleset"]["an_qualification"] == {"compared": 6,
+                                                                                                 "changed": 6}
 
 
 def test_compare_is_the_same_in_batches_and_singly(registries):

@@ -126,3 +126,18 @@ def test_replay_usage_and_nothing_found(runner, app):
     assert runner.invoke(["rules", "replay"]).exit_code == 2
     r = runner.invoke(["rules", "replay", "--subject", "NOPE"])
     assert r.exit_code == 2 and "no decision found" in r.stderr
+
+
+def test_replay_over_http(app, client, key, bearer, rules_dir, log_decisions, qualified, move_threshold):
+    log_decisions(app, "an_qualification", [("N-PAST-1", {**qualified, "past_offences_24m": 1})])
+    move_threshold(rules_dir, gt=2, version="1.3.0")
+    assert client.post("/v1/admin/rules/reload", headers=key("admin")).status_code == 200
+    r = client.get("/v1/decision-log/replay?subject=N-PAST-1", headers=bearer())
+    assert r.status_code == 200, r.json
+    item = r.json["decisions"][0]
+    assert item["recorded"]["outcome"] == item["then"]["outcome"] == "QUALIFIED" and item["reproduced"] is True
+    assert item["today"]["outcome"] == "NOT_QUALIFIED" and item["changedToday"] is True
+    assert client.get("/v1/decision-log/replay?subject=NOPE", headers=bearer()).status_code == 404
+    r = client.get("/v1/decision-log/replay", headers=bearer())
+    assert r.status_code == 400 and r.json["data"]["errors"][0]["field"] == "subject"
+    assert client.get("/v1/decision-log/replay?subject=N-PAST-1", headers=key("cas")).status_code == 401
