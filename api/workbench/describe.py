@@ -12,11 +12,22 @@ from pathlib import Path
 from typing import Any
 
 from engine.model import All, Any_, Not, Ruleset, Test
-from engine.model import _jsonable
 
 OPERATOR_WORDS = {"equals": "equals", "not": "not", "in": "in", "not_in": "not_in", "gt": "gt", "gte": "gte",
                   "lt": "lt", "lte": "lte", "between": "between", "matches": "matches", "present": "present",
                   "absent": "absent"}
+
+
+def _jsonable(v: Any) -> Any:
+    """A condition's value as JSON: decimals as numbers, dates as ISO text."""
+    from decimal import Decimal
+    if isinstance(v, Decimal):
+        return float(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    return v
 
 
 def _value_text(v: Any) -> str:
