@@ -18,7 +18,6 @@ Prints rows/s of both, the ratio, the decisions that change and the machine's lo
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import random

@@ -154,8 +154,6 @@ class RulesService:
         """A registry of its own (never in service) for a rules directory, with the application's actions."""
         return RuleRegistry(directory, actions=VOCABULARY, **self._registry_kwargs())
 
-    _new_registry = new_registry
-
     @property
     def snapshots(self) -> Path:
         """This process's folder of content-addressed snapshots (bundles written out to be compiled)."""
@@ -216,7 +214,7 @@ class RulesService:
         """
         snapshot = self._snapshot(bundle)
         try:
-            return snapshot, self._new_registry(snapshot)
+            return snapshot, self.new_registry(snapshot)
         except RulesLoadError as e:
             raise RulesLoadError(relocate_errors(e.errors, snapshot, shown_as)) from None
 
@@ -292,7 +290,7 @@ class RulesService:
         generation, bundle_hash, shadow_id = pointer
         if registry is None:
             bundle = self.load_bundle(bundle_hash)
-            registry = self._new_registry(self._snapshot(bundle))
+            registry = self.new_registry(self._snapshot(bundle))
         self._registry = registry
         self.generation, self.bundle_hash = generation, bundle_hash
         self.loaded_at = datetime.now().isoformat(timespec="seconds")
@@ -331,7 +329,7 @@ class RulesService:
                     bundle_hash = row.bundle_hash if row is not None else None
                 if bundle_hash is not None:
                     bundle = self.load_bundle(bundle_hash)
-                    new = Shadow(shadow_id, self._new_registry(self._snapshot(bundle)), bundle_hash)
+                    new = Shadow(shadow_id, self.new_registry(self._snapshot(bundle)), bundle_hash)
             self.shadow, self.shadow_id = new, shadow_id
             if old is not None:
                 self._flush_shadow(old)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from engine import RuleRegistry, directory_hash
 from engine.bundle import (
-    Bundle, BundleError, bundle_hash, from_files, from_zip, read_directory, relocate_errors, write_snapshot,
+    BundleError, bundle_hash, from_files, from_zip, read_directory, relocate_errors, write_snapshot,
 )
 from engine.errors import RulesError
 from engine.impact import ImpactCase, compare

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from repository.models import RulesShadowDiff, SuspendedNotice, ValidOffenceNotice
+from repository.models import SuspendedNotice, ValidOffenceNotice
 
 KEYS = {"repccs": "repccs-test-key", "cas": "cas-test-key", "admin": "admin-test-key"}
 REPCCS = {"Ocp-Apim-Subscription-Key": KEYS["repccs"]}
