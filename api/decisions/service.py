@@ -148,7 +148,11 @@ class RulesService:
         return self._registry is not None
 
     def _registry_kwargs(self) -> dict:
-        return {"timezone": self.timezone} if self.timezone else {}
+        # The business time zone goes to an engine that takes it (RuleRegistry(timezone=...)).
+        import inspect
+        if self.timezone and "timezone" in inspect.signature(RuleRegistry).parameters:
+            return {"timezone": self.timezone}
+        return {}
 
     def new_registry(self, directory: Path) -> RuleRegistry:
         """A registry of its own (never in service) for a rules directory, with the application's actions."""
