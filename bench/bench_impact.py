@@ -93,11 +93,11 @@ def bare_read(url: str, batch: int, as_text: bool = False) -> tuple[int, float]:
     import psycopg
     t0 = time.perf_counter()
     n = 0
-    cols = "facts::text, parameters::text" if as_text else "facts, parameters"
+    cols = "facts::text, parameters::text, fired_rules::text" if as_text else "facts, parameters, fired_rules"
     with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as c:
         with c.cursor(name="bench_read") as cur:
             cur.itersize = batch
-            cur.execute(f"SELECT id, subject, ruleset, {cols}, fired_rules, outcome FROM ocms_decision_log "
+            cur.execute(f"SELECT id, subject, ruleset, {cols}, outcome FROM ocms_decision_log "
                         "WHERE dry_run = false")
             for _ in cur:
                 n += 1

@@ -28,7 +28,7 @@ REFUSED = "(refused)"  # the outcome shown for a side that refused the facts
 ABSENT = "(no ruleset)"  # the outcome shown for a side without the ruleset
 
 
-@dataclass
+@dataclass(slots=True)
 class ImpactCase:
     """One set of facts to decide: a fixture case or a logged decision.
 
@@ -41,11 +41,15 @@ class ImpactCase:
     parameters: dict | None = None
     subject: str | None = None
     ref: str | None = None
-    recorded: dict | None = None  # what the log says was decided: {"outcome", "fired"}
+    recorded_fired: list | None = None  # the rules the log says fired (a logged decision)
     # the facts and parameters as JSON text (a decision-log row): cases with the same key are decided once,
     # and ``facts`` may be None until then (decoded from ``key`` only when it must be decided)
     key: str | None = None
     parameters_key: str | None = None
+    log_id: int | None = None  # a decision-log row's id (``ref`` is then ``decision-log:<id>``)
+
+    def where(self) -> str | None:
+        return self.ref if self.ref is not None or self.log_id is None else f"decision-log:{self.log_id}"
 
 
 @dataclass
@@ -86,7 +90,7 @@ class Change:
     after: Side
 
     def to_dict(self) -> dict:
-        return {"ref": self.case.ref, "subject": self.case.subject, "ruleset": self.case.ruleset,
+        return {"ref": self.case.where(), "subject": self.case.subject, "ruleset": self.case.ruleset,
                 "facts": self.case.facts, "parameters": self.case.parameters or None,
                 "before": self.before.to_dict(), "after": self.after.to_dict()}
 
@@ -111,8 +115,8 @@ class ImpactReport:
         self.compared += 1
         stats = self.per_ruleset[case.ruleset]
         stats["compared"] += 1
-        rec = case.recorded
-        if rec is not None and before.error is None and rec.get("fired") is not None and list(rec["fired"]) != before.fired:
+        rec = case.recorded_fired
+        if rec is not None and before.error is None and rec != before.fired:
             self.recorded_differs += 1
         if same if same is not None else before.same(after):
             return

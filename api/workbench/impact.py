@@ -58,14 +58,18 @@ def logged_cases(rows: Iterable[tuple]) -> Iterator[ImpactCase]:
     """
     import json
     params_memo: dict = {}
-    for id_, subject, ruleset, facts_text, params_text, fired, outcome in rows:
+    fired_memo: dict = {}  # few distinct fired-rule lists: each decoded once
+    for id_, subject, ruleset, facts_text, params_text, fired_text, outcome in rows:
         params = None
         if params_text and params_text != "null":
             params = params_memo.get(params_text)
             if params is None:
                 params = params_memo[params_text] = json.loads(params_text)
-        yield ImpactCase(ruleset, None, params or None, subject=subject, ref=f"decision-log:{id_}",
-                         recorded={"fired": fired, "outcome": outcome}, key=facts_text or "{}",
+        fired = fired_memo.get(fired_text)
+        if fired is None and fired_text is not None:
+            fired = fired_memo[fired_text] = json.loads(fired_text) if isinstance(fired_text, str) else fired_text
+        yield ImpactCase(ruleset, None, params or None, subject=subject, log_id=id_,
+                         recorded_fired=fired, key=facts_text or "{}",
                          parameters_key=params_text if params else None)
 
 

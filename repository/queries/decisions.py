@@ -59,8 +59,9 @@ def _logged_select(*, since=None, until=None, ruleset: str | None = None, facts_
     from sqlalchemy import Text, cast
     facts = cast(DecisionLog.facts, Text) if facts_as_text else DecisionLog.facts
     params = cast(DecisionLog.parameters, Text) if facts_as_text else DecisionLog.parameters
+    fired = cast(DecisionLog.fired_rules, Text) if facts_as_text else DecisionLog.fired_rules
     stmt = select(DecisionLog.id, DecisionLog.subject, DecisionLog.ruleset, facts, params,
-                  DecisionLog.fired_rules, DecisionLog.outcome).where(DecisionLog.dry_run.is_(False))
+                  fired, DecisionLog.outcome).where(DecisionLog.dry_run.is_(False))
     if since is not None:
         stmt = stmt.where(DecisionLog.decided_at >= since)
     if until is not None:
@@ -77,12 +78,13 @@ def iter_logged_decisions(session: Session, *, since=None, until=None, ruleset: 
     One SELECT read through a server-side cursor on PostgreSQL (``yield_per``),
     so a million rows never sit in memory at once; ``since``/``until`` bound
     ``decided_at`` (``until`` excluded); dry runs are left out. With
-    ``facts_as_text`` facts and parameters come as their JSON text (not decoded).
+    ``facts_as_text`` facts, parameters and fired rules come as their JSON text
+    (not decoded). Read through Core (plain tuples, no ORM bookkeeping).
     """
     stmt = _logged_select(since=since, until=until, ruleset=ruleset, facts_as_text=facts_as_text)
     if limit is not None:
         stmt = stmt.order_by(DecisionLog.id.desc()).limit(limit)
-    result = session.execute(stmt, execution_options={"yield_per": batch_size, "stream_results": True})
+    result = session.connection().execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
     for partition in result.partitions(batch_size):
         yield from partition
 
