@@ -27,10 +27,11 @@ from .rulesets import ActiveSchema, PublishedSchema, ShadowRefSchema
 blp = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Administration (admin key)")
 
 MAX_WAIT = 60
+INT32_MAX = 2**31 - 1  # generation and shadow ids are INTEGER columns: larger numbers name nothing
 
 
 class ReloadRequestSchema(Schema):
-    generation = fields.Integer(load_default=None, validate=validate.Range(min=1),
+    generation = fields.Integer(load_default=None, validate=validate.Range(min=1, max=INT32_MAX),
                                 metadata={"description": "republish this earlier generation (rollback) instead of "
                                                          "OCMS_RULES_DIR"})
 
@@ -111,7 +112,7 @@ def reload_rules(body: dict | None = None):
 def rollout(query: dict, generation: int):
     """Which live workers serve a published generation: 200 when all do, 202 while some do not."""
     with get_db().session() as s:
-        version = rv.get_version(s, generation)
+        version = rv.get_version(s, generation) if generation <= INT32_MAX else None
         if version is None:
             raise not_found(f"no published generation {generation}",
                             [{"field": "generation", "message": f"no published generation {generation}"}])
@@ -135,7 +136,7 @@ class ImpactOptionsSchema(Schema):
                            metadata={"description": "changed decisions listed per source (counts are complete)"})
     overlay = fields.Boolean(load_default=False, metadata={
         "description": "the files given replace those of the version in service; the others are kept"})
-    maxDecisions = fields.Integer(load_default=None, validate=validate.Range(min=1),
+    maxDecisions = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10**9),
                                   metadata={"description": "logged decisions read at most, newest first "
                                                            "(default and ceiling OCMS_IMPACT_MAX_DECISIONS)"})
 
@@ -247,7 +248,8 @@ def impact():
 
 # ---- shadow runs ----------------------------------------------------------------------------
 class ShadowSummaryQuerySchema(Schema):
-    id = fields.Integer(load_default=None, metadata={"description": "a past shadow run (default: the latest)"})
+    id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=INT32_MAX),
+                        metadata={"description": "a past shadow run (default: the latest)"})
     examples = fields.Integer(load_default=20, validate=validate.Range(min=0, max=200))
     ruleset = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
 

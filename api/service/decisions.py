@@ -115,7 +115,7 @@ def decision_log(query: dict):
 class ReplayQuerySchema(Schema):
     subject = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
                             metadata={"description": "every decision of this subject (notice number)"})
-    id = fields.List(fields.Integer(validate=validate.Range(min=1)), load_default=None,
+    id = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**63 - 1)), load_default=None,
                      metadata={"description": "decision-log id(s)"})
     ruleset = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
