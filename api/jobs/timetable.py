@@ -25,7 +25,8 @@ Per job:
     ``false`` keeps the line but never runs it (default ``true``);
 ``catch_up``
     what to do about fire times that passed while no scheduler ran:
-    ``last`` (default) — run the latest one's key if it has not succeeded;
+    ``last`` (default) — run the latest one's key if it has not succeeded
+    (looked for up to 400 days back);
     ``all`` — run, oldest first, every key of the last ``catch_up_days`` that has
     not succeeded, back to the oldest key the job has any run for (a job with
     no run in that window starts with its latest key only; at most
@@ -51,6 +52,8 @@ import yaml
 #: Keys a ``catch_up: all`` entry may run at once.
 MAX_CATCH_UP = 100
 DEFAULT_CATCH_UP_DAYS = 7
+#: How far back the latest fire time is looked for (catch-up ``last``).
+LAST_WINDOW = dt.timedelta(days=400)
 #: ``every`` fire times are counted from this midnight (business time), on every machine alike.
 ANCHOR = dt.datetime(2000, 1, 1)
 CATCH_UP_POLICIES = ("last", "all", "none")
@@ -119,7 +122,12 @@ class Entry:
 
     def recent_fire_times(self, zone: ZoneInfo, now: dt.datetime, window: dt.timedelta,
                           limit: int) -> list[dt.datetime]:
-        """The latest ``limit`` fire times at or before ``now``, none older than ``now - window``; oldest first."""
+        """The latest ``limit`` fire times at or before ``now``, none older than ``now - window``; oldest first.
+
+        The window is at least one period of an ``every`` entry (the latest fire is always in it).
+        """
+        if self.every:
+            window = max(window, 2 * self.every)
         span = dt.timedelta(minutes=2)
         while True:
             span = min(span, window)
@@ -324,8 +332,15 @@ def due_keys(entry: Entry, zone: ZoneInfo, now: dt.datetime, window_days: int,
 
 
 def candidate_keys(entry: Entry, zone: ZoneInfo, now: dt.datetime, window_days: int, limit: int) -> list[str]:
-    """Distinct run keys of the latest ``limit`` fire times within the window, oldest first."""
-    fires = entry.recent_fire_times(zone, now, dt.timedelta(days=window_days), limit)
+    """Distinct run keys of the latest ``limit`` fire times within the window, oldest first.
+
+    The latest fire alone (``limit`` 1, catch-up ``last``) is looked for up to
+    :data:`LAST_WINDOW` back, so a monthly job finds its latest key too.
+    """
+    window = dt.timedelta(days=window_days)
+    if limit == 1:
+        window = max(window, LAST_WINDOW)
+    fires = entry.recent_fire_times(zone, now, window, limit)
     keys: list[str] = []
     for f in fires:
         k = entry.run_key(f)
