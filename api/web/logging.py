@@ -42,7 +42,7 @@ PATTERNS = [
     re.compile(r"(?i)(ocp-apim-subscription-key|api-key|authorization)([\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+"),
     re.compile(r"(?<![A-Za-z0-9])[STFGM]\d{7}[A-Z](?![A-Za-z0-9])"),              # NRIC / FIN
     re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),            # email address
-    re.compile(r"(?<![\d.])(?:\+65[ -]?)?[689]\d{3}[ -]?\d{4}(?![\d.])"),           # Singapore phone number
+    re.compile(r"(?<![A-Za-z0-9.])(?:\+65[ -]?)?[689]\d{3}[ -]?\d{4}(?![A-Za-z0-9.])"),  # Singapore phone number
 ]
 _HEADER_PATTERN = PATTERNS[2]
 
