@@ -26,6 +26,8 @@ OPENAPI_CONFIG = {
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     # Swagger UI from the files installed with the package (swagger-ui-bundle): /docs works offline.
     "OPENAPI_SWAGGER_UI_URL": SWAGGER_UI_ASSETS_URL,
+    # No call to the public validator (validator.swagger.io) for the badge.
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
 }
 
 

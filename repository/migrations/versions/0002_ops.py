@@ -38,71 +38,51 @@ INDEXES = (
     ('ix_ocms_decision_log_ruleset', ['ruleset', 'decided_at']),
     ('ix_ocms_decision_log_subject', ['subject', 'decided_at', 'id']),
 )
-COLUMNS = ("id, decided_at, request_id, caller, ruleset, ruleset_version, ruleset_hash, subject, facts, outcome, "
-           "outputs, actions, fired_rules, dry_run")
 
 
-def _columns(id_default: str | None) -> list[sa.Column]:
-    return [
-        sa.Column('id', sa.BigInteger(), nullable=False,
-                  server_default=sa.text(id_default) if id_default else None),
-        sa.Column('decided_at', sa.DateTime(), nullable=False),
-        sa.Column('request_id', sa.String(length=64), nullable=True),
-        sa.Column('caller', sa.String(length=50), nullable=True),
-        sa.Column('ruleset', sa.String(length=64), nullable=False),
-        sa.Column('ruleset_version', sa.String(length=20), nullable=True),
-        sa.Column('ruleset_hash', sa.String(length=64), nullable=True),
-        sa.Column('subject', sa.String(length=64), nullable=True),
-        sa.Column('facts', sa.JSON(), nullable=True),
-        sa.Column('outcome', sa.String(length=50), nullable=True),
-        sa.Column('outputs', sa.JSON(), nullable=True),
-        sa.Column('actions', sa.JSON(), nullable=True),
-        sa.Column('fired_rules', sa.JSON(), nullable=True),
-        sa.Column('dry_run', sa.Boolean(), nullable=False),
-    ]
+def _rebuild(partitioned: bool) -> None:
+    """PostgreSQL: the decision log rebuilt (partitioned or plain) with the same columns, rows and id sequence.
+
+    ``LIKE … INCLUDING DEFAULTS`` copies whatever columns the table has now
+    (types, NOT NULL, the id sequence default), so earlier migrations that
+    changed a column are kept as they are.
+    """
+    op.rename_table(TABLE, OLD)
+    op.execute(f"ALTER TABLE {OLD} RENAME CONSTRAINT pk_{TABLE} TO pk_{OLD}")
+    for name, _ in INDEXES:
+        op.execute(f"DROP INDEX IF EXISTS {name}")
+    op.execute(f"CREATE TABLE {TABLE} (LIKE {OLD} INCLUDING DEFAULTS)"
+               + (" PARTITION BY RANGE (decided_at)" if partitioned else ""))
+    op.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT pk_{TABLE} PRIMARY KEY "
+               + ("(id, decided_at)" if partitioned else "(id)"))
+    op.execute(f"ALTER SEQUENCE {TABLE}_id_seq OWNED BY {TABLE}.id")
+    for name, cols in INDEXES if partitioned else INDEXES[:2]:
+        op.create_index(name, TABLE, cols, unique=False)
+    if partitioned:
+        bind = op.get_bind()
+        oldest = bind.execute(sa.text(f"SELECT MIN(decided_at) FROM {OLD}")).scalar()
+        today = dt.date.today()
+        partitions.ensure_month_partitions(bind, today, ahead=3,
+                                           since=min(oldest.date(), today) if oldest else today)
+    op.execute(f"INSERT INTO {TABLE} SELECT * FROM {OLD}")
+    op.execute(f"DROP TABLE {OLD} CASCADE")  # CASCADE: and its partitions, when it had some
 
 
 def upgrade() -> None:
     with op.batch_alter_table('ocms_batch_job_run') as batch:
         batch.alter_column('status', existing_type=sa.String(length=10), type_=sa.String(length=20),
                            existing_nullable=False)
-    bind = op.get_bind()
-    if bind.dialect.name != 'postgresql':
-        op.drop_index('ix_ocms_decision_log_subject', table_name=TABLE)
-        op.create_index('ix_ocms_decision_log_subject', TABLE, ['subject', 'decided_at', 'id'], unique=False)
+    if op.get_bind().dialect.name == 'postgresql':
+        _rebuild(partitioned=True)
         return
-    # PostgreSQL: rebuild as a partitioned table, keeping the rows and the id sequence.
-    op.rename_table(TABLE, OLD)
-    op.execute(f"ALTER INDEX pk_{TABLE} RENAME TO pk_{OLD}")
-    for name, _ in INDEXES:
-        op.execute(f"DROP INDEX IF EXISTS {name}")
-    op.create_table(TABLE, *_columns(f"nextval('{TABLE}_id_seq'::regclass)"),
-                    sa.PrimaryKeyConstraint('id', 'decided_at', name=f'pk_{TABLE}'),
-                    postgresql_partition_by='RANGE (decided_at)')
-    op.execute(f"ALTER SEQUENCE {TABLE}_id_seq OWNED BY {TABLE}.id")
-    for name, cols in INDEXES:
-        op.create_index(name, TABLE, cols, unique=False)
-    oldest = bind.execute(sa.text(f"SELECT MIN(decided_at) FROM {OLD}")).scalar()
-    today = dt.date.today()
-    partitions.ensure_month_partitions(bind, today, ahead=3, since=min(oldest.date(), today) if oldest else today)
-    op.execute(f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {COLUMNS} FROM {OLD}")
-    op.drop_table(OLD)
+    op.drop_index('ix_ocms_decision_log_subject', table_name=TABLE)
+    op.create_index('ix_ocms_decision_log_subject', TABLE, ['subject', 'decided_at', 'id'], unique=False)
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == 'postgresql' and partitions.is_partitioned(bind):
-        op.rename_table(TABLE, OLD)
-        op.execute(f"ALTER TABLE {OLD} RENAME CONSTRAINT pk_{TABLE} TO pk_{OLD}")
-        for name, _ in INDEXES:
-            op.execute(f"ALTER INDEX {name} RENAME TO {name}_p")
-        op.create_table(TABLE, *_columns(f"nextval('{TABLE}_id_seq'::regclass)"),
-                        sa.PrimaryKeyConstraint('id', name=f'pk_{TABLE}'))
-        op.execute(f"ALTER SEQUENCE {TABLE}_id_seq OWNED BY {TABLE}.id")
-        op.execute(f"INSERT INTO {TABLE} ({COLUMNS}) SELECT {COLUMNS} FROM {OLD}")
-        op.execute(f"DROP TABLE {OLD} CASCADE")  # and every partition
-        op.create_index('ix_ocms_decision_log_request_id', TABLE, ['request_id'], unique=False)
-        op.create_index('ix_ocms_decision_log_ruleset', TABLE, ['ruleset', 'decided_at'], unique=False)
+        _rebuild(partitioned=False)
     else:
         op.drop_index('ix_ocms_decision_log_subject', table_name=TABLE)
     op.create_index('ix_ocms_decision_log_subject', TABLE, ['subject', 'decided_at'], unique=False)
