@@ -18,11 +18,14 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text
 
 from api.jobs import run_job
 from api.jobs.locks import advisory_key
 from repository.models import BatchJobRun
+from simulators.runner import free_port
 from tests.api.jobs.slow_job import JOB
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -70,7 +73,10 @@ def test_two_schedulers_and_two_manual_runs_run_each_key_once(db, env, tmp_path)
     timetable = tmp_path / "timetable.yaml"
     timetable.write_text('jobs:\n  test-slow: {every: 2s, key: "{fire:%Y%m%dT%H%M%S}"}\n')
     logs = [tmp_path / f"scheduler{i}.log" for i in (1, 2)]
-    schedulers = [ocms_process(["scheduler", "--timetable", str(timetable)], env, log) for log in logs]
+    mport = free_port()
+    schedulers = [ocms_process(["scheduler", "--timetable", str(timetable)]
+                               + (["--metrics-bind", f"127.0.0.1:{mport}"] if i == 0 else []), env, log)
+                  for i, log in enumerate(logs)]
     manual_log = tmp_path / "manual.log"
     try:
         # Both schedulers are up once each has fired (it logs every step as JSON).
@@ -86,6 +92,11 @@ def test_two_schedulers_and_two_manual_runs_run_each_key_once(db, env, tmp_path)
             codes.append(ocms_process(["jobs", "run", JOB, "--key", "MANUAL-1"], env, manual_log).wait(120))
         wait_until(lambda: len([k for k in executions(Path(env["OCMS_TEST_JOB_LOG"])) if k != "MANUAL-1"]) >= 3,
                    what="three scheduled keys")
+        # the first scheduler's own metrics: its runs, by outcome
+        scraped = requests.get(f"http://127.0.0.1:{mport}/metrics", timeout=10).text
+        runs = {s.labels["status"]: s.value for f in text_string_to_metric_families(scraped) for s in f.samples
+                if s.name == "ocms_job_runs_total" and s.labels.get("job") == JOB}
+        assert sum(runs.values()) >= 1 and set(runs) <= {"SUCCESS", "SKIPPED_RUNNING"}, runs
     finally:
         for p in schedulers:
             p.send_signal(signal.SIGTERM)
