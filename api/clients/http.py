@@ -106,9 +106,14 @@ def call_with_retry(
     system: str,
     headers: Mapping[str, str] | None = None,
     json: Any = None,
+    params: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> CallOutcome:
-    """Call ``method url`` until ``parse`` accepts a 2xx answer, retrying as the module says."""
+    """Call ``method url`` until ``parse`` accepts a 2xx answer, retrying as the module says.
+
+    ``params`` go into the query string (URL-encoded by requests); ``json`` is the body.
+    Raises :class:`ExternalCallError` (``.status`` set for a final 4xx such as 404).
+    """
     errors: list[str] = []
     attempts = 0
     last = max(policy.retries, 0) + 1
@@ -117,7 +122,8 @@ def call_with_retry(
         wait: float | None = None
         started = time.perf_counter()
         try:
-            response = session.request(method, url, headers=dict(headers or {}), json=json, timeout=policy.timeout)
+            response = session.request(method, url, headers=dict(headers or {}), json=json, params=params,
+                                       timeout=policy.timeout)
         except requests.Timeout as e:
             errors.append(f"timeout ({type(e).__name__})")
         except requests.ConnectionError as e:

@@ -17,7 +17,7 @@ is logged. ``caller`` is the calling system (``cas``, ``repccs`` …) or
 
 As a second guard, every line passes :func:`redact` before it is written:
 the configured keys and secrets (``OCMS_API_KEYS``, ``OCMS_JWT_SECRET``, the
-keys OCMS sends to CAS/REPCCS/CES, ``OCMS_METRICS_TOKEN``), anything shaped
+keys OCMS sends to CAS/REPCCS/CES/LTA/DataHive/MHA, ``OCMS_METRICS_TOKEN``), anything shaped
 like a JWT or a bearer token, and personal particulars by shape (NRIC/FIN
 numbers, email addresses, Singapore phone numbers) become ``[REDACTED]``.
 """
@@ -64,7 +64,8 @@ def secrets_of(config: dict) -> list[str]:
     """The secrets named in a service configuration."""
     keys = list((config.get("OCMS_API_KEYS") or {}).values())
     return keys + [config.get(k) for k in ("OCMS_JWT_SECRET", "OCMS_CAS_APIM_KEY", "OCMS_REPCCS_API_KEY",
-                                           "OCMS_CES_API_KEY", "OCMS_METRICS_TOKEN")]
+                                           "OCMS_CES_API_KEY", "OCMS_METRICS_TOKEN", "OCMS_LTA_API_KEY",
+                                           "OCMS_DATAHIVE_API_KEY", "OCMS_MHA_API_KEY")]
 
 
 def redact(text: str) -> str:
