@@ -183,6 +183,9 @@ def cmd_jobs_list(args, config) -> int:
 def cmd_jobs_run(args, config) -> int:
     from .areas import load_jobs
     from .jobs import UnknownJobError, run_job
+    from .web.logging import configure_logging, register_secrets, secrets_of
+    configure_logging(config["OCMS_LOG_LEVEL"], config["OCMS_LOG_FORMAT"])  # job steps as JSON lines on stderr
+    register_secrets(secrets_of(config))
     load_jobs()
     try:
         outcome = run_job(_database(config), args.name, args.key, force=args.force)
@@ -213,7 +216,11 @@ def cmd_scheduler(args, config) -> int:
     from .jobs.timetable import TimetableError, load_timetable
     from .web.logging import configure_logging
 
-    configure_logging(config["OCMS_LOG_LEVEL"], config.get("OCMS_LOG_FORMAT", "json"))
+    import logging
+    from .web.logging import register_secrets, secrets_of
+    configure_logging(config["OCMS_LOG_LEVEL"], config["OCMS_LOG_FORMAT"])
+    register_secrets(secrets_of(config))
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own line per job step says what ran
     load_jobs()
     path = args.timetable or config["OCMS_TIMETABLE"]
     try:
