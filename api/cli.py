@@ -189,7 +189,7 @@ def cmd_jobs_run(args, config) -> int:
     load_jobs()
     try:
         outcome = run_job(_database(config), args.name, args.key, force=args.force)
-    except UnknownJobError as e:
+    except (UnknownJobError, ValueError) as e:
         print(str(e), file=sys.stderr)
         return 2
     print(json.dumps(outcome, default=str))

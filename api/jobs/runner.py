@@ -37,6 +37,8 @@ from .registry import get_job
 log = logging.getLogger(__name__)
 
 ALREADY_DONE = "ALREADY_DONE"
+#: ``ocms_batch_job_run.run_key`` holds this many characters.
+MAX_RUN_KEY = 50
 
 
 def _step(name: str, run_key: str, status: str, started: float | None = None, **extra) -> None:
@@ -69,10 +71,13 @@ def run_job(database, name: str, run_key: str | None = None, force: bool = False
     job's work and the row's SUCCESS commit together, unless the job commits its
     own batches on the way. On failure the uncommitted work rolls back and the
     same row is marked FAILED in its own transaction. Raises
-    :class:`api.jobs.UnknownJobError` for an unknown name.
+    :class:`api.jobs.UnknownJobError` for an unknown name, ValueError for an
+    empty run key or one longer than :data:`MAX_RUN_KEY`.
     """
     job = get_job(name)
     run_key = run_key or (job.default_key() if job.default_key else dt.date.today().isoformat())
+    if len(str(run_key)) > MAX_RUN_KEY or not str(run_key).strip():
+        raise ValueError(f"run key must be 1 to {MAX_RUN_KEY} characters, got {len(str(run_key))}")
     started = time.monotonic()
     try:
         lease = try_job_lock(database.engine, name, run_key)

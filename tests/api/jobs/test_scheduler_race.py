@@ -163,3 +163,11 @@ def test_cli_says_already_running_with_exit_3(db, env, tmp_path, runner):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_run_key_that_cannot_be_recorded_is_refused_before_anything_runs(db, runner):
+    r = runner.invoke(["jobs", "run", JOB, "--key", "K" * 51])
+    assert r.exit_code == 2 and "1 to 50 characters" in r.stderr
+    r = runner.invoke(["jobs", "run", JOB, "--key", "   "])
+    assert r.exit_code == 2
+    assert rows(db) == []
