@@ -2,15 +2,17 @@
 
 Two steps: the written condition becomes the *normal* tree (negations pushed to
 the leaves, because durable_rules has no general `not`), then the normal tree
-becomes durable_rules' JSON. Absent values are compared with JSON null and
-never with `$nex` (which hangs on events lacking the field — DESIGN.md §4).
+becomes durable_rules' JSON over the *encoded* event of :mod:`engine.encoding`
+(ranks, booleans, null: what durable_rules compares exactly). Absent values
+are compared with JSON null and never with `$nex` (which hangs on events
+lacking the field — DESIGN.md §4). Leaves keep the typed values as written
+(Decimal, date, str ...): the reference evaluator compares those.
 """
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from typing import Any
 
+from .encoding import Encoding
 from .errors import RulesError
 from .model import TRUE, All, And, Any_, Leaf, Not, Or, Ruleset, Test
 
@@ -25,21 +27,6 @@ class CompileError(Exception):
     def __init__(self, test: Test, message: str, hint: str = ""):
         self.test, self.message, self.hint = test, message, hint
         super().__init__(message)
-
-
-def to_engine(value: Any) -> Any:
-    """A typed fact value in the form durable_rules compares (JSON scalars)."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, float):
-        return value
-    if isinstance(value, dt.datetime):
-        return int((value - dt.datetime(1970, 1, 1)).total_seconds())
-    if isinstance(value, dt.date):
-        return value.toordinal()
-    raise TypeError(f"no engine form for {value!r}")
 
 
 def normalise(cond, negate: bool = False):
@@ -78,14 +65,13 @@ def _test(t: Test, negate: bool):
     simple = {"equals": "eq", "not": "neq", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte",
               "absent": "null", "present": "notnull"}
     if op in simple:
-        ev = None if op in ("absent", "present") else to_engine(v)
-        return _leaf(f, simple[op], ev, negate)
+        return _leaf(f, simple[op], None if op in ("absent", "present") else v, negate)
     if op in ("in", "not_in"):
         positive = (op == "in") != negate
-        leaves = tuple(Leaf(f, "eq" if positive else "neq", to_engine(x)) for x in v)
+        leaves = tuple(Leaf(f, "eq" if positive else "neq", x) for x in dict.fromkeys(v))
         return _flat(Or if positive else And, leaves)
     if op == "between":
-        lo, hi = to_engine(v[0]), to_engine(v[1])
+        lo, hi = v
         if negate:
             return Or((Leaf(f, "lt", lo), Leaf(f, "gt", hi)))
         return And((Leaf(f, "gte", lo), Leaf(f, "lte", hi)))
@@ -97,22 +83,12 @@ def _test(t: Test, negate: bool):
     raise CompileError(t, f"unknown operator {op!r}")
 
 
-def leaf_json(leaf: Leaf) -> dict:
-    f, op, v = leaf.field, leaf.op, leaf.value
-    if op == "eq":
-        return {f: v}
-    if op == "null":
-        return {f: None}
-    if op == "notnull":
-        return {"$neq": {f: None}}
-    return {"$" + op: {f: v}}
-
-
-def node_json(node) -> dict:
+def node_json(node, encoding: Encoding) -> dict:
+    """A normal tree as a durable_rules condition over the encoded event."""
     if isinstance(node, Leaf):
-        return leaf_json(node)
+        return encoding.leaf_json(node)
     key = "$and" if isinstance(node, And) else "$or"
-    return {key: [node_json(i) for i in node.items]}
+    return {key: [node_json(i, encoding) for i in node.items]}
 
 
 def engine_rule_name(index: int) -> str:
@@ -120,17 +96,25 @@ def engine_rule_name(index: int) -> str:
 
 
 def compile_ruleset(rs: Ruleset) -> tuple[dict, list[RulesError]]:
-    """Fill each rule's normal condition; return the durable_rules definition and errors."""
+    """Fill each rule's normal condition; return the durable_rules definition and errors.
+
+    The definition reads the event :class:`engine.encoding.Encoding` builds
+    for this ruleset (the FactChecker posts exactly that).
+    """
     errors: list[RulesError] = []
     definition: dict = {}
-    for i, rule in enumerate(rs.rules):
+    for rule in rs.rules:
         try:
             rule.normal = normalise(rule.when)
         except CompileError as e:
+            rule.normal = None
             errors.append(RulesError(rs.file, e.test.line, e.test.column, "unsupported_condition", e.message, e.hint,
                                      rs.name, rule.id))
-            continue
-        cond = {MARKER: 1} if rule.normal == TRUE else {"$and": [{MARKER: 1}, node_json(rule.normal)]}
+    if errors:
+        return {}, errors
+    encoding = Encoding(rs)
+    for i, rule in enumerate(rs.rules):
+        cond = {MARKER: 1} if rule.normal == TRUE else {"$and": [{MARKER: 1}, node_json(rule.normal, encoding)]}
         definition[engine_rule_name(i)] = {"all": [{"m": cond}], "pri": i + 1}
     definition[DEFAULT_RULE] = {"all": [{"m": {MARKER: 1}}], "pri": len(rs.rules) + 1_000_000}
     return definition, errors
@@ -140,4 +124,4 @@ def rule_by_engine_name(rs: Ruleset) -> dict[str, int]:
     return {engine_rule_name(i): i for i in range(len(rs.rules))}
 
 
-__all__ = ["compile_ruleset", "normalise", "to_engine", "MARKER", "INDEX", "DEFAULT_RULE", "CompileError"]
+__all__ = ["compile_ruleset", "normalise", "node_json", "MARKER", "INDEX", "DEFAULT_RULE", "CompileError"]
