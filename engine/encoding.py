@@ -101,15 +101,32 @@ class Encoding:
                 self.encoders[fieldname], self.ranks[fieldname] = _identity, {True: True, False: False}
             else:
                 self.encoders[fieldname], self.ranks[fieldname] = rank_encoder(consts)
-        self._items = tuple(self.encoders.items())
-        self._patterns = tuple((name, fieldname, p.fullmatch) for name, fieldname, p in self.patterns)
+        self._facts = tuple((n, e) for n, e in self.encoders.items() if n in rs.facts)
+        self._patterns = tuple((name, fieldname, p.fullmatch) for name, fieldname, p in self.patterns
+                               if fieldname in rs.facts)
+        self._params = tuple((n, e) for n, e in self.encoders.items() if n not in rs.facts)
+        self._param_patterns = tuple((name, fieldname, p.fullmatch) for name, fieldname, p in self.patterns
+                                     if fieldname not in rs.facts)
+        self.default_params = self.params_event(rs.parameters)
 
-    def event(self, values: dict) -> dict:
-        """The engine event for typed values (every field a rule reads; see the module docstring)."""
-        ev = {name: enc(values[name]) for name, enc in self._items}
+    def params_event(self, params: dict) -> dict:
+        """The engine fields of the parameters (typed values), to merge into each event."""
+        ev = {name: enc(params.get(name)) for name, enc in self._params}
+        for name, fieldname, match in self._param_patterns:
+            v = params.get(fieldname)
+            ev[name] = type(v) is str and match(v)
+        return ev
+
+    def event(self, values: dict, params_event: dict | None = None) -> dict:
+        """The engine event for typed values (every field a rule reads; see the module docstring).
+
+        ``params_event``: the parameters' part (params_event()); default the ruleset's own values.
+        """
+        ev = {name: enc(values[name]) for name, enc in self._facts}
         for name, fieldname, match in self._patterns:
             v = values[fieldname]
             ev[name] = type(v) is str and match(v)
+        ev.update(self.default_params if params_event is None else params_event)
         return ev
 
     def leaf_json(self, leaf: Leaf) -> dict:

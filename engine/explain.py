@@ -77,14 +77,34 @@ def predicate_key(leaves: list[Leaf]):
 
     Two subjects with the same truth vector get the same decision from any rule
     built from these leaves, however different their raw values (counts,
-    amounts, dates), so the cache stays small and hits often.
+    amounts, dates), so the cache stays small and hits often. The function is
+    generated as one expression per leaf (the same tests as leaf_test, without
+    a call per leaf: the key is on every decision's path).
     """
-    tests = tuple(leaf_test(leaf) for leaf in leaves)
-
-    def key(event: dict) -> tuple:
-        return tuple([t(event) for t in tests])
-
-    return key
+    env: dict[str, Any] = {"_str": str}
+    lines, parts, seen = [], [], {}
+    for n, leaf in enumerate(leaves):
+        if leaf.field not in seen:
+            seen[leaf.field] = f"x{len(seen)}"
+            lines.append(f"    {seen[leaf.field]} = g({leaf.field!r})")
+        x, c = seen[leaf.field], f"c{n}"
+        env[c] = leaf.value
+        if leaf.op == "null":
+            parts.append(f"{x} is None")
+        elif leaf.op == "notnull":
+            parts.append(f"{x} is not None")
+        elif leaf.op == "eq":
+            parts.append(f"{x} == {c}")
+        elif leaf.op == "mt":
+            env[c] = compile_pattern(leaf.value).fullmatch
+            parts.append(f"(type({x}) is _str and {c}({x}))")
+        else:
+            sym = {"neq": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[leaf.op]
+            parts.append(f"({x} is not None and {x} {sym} {c})")
+    src = "def key(e):\n    g = e.get\n" + "\n".join(lines) + ("\n" if lines else "") + \
+        f"    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})\n"
+    exec(compile(src, "<cache key>", "exec"), env)  # noqa: S102 - source built above from leaf fields and ops only
+    return env["key"]
 
 
 def _over_key(node, index: dict):

@@ -73,12 +73,21 @@ def _integer(v, zone):
     raise _Bad
 
 
+_FLOATS: dict[float, Decimal] = {}  # float -> the decimal its shortest repr says (amounts repeat a lot)
+
+
 def _decimal(v, zone):
     t = type(v)
     if t is float:
-        if not math.isfinite(v):
-            raise _Bad("not a finite number")
-        return Decimal(repr(v)), v
+        d = _FLOATS.get(v)
+        if d is None:
+            if not math.isfinite(v):
+                raise _Bad("not a finite number")
+            d = Decimal(repr(v))
+            if len(_FLOATS) >= 4096:
+                _FLOATS.clear()
+            _FLOATS[v] = d
+        return d, v
     if t is int:
         return Decimal(v), v
     if t is str:
@@ -162,6 +171,7 @@ class FactChecker:
         self.specs = [(n, f.required, CONVERTERS[f.type], frozenset(f.enum) if f.enum else None, f.type)
                       for n, f in rs.facts.items()]
         self.param_values = dict(rs.parameters)
+        self.fact_names = frozenset(rs.facts)
 
     def check(self, facts: dict, parameters: dict | None = None) -> tuple[dict, dict, dict]:
         """Return (typed values, engine event, JSON facts); raise FactError listing every bad fact.
@@ -196,12 +206,13 @@ class FactChecker:
                                             got=_describe(raw)))
                 continue
             typed[name], js[name] = t, j
-        if len(facts) > len(typed) or any(k not in rs.facts for k in facts):
+        if not self.fact_names.issuperset(facts):
             for name in facts:
                 if name not in rs.facts:
                     problems.append(FactProblem(name, f"{name!r} is not a fact of ruleset {rs.name!r}"
                                                 + _did_you_mean(name, rs.facts), got=_describe(facts[name])))
         typed.update(self.param_values)
+        params_event = None
         if parameters:
             for name, raw in parameters.items():
                 if name not in rs.parameters:
@@ -215,6 +226,7 @@ class FactChecker:
                                                 + (f": {why}" if why else ""), expected=ptype, got=_describe(raw)))
                     continue
                 typed[name] = val
+            params_event = self.encoding.params_event(typed)
         if problems:
             raise FactError(rs.name, problems)
-        return typed, self.encoding.event(typed), js
+        return typed, self.encoding.event(typed, params_event), js
