@@ -167,6 +167,7 @@ class _FileParser:
         self.display = display
         self.actions = actions
         self.zone = business_zone(zone)
+        self._places: set[tuple[int, int]] = set()
         self.errors: list[RulesError] = []
         self.ruleset_name: str | None = None
         self.rule_id: str | None = None
@@ -174,6 +175,10 @@ class _FileParser:
     # -- error helpers --------------------------------------------------
     def err(self, node: Node | None, code: str, message: str, hint: str = "") -> None:
         line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
+        if (line, col) in self._places:
+            return  # a scalar refused by check_scalars_and_keys (e.g. 0x1F) is not also "not an integer"
+        if code in ("ambiguous_number", "not_finite"):
+            self._places.add((line, col))
         self.errors.append(RulesError(self.display, line, col, code, message, hint, self.ruleset_name, self.rule_id))
 
     def mapping(self, node: Node, what: str) -> list[tuple[ScalarNode, Node]] | None:
@@ -358,7 +363,8 @@ class _FileParser:
                             ok, val = coerce_value(ftype, _value(item), self.zone)
                             if not ok or val is None:
                                 self.err(item, "bad_value_type", f"enum value {item.value!r} of fact {name!r} is not {_a(ftype)}",
-                                         _TYPE_EXAMPLES[ftype])
+                                         f"quote codes such as '010': write '{item.value}'" if ftype == "string"
+                                         else _TYPE_EXAMPLES[ftype])
                             else:
                                 values.append(val)
                         enum = tuple(values)
