@@ -17,6 +17,11 @@ from .errors import RulesError
 from .model import TRUE, All, And, Any_, Leaf, Not, Or, Ruleset, Test
 
 MARKER = "_ocms"  # every event carries it; the catch-all default rule matches on it
+# durable_rules 2.0.28 never returns from create_ruleset when a ruleset has more than 512 alternatives
+# (an any/in-list branch is one; measured: one rule with an in-list of 513 values, 171 rules of 3, 513 rules)
+# and refuses an event with more than 255 properties (MAX_OBJECT_PROPERTIES).
+ENGINE_MAX_ALTERNATIVES = 512
+ENGINE_MAX_FIELDS = 250
 INDEX = "_i"  # position of an event within a batch
 DEFAULT_RULE = "default"
 
@@ -91,6 +96,23 @@ def node_json(node, encoding: Encoding) -> dict:
     return {key: [node_json(i, encoding) for i in node.items]}
 
 
+def alternatives(node) -> int:
+    """An upper bound of the alternatives durable_rules may build for a normal tree (its DNF size)."""
+    if isinstance(node, Leaf):
+        return 1
+    if isinstance(node, And):
+        n = 1
+        for i in node.items:
+            n *= alternatives(i)
+        return n
+    return sum(alternatives(i) for i in node.items)
+
+
+def needs_probe(rs: Ruleset) -> bool:
+    """True when the ruleset may be beyond durable_rules' limits (register it in a child process first)."""
+    return sum(alternatives(r.normal) for r in rs.rules) + 1 > ENGINE_MAX_ALTERNATIVES
+
+
 def engine_rule_name(index: int) -> str:
     return f"r{index:04d}"
 
@@ -113,6 +135,10 @@ def compile_ruleset(rs: Ruleset) -> tuple[dict, list[RulesError]]:
     if errors:
         return {}, errors
     encoding = Encoding(rs)
+    fields = len(encoding.encoders) + len(encoding.patterns)
+    if fields > ENGINE_MAX_FIELDS:
+        return {}, [RulesError(rs.file, 1, 1, "engine_limit", f"the rules read {fields} fields; the engine takes at most "
+                               f"{ENGINE_MAX_FIELDS}", "split the ruleset", rs.name)]
     for i, rule in enumerate(rs.rules):
         cond = {MARKER: 1} if rule.normal == TRUE else {"$and": [{MARKER: 1}, node_json(rule.normal, encoding)]}
         definition[engine_rule_name(i)] = {"all": [{"m": cond}], "pri": i + 1}

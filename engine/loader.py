@@ -423,7 +423,7 @@ class _FileParser:
                 continue
             d = {str(_value(a)): (a, b) for a, b in pairs}
             if "id" in d:
-                self.rule_id = str(_value(d["id"][1]))
+                self.rule_id = self.text_of(d["id"][1], "a rule id") or None
             self.check_keys(pairs, RULE_KEYS, "a rule")
             if "id" not in d:
                 self.err(item, "missing_key", "a rule has no id", "give it the business-rule id of the spec, e.g. id: BR-AN-GATE-001")
@@ -451,7 +451,7 @@ class _FileParser:
                          "a table has id (rule-id prefix), inputs (fact columns), outputs (outcome/code/message/fields) and rows")
         if any(r not in d for r in ("id", "inputs", "outputs", "rows")):
             return []
-        prefix = str(_value(d["id"][1]))
+        prefix = self.text_of(d["id"][1], "the table id")
         inputs = _value(d["inputs"][1])
         outputs = _value(d["outputs"][1])
         if not isinstance(inputs, list) or not isinstance(outputs, list) or not inputs or not outputs:
@@ -475,7 +475,7 @@ class _FileParser:
                 for b in bad:
                     self.err(rp[b][0], "unknown_key", f"unknown key {b!r} in a table row", "a row mapping has id, row and description")
                 if "id" in rp:
-                    rid = str(_value(rp["id"][1]))
+                    rid = self.text_of(rp["id"][1], "a row id") or rid
                 if "row" not in rp:
                     self.err(row, "missing_key", "a table row mapping needs 'row: [cells...]'")
                     continue

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .actions import ActionVocabulary
-from .compiler import compile_ruleset
+from .compiler import ENGINE_MAX_ALTERNATIVES, compile_ruleset, needs_probe
 from .decision import Decision, TraceStep
 from .encoding import Encoding
 from .errors import EngineDisagreement, FactError, RulesError, RulesLoadError, UnknownRulesetError
@@ -21,7 +21,7 @@ from .explain import first_failure, key_decider, leaves_of, predicate_key
 from .facts import BUSINESS_TIMEZONE, FactChecker, business_zone, decimal_json
 from .loader import directory_hash, load_directory
 from .model import Ruleset
-from .runtime import EngineRuleset, Retired, try_register
+from .runtime import EngineRuleset, Retired, probe_register, try_register
 
 log = logging.getLogger("engine")
 _EXPECTED_LIMIT = 65536  # truth vectors whose reference answer is memoised per ruleset (then the memo starts again)
@@ -106,13 +106,26 @@ def _now() -> str:
 
 def compile_directory(directory: str | Path, actions: ActionVocabulary | None = None,
                       timezone: str = BUSINESS_TIMEZONE) -> tuple[dict[str, Ruleset], dict[str, dict], list[RulesError]]:
-    """Load, validate and compile a directory without registering anything."""
+    """Load, validate and compile a directory without registering anything in this process.
+
+    A ruleset that may be past durable_rules' limits is registered once in a
+    child process first (durable_rules never returns on some, DESIGN.md §4):
+    if that fails it is an ``engine_rejected`` error here, so neither check
+    nor reload can hang on it.
+    """
     rulesets, errors = load_directory(directory, actions, timezone=timezone)
     definitions = {}
     for name, rs in rulesets.items():
         definition, errs = compile_ruleset(rs)
         errors.extend(errs)
         definitions[name] = definition
+        if not errs and needs_probe(rs):
+            problem = probe_register(definition)
+            if problem:
+                errors.append(RulesError(rs.file, 1, 1, "engine_rejected",
+                                         f"durable_rules cannot take ruleset {name!r}: {problem}",
+                                         f"it has more than {ENGINE_MAX_ALTERNATIVES} alternatives (each value of an "
+                                         "in-list and each any-branch counts): split it or shorten the lists", name))
     return rulesets, definitions, errors
 
 
@@ -301,7 +314,8 @@ class RuleRegistry:
             collect = rs.hit_policy == "collect"
             wrong = []
             for i, f in zip(todo, got):
-                f = tuple(sorted(x for x in f if x >= 0)) if collect else tuple(x for x in f if x >= 0)
+                # collect: durable_rules fires a rule once per satisfied branch of an any ($or): a set
+                f = tuple(sorted({x for x in f if x >= 0})) if collect else tuple(x for x in f if x >= 0)
                 expected = c.expected(keys[i])
                 if f != expected:  # never used, never cached
                     wrong.append((i, f, expected))

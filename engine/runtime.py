@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 import threading
 
 import durable_rules_engine as _dre
@@ -130,3 +132,29 @@ def try_register(rs: Ruleset, definition: dict) -> str | None:
         return str(e) or type(e).__name__
     _dre.delete_ruleset(handle)
     return None
+
+
+_PROBE = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+import durable_rules_engine as dre
+dre.delete_ruleset(dre.create_ruleset("probe", sys.stdin.read()))
+print("ok")
+"""
+
+
+def probe_register(definition: dict, timeout: float = 5.0) -> str | None:
+    """Register a definition in a child process (durable_rules may hang or eat memory on large ones).
+
+    None if it registered; otherwise why not. Used before registering a
+    ruleset past compiler.ENGINE_MAX_ALTERNATIVES in this process.
+    """
+    try:
+        out = subprocess.run([sys.executable, "-c", _PROBE], input=json.dumps(definition), capture_output=True,
+                             text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"durable_rules did not finish registering it within {timeout:.0f} s"
+    if out.returncode == 0 and out.stdout.strip() == "ok":
+        return None
+    last = (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[-1]
+    return last
