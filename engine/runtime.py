@@ -92,6 +92,9 @@ class EngineRuleset:
                     action = _dre.complete_and_start_action(h, state)
             finally:
                 _dre.delete_state(h, sid)
+        if not all(fired):  # the catch-all rule answers every event: none may go missing (DESIGN.md §4)
+            lost = [i for i, f in enumerate(fired) if not f]
+            raise EngineError(f"durable_rules answered no rule for event(s) {lost[:10]} of {len(events)} in {self.engine_name}")
         return fired
 
     def _renew(self) -> None:
