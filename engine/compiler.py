@@ -108,6 +108,14 @@ def alternatives(node) -> int:
     return sum(alternatives(i) for i in node.items)
 
 
+def widest_any(node) -> int:
+    """The most items of one any (or in-list) in a normal tree."""
+    if isinstance(node, Leaf):
+        return 0
+    own = len(node.items) if isinstance(node, Or) else 0
+    return max([own] + [widest_any(i) for i in node.items])
+
+
 def needs_probe(rs: Ruleset) -> bool:
     """True when the ruleset may be beyond durable_rules' limits (register it in a child process first)."""
     return sum(alternatives(r.normal) for r in rs.rules) + 1 > ENGINE_MAX_ALTERNATIVES
@@ -131,6 +139,12 @@ def compile_ruleset(rs: Ruleset) -> tuple[dict, list[RulesError]]:
         except CompileError as e:
             rule.normal = None
             errors.append(RulesError(rs.file, e.test.line, e.test.column, "unsupported_condition", e.message, e.hint,
+                                     rs.name, rule.id))
+    for rule in rs.rules:
+        if widest_any(rule.normal) > ENGINE_MAX_ALTERNATIVES:
+            errors.append(RulesError(rs.file, rule.line, rule.column, "engine_limit",
+                                     f"the rule has an in-list or any of more than {ENGINE_MAX_ALTERNATIVES} values; "
+                                     "durable_rules never finishes loading that", "split the list over several rules",
                                      rs.name, rule.id))
     if errors:
         return {}, errors

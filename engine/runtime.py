@@ -146,7 +146,7 @@ print("ok")
 """
 
 
-def probe_register(definition: dict, timeout: float = 5.0) -> str | None:
+def probe_register(definition: dict, timeout: float = 3.0) -> str | None:
     """Register a definition in a child process (durable_rules may hang or eat memory on large ones).
 
     None if it registered; otherwise why not. Used before registering a

@@ -271,11 +271,20 @@ class _Named:
         self.name = name
 
 
-def test_a_ruleset_past_the_engine_limit_is_refused_not_hung(tmp_path):
+def test_an_in_list_past_the_engine_limit_is_refused_at_once(tmp_path):
     values = ", ".join(f"V{i}" for i in range(600))
     (tmp_path / "big.yaml").write_text(
         f"ruleset: big\nversion: 1.0.0\nfacts:\n  s: {{type: string}}\nrules:\n  - id: R-1\n"
         f"    when: {{s: {{in: [{values}]}}}}\n    then: {{outcome: A}}\ndefault: {{outcome: C}}\n")
+    (e,) = check_directory(tmp_path, VOCABULARY)
+    assert (e.code, e.line, e.rule) == ("engine_limit", 6, "R-1")
+
+
+def test_a_ruleset_past_the_engine_limit_is_refused_not_hung(tmp_path):
+    # 171 rules of 3 alternatives: durable_rules' create_ruleset never returns (DESIGN.md §4)
+    rules = "".join(f"  - id: R-{i}\n    when: {{s: {{in: [A{i}, B{i}, C{i}]}}}}\n    then: {{outcome: A}}\n" for i in range(171))
+    (tmp_path / "big.yaml").write_text(f"ruleset: big\nversion: 1.0.0\nfacts:\n  s: {{type: string}}\nrules:\n{rules}"
+                                       "default: {outcome: C}\n")
     (e,) = check_directory(tmp_path, VOCABULARY)
     assert e.code == "engine_rejected" and "512 alternatives" in e.hint
     with pytest.raises(Exception) as exc:
