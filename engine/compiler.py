@@ -141,7 +141,7 @@ def compile_ruleset(rs: Ruleset) -> tuple[dict, list[RulesError]]:
             errors.append(RulesError(rs.file, e.test.line, e.test.column, "unsupported_condition", e.message, e.hint,
                                      rs.name, rule.id))
     for rule in rs.rules:
-        if widest_any(rule.normal) > ENGINE_MAX_ALTERNATIVES:
+        if rule.normal is not None and widest_any(rule.normal) > ENGINE_MAX_ALTERNATIVES:
             errors.append(RulesError(rs.file, rule.line, rule.column, "engine_limit",
                                      f"the rule has an in-list or any of more than {ENGINE_MAX_ALTERNATIVES} values; "
                                      "durable_rules never finishes loading that", "split the list over several rules",

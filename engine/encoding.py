@@ -117,6 +117,14 @@ class Encoding:
             ev[name] = type(v) is str and match(v)
         return ev
 
+    def complete(self, ev: dict, values: dict, params_event: dict | None = None) -> dict:
+        """Add the pattern fields and the parameters to an event whose fact fields are encoded already."""
+        for name, fieldname, match in self._patterns:
+            v = values[fieldname]
+            ev[name] = type(v) is str and match(v)
+        ev.update(self.default_params if params_event is None else params_event)
+        return ev
+
     def event(self, values: dict, params_event: dict | None = None) -> dict:
         """The engine event for typed values (every field a rule reads; see the module docstring).
 

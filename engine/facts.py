@@ -168,8 +168,8 @@ class FactChecker:
         self.rs = rs
         self.zone = business_zone(zone)
         self.encoding = encoding or Encoding(rs)
-        self.specs = [(n, f.required, CONVERTERS[f.type], frozenset(f.enum) if f.enum else None, f.type)
-                      for n, f in rs.facts.items()]
+        self.specs = [(n, f.required, CONVERTERS[f.type], frozenset(f.enum) if f.enum else None, f.type,
+                       self.encoding.encoders.get(n)) for n, f in rs.facts.items()]
         self.param_values = dict(rs.parameters)
         self.fact_names = frozenset(rs.facts)
 
@@ -185,14 +185,16 @@ class FactChecker:
             raise FactError(rs.name, [FactProblem("facts", "facts must be an object of name: value")])
         zone = self.zone
         problems: list[FactProblem] = []
-        typed, js = {}, {}
-        for name, required, conv, enum, ftype in self.specs:
+        typed, js, event = {}, {}, {}
+        for name, required, conv, enum, ftype, enc in self.specs:
             raw = facts.get(name)
             if raw is None:
                 if required:
                     problems.append(FactProblem(name, "required fact is missing" if name not in facts else "required fact is null",
                                                 expected=ftype))
                 typed[name] = js[name] = None
+                if enc is not None:
+                    event[name] = None
                 continue
             try:
                 t, j = conv(raw, zone)
@@ -206,6 +208,8 @@ class FactChecker:
                                             got=_describe(raw)))
                 continue
             typed[name], js[name] = t, j
+            if enc is not None:
+                event[name] = enc(t)
         if not self.fact_names.issuperset(facts):
             for name in facts:
                 if name not in rs.facts:
@@ -229,4 +233,4 @@ class FactChecker:
             params_event = self.encoding.params_event(typed)
         if problems:
             raise FactError(rs.name, problems)
-        return typed, self.encoding.event(typed, params_event), js
+        return typed, self.encoding.complete(event, typed, params_event), js
