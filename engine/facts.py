@@ -63,6 +63,11 @@ def decimal_json(d: Decimal):
 # Each converter takes a caller's value (and the business zone) and returns (typed, JSON form) or raises _Bad.
 def _string(v, zone):
     if type(v) is str:
+        if not v.isascii():
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON): no text can hold it
+                raise _Bad("not valid Unicode text (a lone surrogate)") from None
         return v, v
     raise _Bad
 

@@ -106,7 +106,7 @@ TRICKY_INTS = [0, 1, -1, 2, 3, 5, 6, 2 ** 31, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 1,
                -2 ** 63, -2 ** 63 - 1, -2 ** 63 - 2, 2 ** 64, 10 ** 20, 10 ** 30, -10 ** 30]
 TINY = [Decimal(0), Decimal("1e-20"), Decimal("-1e-20"), Decimal("1e-30"), Decimal("0.01"), Decimal("-0.01"), Decimal(1)]
 BAD = {  # values that are not of the type (each must be a FactError naming the fact)
-    "string": [1, 1.5, True, ["a"], {"a": 1}],
+    "string": [1, 1.5, True, ["a"], {"a": 1}, "030\ud800", "\udfff"],
     "integer": [1.0, 1.5, "12", True, False, "x", float("nan")],
     "decimal": [float("inf"), float("-inf"), float("nan"), "Infinity", "NaN", "1e999x", "80.00 ", "1_000", "", True,
                 Decimal("NaN"), Decimal("Infinity"), "0x10", [1]],

@@ -52,6 +52,12 @@ def test_ces_subsystem_labels_of_every_character_kind(fresh, label, outcome, fir
         assert (d.outcome, d.fired) == (outcome, fired)
 
 
+def test_a_lone_surrogate_is_not_text(fresh):
+    with pytest.raises(FactError) as exc:
+        fresh.evaluate("ces_subsystem", {"subsystem_label": json.loads('"030\\ud800"')})
+    assert exc.value.fields == ["subsystem_label"] and "surrogate" in exc.value.problems[0].message
+
+
 def test_a_non_ascii_label_does_not_poison_the_cache_for_valid_labels(fresh):
     assert fresh.evaluate("ces_subsystem", {"subsystem_label": "030é"}).outcome == "VALID"
     for label in ("030AB", "230EHT", "045A", "999"):
