@@ -156,13 +156,10 @@ def test_billion_laughs_is_refused_at_once(tmp_path, depth):
     d.mkdir()
     (d / "laughs.yaml").write_text("\n".join(lines) + "\n")
     assert len((d / "laughs.yaml").read_bytes()) < 2048
-    import time
-    t = time.perf_counter()
+    # refused at the first anchor, before anything is expanded (depth 5 used to take 43 s and 300 MB)
     errors = check_directory(d, VOCABULARY)
-    elapsed = time.perf_counter() - t
     assert [e.code for e in errors] == ["yaml_alias"]
     assert (errors[0].line, errors[0].column) == (6, 7)
-    assert elapsed < 5  # generous: the refusal comes before any expansion (it used to take 43 s at depth 5)
 
 
 def test_a_huge_file_is_refused_before_parsing(tmp_path):
