@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.actions import VOCABULARY
+from api.decisions.vocabulary import VOCABULARY
 from engine import FactError, RuleRegistry
 from engine.model import All, Any_, Not
 from engine.model import Test as WrittenTest

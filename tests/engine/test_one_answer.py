@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from api.actions import VOCABULARY
+from api.decisions.vocabulary import VOCABULARY
 from engine import EngineDisagreement, FactError, RuleRegistry, check_directory
 from engine.runtime import EngineRuleset, try_register
 
@@ -218,7 +218,7 @@ _LEAK_PROBE = """
 import json, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 from engine import FactError, RuleRegistry
-from api.actions import VOCABULARY
+from api.decisions.vocabulary import VOCABULARY
 def rss():
     return int([l for l in open('/proc/self/status') if l.startswith('VmRSS')][0].split()[1]) // 1024
 r = RuleRegistry({rules!r}, VOCABULARY)
