@@ -47,12 +47,16 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from api import metrics
+from api import metrics
 from api.database import Database
 from api.web.errors import ApiError
 from engine import RuleRegistry, RulesError, RulesLoadError
 from engine.bundle import Bundle, BundleError, read_directory, relocate_errors, write_snapshot
 from repository.queries import rules_versions as rv
 
+from .instrumented import InstrumentedRuleRegistry
+from .instrumented import InstrumentedRuleRegistry
 from .vocabulary import VOCABULARY
 
 log = logging.getLogger(__name__)
@@ -158,6 +162,10 @@ class RulesService:
         """A registry of its own (never in service) for a rules directory, with the application's actions."""
         return RuleRegistry(directory, actions=VOCABULARY, **self._registry_kwargs())
 
+    def serving_registry(self, directory: Path) -> RuleRegistry:
+        """The registry this worker serves from: counted in the metrics (api/decisions/instrumented.py)."""
+        return InstrumentedRuleRegistry(directory, actions=VOCABULARY, **self._registry_kwargs())
+
     @property
     def snapshots(self) -> Path:
         """This process's folder of content-addressed snapshots (bundles written out to be compiled)."""
@@ -178,6 +186,7 @@ class RulesService:
                         booted = True
                     except RulesLoadError as e:
                         self.load_error = e
+                        metrics.rules_loaded(False)
                         log.error("rules not loaded: %s", e)
                     except Exception as e:  # database down or not migrated
                         if not isinstance(e, (OperationalError, IntegrityError)):
@@ -211,14 +220,16 @@ class RulesService:
     def _snapshot(self, bundle: Bundle) -> Path:
         return write_snapshot(bundle, self._snapshots)
 
-    def validate(self, bundle: Bundle, shown_as: str) -> tuple[Path, RuleRegistry]:
-        """Compile a bundle into a separate registry (never in service); RulesLoadError naming ``shown_as/<file>``.
+    def validate(self, bundle: Bundle, shown_as: str, serving: bool = False) -> tuple[Path, RuleRegistry]:
+        """Compile a bundle into a separate registry; RulesLoadError naming ``shown_as/<file>``.
 
-        The caller closes the returned registry.
+        ``serving``: the registry may go into service (it is then the
+        instrumented kind whose decisions show in the metrics). The caller
+        closes the returned registry.
         """
         snapshot = self._snapshot(bundle)
         try:
-            return snapshot, self.new_registry(snapshot)
+            return snapshot, (self.serving_registry(snapshot) if serving else self.new_registry(snapshot))
         except RulesLoadError as e:
             raise RulesLoadError(relocate_errors(e.errors, snapshot, shown_as)) from None
 
@@ -273,7 +284,7 @@ class RulesService:
             except BundleError as e:
                 raise RulesLoadError(e.errors) from None
             try:
-                snapshot, candidate = self.validate(bundle, self.directory)
+                snapshot, candidate = self.validate(bundle, self.directory, serving=True)
             except RulesLoadError as e:
                 self._record_rejection(e.errors, "initial", self.directory)
                 raise
@@ -294,11 +305,12 @@ class RulesService:
         generation, bundle_hash, shadow_id = pointer
         if registry is None:
             bundle = self.load_bundle(bundle_hash)
-            registry = self.new_registry(self._snapshot(bundle))
+            registry = self.serving_registry(self._snapshot(bundle))
         self._registry = registry
         self.generation, self.bundle_hash = generation, bundle_hash
         self.loaded_at = datetime.now().isoformat(timespec="seconds")
         self.load_error = None
+        metrics.rules_loaded(True, generation)
         log.info("rules loaded from the published generation %s (hash %s)", generation, bundle_hash[:12])
         self._follow_shadow(shadow_id)
         self._beat()
@@ -310,12 +322,14 @@ class RulesService:
                 return False  # generations only grow: an older pointer is a read that raced a newer one
             if bundle_hash == self.bundle_hash:
                 self.generation = generation  # the same content republished (e.g. a rollback to it)
+                metrics.rules_generation(generation)
                 return False
             bundle = self.load_bundle(bundle_hash)
             changed = self._registry.reload(self._snapshot(bundle))
             self.generation, self.bundle_hash = generation, bundle_hash
             self.loaded_at = datetime.now().isoformat(timespec="seconds")
             self.follow_error = None
+            metrics.rules_loaded(True, generation)
             log.info("rules generation %s in service (hash %s)", generation, bundle_hash[:12])
             return changed
 
@@ -399,6 +413,7 @@ class RulesService:
                 try:
                     changed = self._swap_to(generation, bundle_hash)
                 except RulesLoadError as e:
+                    metrics.rules_loaded(False)
                     self.follow_error = (f"generation {generation} not taken: "
                                          + "; ".join(x.message for x in e.errors)[:1000])
                     log.error("rules generation %s not taken: %s; keeping generation %s", generation, e,
@@ -498,6 +513,7 @@ class RulesService:
         return bool(changed or published), new_generation
 
     def _refused(self, errors: list[RulesError], by: str | None, shown: str | None = None) -> None:
+        metrics.rules_loaded(False)
         self.reloads["refused"] += 1
         self.last_reload_ok, self.last_reload_at = False, datetime.now().isoformat(timespec="seconds")
         log.warning("rules reload by %s refused, %d error(s); keeping generation %s:\n%s", by, len(errors),

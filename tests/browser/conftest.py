@@ -1,91 +1,86 @@
-"""A real browser for page tests: Playwright driving the system's Chromium (Debian's ``chromium`` package).
+"""A real browser for the tests that look at pages: Debian's Chromium driven by Playwright, network blocked.
 
-Shared by every page test (``tests/browser/``):
+Shared by every browser test (``tests/browser/``). The browser is
+``/usr/bin/chromium`` (``OCMS_CHROMIUM`` to override; .ci/run installs Debian's
+``chromium`` package if it is missing) — Playwright's own browser downloads are
+never used. Without it the fixture FAILS, it does not skip. Every page gets a
+route that aborts any request not for loopback and records it in
+``page.blocked``, so a page that needs the internet shows up as a failure.
 
-* ``browser`` — headless Chromium at ``$OCMS_CHROMIUM`` (default ``/usr/bin/chromium``). A missing
-  browser FAILS the tests (it never skips them): ``.ci/run`` installs it with apt-get.
-  Playwright's own browser download is never used (``playwright install`` cannot run here).
-* ``page`` — a fresh page whose requests to anything but loopback are aborted and listed in
-  ``page.outside_requests`` (a page must not need the internet: no CDN).
-* ``live_server`` — an app (``make_app``) served over real HTTP on a free loopback port.
-* ``artifacts`` — the folder screenshots go to: ``$OCMS_TEST_ARTIFACTS`` or
-  ``instance/test-artifacts/<test module>/``; printed by the test.
+* ``live_server`` — the app on a free loopback port (werkzeug, a thread);
+* ``browser`` — one headless Chromium per test session;
+* ``page`` — a fresh page with the loopback-only route;
+* ``artifacts`` — the folder a test keeps its screenshots in: ``$OCMS_TEST_ARTIFACTS/<test module>/``
+  (default ``instance/test-artifacts/<test module>/``), printed by the test.
 """
 from __future__ import annotations
 
 import os
 import threading
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("OCMS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("OCMS_CHROMIUM") or "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install it (apt-get install -y chromium) or set OCMS_CHROMIUM; "
-                    "the page tests need a real browser")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is missing: pip install -e '.[dev]'")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield b
-        b.close()
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (.ci/run does)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = browser.new_context()
     pg = context.new_page()
-    pg.outside_requests = []
+    pg.blocked = []
 
-    def guard(route):
-        host = urlparse(route.request.url).hostname or ""
+    def only_loopback(route):
+        host = urlsplit(route.request.url).hostname or ""
         if route.request.url.startswith(("data:", "blob:")) or host in LOOPBACK:
             route.continue_()
         else:
-            pg.outside_requests.append(route.request.url)
-            route.abort()
-    pg.route("**/*", guard)
-    yield pg
-    context.close()
+            pg.blocked.append(route.request.url)
+            route.abort("internetdisconnected")
+    context.route("**/*", only_loopback)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """``app`` served over real HTTP on a free loopback port; yields the base URL."""
+    from werkzeug.serving import make_server
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
 
 
 @pytest.fixture
 def artifacts(request) -> Path:
+    """Where this test module's screenshots go (kept after the run)."""
     root = Path(os.environ.get("OCMS_TEST_ARTIFACTS") or PROJECT_ROOT / "instance" / "test-artifacts")
     d = root / request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
     d.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {d}")
     return d
-
-
-class LiveServer:
-    def __init__(self, app):
-        from werkzeug.serving import make_server
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(timeout=10)
-
-
-@pytest.fixture
-def live_server(make_app):
-    """``make_app()`` served on a free loopback port (``.url``, ``.app``)."""
-    srv = LiveServer(make_app())
-    yield srv
-    srv.stop()

@@ -42,15 +42,15 @@ def log_decisions(app, rows: list[tuple[str, dict]]) -> None:
         uow.commit()
 
 
-def test_workbench_page_in_chromium(page, live_server, artifacts, rules_dir, tmp_path):
-    base = live_server.url
+def test_workbench_page_in_chromium(page, app, live_server, artifacts, rules_dir, tmp_path):
+    base = live_server
+    page.set_viewport_size({"width": 1400, "height": 900})
     shot = lambda name: page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)  # noqa: E731
-    log_decisions(live_server.app, [("500400058A", QUALIFIED), ("500400059B", {**QUALIFIED, "past_offences_24m": 1}),
+    log_decisions(app, [("500400058A", QUALIFIED), ("500400059B", {**QUALIFIED, "past_offences_24m": 1}),
                                     ("500400060C", {**QUALIFIED, "past_offences_24m": 5})])
-    with live_server.app.app_context():
-        from api.database import get_db
-        with get_db().session() as s:
-            generation_before = s.scalar(select(RulesState.generation))
+    from api.database import get_db
+    with get_db(app).session() as s:
+        generation_before = s.scalar(select(RulesState.generation))
 
     resp = page.goto(base + "/workbench/")
     assert resp.status == 200 and "default-src 'self'" in resp.headers["content-security-policy"]
@@ -144,15 +144,15 @@ def test_workbench_page_in_chromium(page, live_server, artifacts, rules_dir, tmp
     shot("09-versions")
 
     # the page only read: the one publication is the operator's; nothing left loopback
-    with live_server.app.app_context():
-        with get_db().session() as s:
-            assert s.scalar(select(RulesState.generation)) == generation_before + 1
-    assert page.outside_requests == []
+    with get_db(app).session() as s:
+        assert s.scalar(select(RulesState.generation)) == generation_before + 1
+    assert page.blocked == []
     assert sorted(p.name for p in artifacts.glob("*.png"))[:1] == ["01-credential-refused.png"]
 
 
 def test_workbench_with_the_admin_key_and_forgetting_it(page, live_server, artifacts):
-    page.goto(live_server.url + "/workbench/")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(live_server + "/workbench/")
     sign_in(page, "admin-test-key", kind="key")
     page.wait_for_selector("#rulesets button[data-ruleset=stage_map]")
     page.click("#rulesets button[data-ruleset=stage_map]")
