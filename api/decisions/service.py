@@ -113,8 +113,11 @@ class RulesService:
     """One process's rules: the published generation it serves, its heartbeat, its shadow."""
 
     def __init__(self, directory: str | Path, database: Database, check_interval: float = 1.0, *,
-                 reload_wait: float = 10.0, heartbeat_timeout: float = 5.0, timezone: str | None = None):
+                 reload_wait: float = 10.0, heartbeat_timeout: float = 5.0, timezone: str | None = None,
+                 serving: bool = True):
+        """``serving`` False: a process that decides but serves no requests (a batch job) writes no heartbeat."""
         self.directory = str(directory)
+        self.serving = serving
         self.database = database
         self.check_interval = check_interval
         self.reload_wait = reload_wait
@@ -379,6 +382,8 @@ class RulesService:
         return time.monotonic() - self._last_beat >= self.heartbeat_timeout / 5
 
     def _beat(self) -> None:
+        if not self.serving:
+            return
         self._beaten = (self.generation, self.shadow_id, self.follow_error)
         with self.database.unit_of_work() as uow:
             rv.beat(uow.session, self.worker_id, host=self.worker_id.rsplit(":", 2)[0], pid=os.getpid(),
@@ -642,6 +647,31 @@ class RulesService:
                 self._registry.close()
                 self._registry = None
         shutil.rmtree(self._snapshots, ignore_errors=True)
+
+
+def published_registry(session, directory: str | None = None) -> RuleRegistry:
+    """The rules version in service, compiled for a batch job (``ocms jobs run``, the scheduler) -> RuleRegistry.
+
+    Jobs decide with the published version, as workers do — never with the
+    files on disk at that moment (issue 9 item 6). On an empty database the
+    directory (default ``OCMS_RULES_DIR``) is validated and published first,
+    like a worker's first start. Reads through its own sessions on the engine
+    of ``session``. Raises RulesLoadError if no rules can be loaded; the
+    caller closes the registry.
+    """
+    from api.config import load_config
+    from repository.db import make_session_factory
+    bind = session.get_bind()
+    service = RulesService(directory or load_config()["OCMS_RULES_DIR"], Database(bind, make_session_factory(bind)),
+                           serving=False)
+    try:
+        registry = service.ensure_loaded()
+        if registry is None:
+            raise service.load_error
+        service._registry = None  # handed over to the caller: close() below must not free it
+        return registry
+    finally:
+        service.close()
 
 
 def init_rules(app: Flask, database: Database) -> RulesService:

@@ -141,3 +141,27 @@ def test_replay_over_http(app, client, key, bearer, rules_dir, log_decisions, qu
     r = client.get("/v1/decision-log/replay", headers=bearer())
     assert r.status_code == 400 and r.json["data"]["errors"][0]["field"] == "subject"
     assert client.get("/v1/decision-log/replay?subject=N-PAST-1", headers=key("cas")).status_code == 401
+
+
+def test_batch_jobs_decide_with_the_published_version_not_the_files_on_disk(app, client, key, runner, rules_dir, db):
+    """cps-stage-map-sync copies the stage map the workers serve; an edit on disk counts only once published."""
+    from repository.models import Parameter
+    from repository.seed import seed_reference
+    with db.unit_of_work() as uow:
+        seed_reference(uow.session)
+        uow.commit()
+    client.get("/health/ready")  # generation 1 published
+    p = rules_dir / "stage_map.yaml"
+    text = p.read_text()
+    row = next(ln for ln in text.splitlines() if "[RR3," in ln and "ALLOWED" in ln)
+    p.write_text(text.replace(row, row.replace(", 21]", ", 42]")))
+
+    def rr3_days():
+        with db.session() as s:
+            return s.get(Parameter, ("STAGEDAYS", "RR3")).value
+
+    assert runner.invoke(["jobs", "run", "cps-stage-map-sync", "--key", "a"]).exit_code == 0
+    assert rr3_days() == "21"  # the published stage map, not the edit on disk
+    assert client.post("/v1/admin/rules/reload", headers=key("admin")).status_code == 200
+    assert runner.invoke(["jobs", "run", "cps-stage-map-sync", "--key", "b"]).exit_code == 0
+    assert rr3_days() == "42"
