@@ -6,6 +6,8 @@ from typing import Any, Mapping
 
 from flask import Flask
 
+from repository import business_time
+
 from .areas import blueprints, load_jobs
 from .config import finalise, load_config
 from .database import init_database
@@ -48,6 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     finalise(app.config)
     _configure_logging(app.config["OCMS_LOG_LEVEL"])
+    business_time.set_zone(app.config["OCMS_TIMEZONE"])  # every business date and time of this process
 
     init_request_id(app)
     register_error_handlers(app)

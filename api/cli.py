@@ -280,7 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ocms`` console script."""
     args = build_parser().parse_args(argv)
-    return args.func(args, load_config())
+    config = load_config()
+    from repository.business_time import set_zone
+    set_zone(config["OCMS_TIMEZONE"])  # jobs' run keys, stamps and windows are business dates
+    return args.func(args, config)
 
 
 if __name__ == "__main__":

@@ -25,12 +25,15 @@ may override any of them by Flask config key (same name).
 | OCMS_SMTP_HOST, OCMS_SMTP_PORT | ``127.0.0.1``, ``8025``: where alert emails go (plain SMTP) |
 | OCMS_ALERT_FROM | ``ocms@localhost`` |
 | OCMS_ALERT_TO | empty: operations address(es), comma-separated; unset = alerts only logged |
+| OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone of every business date and time (repository/business_time.py) |
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from typing import Mapping
+
+from repository.business_time import DEFAULT_ZONE, UnknownZoneError, parse_zone
 
 #: The project root (the directory holding rules/, fixtures/, setup.cfg).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +47,7 @@ ENV_KEYS = (
     "OCMS_REPCCS_URL", "OCMS_CES_URL", "OCMS_REPCCS_API_KEY", "OCMS_CES_API_KEY",
     "OCMS_UNQUALIFIED_AN_TIMEOUT", "OCMS_UNQUALIFIED_AN_BACKOFF",
     "OCMS_CAS_URL", "OCMS_CAS_APIM_KEY", "OCMS_HTTP_TIMEOUT", "OCMS_HTTP_RETRIES", "OCMS_HTTP_BACKOFF",
-    "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO",
+    "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO", "OCMS_TIMEZONE",
 )
 
 
@@ -115,7 +118,18 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_SMTP_PORT": _count(env, "OCMS_SMTP_PORT", 8025),
         "OCMS_ALERT_FROM": env.get("OCMS_ALERT_FROM") or "ocms@localhost",
         "OCMS_ALERT_TO": [a.strip() for a in (env.get("OCMS_ALERT_TO") or "").split(",") if a.strip()],
+        "OCMS_TIMEZONE": _zone_name(env.get("OCMS_TIMEZONE")),
     }
+
+
+def _zone_name(raw: str | None) -> str:
+    """The business time zone's IANA name (default Asia/Singapore); ConfigError if no such zone."""
+    name = (raw or "").strip() or DEFAULT_ZONE
+    try:
+        parse_zone(name)
+    except UnknownZoneError as e:
+        raise ConfigError(str(e)) from None
+    return name
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -159,3 +173,4 @@ def finalise(config: dict) -> None:
     config["OCMS_API_KEYS"] = parse_api_keys(config.get("OCMS_API_KEYS"))
     config["OCMS_RULES_CHECK_INTERVAL"] = float(config.get("OCMS_RULES_CHECK_INTERVAL") or 0)
     config["OCMS_LOG_LEVEL"] = str(config.get("OCMS_LOG_LEVEL") or "INFO").upper()
+    config["OCMS_TIMEZONE"] = _zone_name(config.get("OCMS_TIMEZONE"))

@@ -41,6 +41,7 @@ from api.clients.ces import ces_client
 from api.clients.repccs import repccs_client
 from api.clients.unqualified_list import SendResult, UnqualifiedListClient
 from engine import RuleRegistry
+from repository import business_time
 from repository.models import DecisionLog, UnqualifiedAnTransmissionLog, ValidOffenceNotice, now
 from repository.queries import get_int_parameter
 
@@ -76,8 +77,8 @@ class SystemOutcome:
 
 
 def previous_day() -> str:
-    """The default run key: yesterday's date."""
-    return (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    """The default run key: yesterday's business date (Singapore time by default, whatever the host's zone)."""
+    return business_time.yesterday().isoformat()
 
 
 def parse_business_date(run_key: str) -> dt.date:
@@ -106,7 +107,7 @@ def subsystem_conditions(session: Session, registry: RuleRegistry, day: dt.date)
 
 def _pending(day: dt.date, subsystem: ColumnElement[bool]) -> list[ColumnElement[bool]]:
     n = ValidOffenceNotice
-    start = dt.datetime.combine(day, dt.time())
+    start = business_time.day_start(day)
     return [
         n.cre_date >= start, n.cre_date < start + dt.timedelta(days=1),
         or_(n.an_flag == "N", n.an_flag.is_(None)),
@@ -195,7 +196,7 @@ def send_to(uow, system: str, client: UnqualifiedListClient, day: dt.date,
             return out
         after = (rows[-1].cre_date, rows[-1].notice_no)
         notices = payload(rows, reasons(session, [r.notice_no for r in rows]))
-        result = client.send(dt.date.today().isoformat(), notices)
+        result = client.send(business_time.today().isoformat(), notices)
         out.batches += 1
         out.selected += len(rows)
         out.retries += result.retries

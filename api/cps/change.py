@@ -13,6 +13,7 @@ from typing import Sequence
 
 from api.decisions.log import record_decisions
 from engine import Decision, RuleRegistry
+from repository import business_time
 from repository.models import now
 
 from . import decide as rules
@@ -100,7 +101,7 @@ def check(session, registry: RuleRegistry, req: ChangeRequest, today: dt.date) -
 def validate(database, registry: RuleRegistry, req: ChangeRequest) -> list[dict]:
     """Per notice: CHANGEABLE, WARNING (EXISTING_CHANGE_TODAY) or the error code; writes nothing."""
     with database.session() as s:
-        return check(s, registry, req, dt.date.today()).results(req.notice_nos)
+        return check(s, registry, req, business_time.today()).results(req.notice_nos)
 
 
 @dataclass

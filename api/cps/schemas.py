@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.web.fields import StrictDate
+from repository.business_time import to_business_time
 
 #: Most notices per Staff Portal validate/submit or PLUS request (one screen's selection); OCMS-4013 above.
 MAX_NOTICES = 500
@@ -20,8 +21,8 @@ def _unique(values: list[str]) -> list[str]:
 
 
 def _naive(value):
-    """Aware datetimes (with an offset) become local naive ones, as every column is (repository/base.py)."""
-    return value.astimezone().replace(tzinfo=None) if value is not None and value.tzinfo else value
+    """Aware datetimes (with an offset) become naive business time, as every column is (repository/business_time.py)."""
+    return to_business_time(value) if value is not None else None
 
 
 class SearchSchema(Schema):

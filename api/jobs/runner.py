@@ -6,9 +6,9 @@ the job starts, so such commits never publish a half-finished run as done.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
+from repository import business_time
 from repository.models import JOB_FAILED, JOB_SUCCESS
 from repository.queries import finish_job_run, job_run_succeeded, start_job_run
 
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def run_job(database, name: str, run_key: str | None = None, force: bool = False) -> dict:
-    """Run job ``name`` for ``run_key`` (default: the job's default key, else today), recording the run.
+    """Run job ``name`` for ``run_key`` (default: the job's default key, else the business date today), recording the run.
 
     A run key that already succeeded is skipped unless ``force``. The RUNNING
     row is committed first (a crash leaves it visible as RUNNING); the job's
@@ -27,7 +27,7 @@ def run_job(database, name: str, run_key: str | None = None, force: bool = False
     same row is marked FAILED in its own transaction.
     """
     job = get_job(name)
-    run_key = run_key or (job.default_key() if job.default_key else dt.date.today().isoformat())
+    run_key = run_key or (job.default_key() if job.default_key else business_time.today().isoformat())
     with database.unit_of_work() as uow:
         if not force and job_run_succeeded(uow.session, name, run_key):
             return {"job": name, "runKey": run_key, "status": "ALREADY_DONE"}

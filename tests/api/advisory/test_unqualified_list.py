@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 
 from simulators.an_receivers import AnReceiverSimulator
 from repository.models import BatchJobRun, DecisionLog, UnqualifiedAnTransmissionLog, ValidOffenceNotice
+from repository import business_time
 
 DAY = dt.date(2026, 1, 14)
 KEY = DAY.isoformat()
@@ -103,7 +104,7 @@ def test_split_between_repccs_and_ces_and_what_is_left_out(runner, db, env, repc
     assert _log(db) == [("REPCCS", 4, 4, 0, 0, "SUCCESS"), ("CES", 4, 4, 0, 0, "SUCCESS")]
 
     received = repccs.bodies[-1]
-    assert received["transmissionDate"] == dt.date.today().isoformat()
+    assert received["transmissionDate"] == business_time.today().isoformat()
     by_no = {n["noticeNo"]: n for n in received["unqualifiedNotices"]}
     assert by_no["R00000001A"] == {"noticeNo": "R00000001A", "vehicleNo": "SBA0001A", "subsystemLabel": "001",
                                    "noticeDate": "2026-01-14T08:00:00",
@@ -261,7 +262,7 @@ def test_rerun_after_a_crash_finishes_the_job(app, db, repccs, ces, env):
 
 
 def test_default_key_is_the_previous_day(runner, db, env, repccs, ces):
-    yesterday = dt.datetime.combine(dt.date.today() - dt.timedelta(days=1), dt.time(12, 0))
+    yesterday = dt.datetime.combine(business_time.today() - dt.timedelta(days=1), dt.time(12, 0))
     _insert(db, [_row("R00000001A", "001", created=yesterday), _row("R00000002B", "001")])
     r = runner.invoke(["jobs", "run", JOB], env=env)
     out = json.loads(r.output)

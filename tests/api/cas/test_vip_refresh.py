@@ -18,6 +18,7 @@ from simulators.cas import CasSimulator
 from simulators.smtp import SmtpSimulator
 from api.cas.vip_refresh import JOB_NAME, replace_vip_vehicles
 from repository.models import VipVehicle
+from repository import business_time
 
 APIM_KEY = "cas-apim-test-key-7f3a"
 OPS = "operations@example.com"
@@ -92,7 +93,7 @@ def assert_new_list(db, vehicles=NEW) -> None:
     assert [(r[0], r[1], r[2], r[3], r[5]) for r in rows] == sorted(
         (v["vehicleNo"], "Y", v["description"], v["status"], "ocmsiz_app_conn") for v in vehicles)
     stamps = {r[4] for r in rows}
-    assert len(stamps) == 1 and abs(stamps.pop() - dt.datetime.now()) < dt.timedelta(minutes=1)
+    assert len(stamps) == 1 and abs(stamps.pop() - business_time.now()) < dt.timedelta(minutes=1)
 
 
 # ---- success, with and without retries -------------------------------------------------------------

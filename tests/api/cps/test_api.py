@@ -16,6 +16,7 @@ from repository.models import (
 )
 
 from tests.conftest import API_KEYS, bearer, key
+from repository import business_time
 
 TOPPAN_KEY = {"Ocp-Apim-Subscription-Key": "toppan-test-key"}
 OIC = bearer("officer1", ("OIC",))
@@ -40,7 +41,7 @@ def cps_db(cps_app):
 
 def notice(no: str, stage: str | None = "RD1", role: str | None = "OWNER", suspension: str | None = None,
            composition: str = "70.00", **extra) -> dict:
-    now = dt.datetime.now().replace(microsecond=0)
+    now = business_time.now()
     return {"notice_no": no, "vehicle_no": f"SBA{no[-4:]}", "notice_date_and_time": now - dt.timedelta(days=30),
             "offence_notice_type": extra.pop("offence_notice_type", "O"), "computer_rule_code": 10100,
             "composition_amount": Decimal(composition), "amount_payable": Decimal(composition),
@@ -70,7 +71,7 @@ def seed(db, *notices: dict, roles: dict | None = None, changes: list[dict] | No
 
 
 def change_today(no: str, source: str = "OCMS") -> dict:
-    return {"notice_no": no, "date_of_change": dt.date.today(), "last_processing_stage": "ROV",
+    return {"notice_no": no, "date_of_change": business_time.today(), "last_processing_stage": "ROV",
             "new_processing_stage": "RD1", "source": source, "reason_of_change": "SUP", "authorised_officer": "x"}
 
 
@@ -216,7 +217,7 @@ def test_search_segregates_eligible_and_ineligible(cps, cps_db):
     assert r["eligible"][0]["eligibleStages"] == ["ROV", "RD1", "RD2", "RR3"]
     r = cps.post("/v1/cps/search", json={"idNo": "S0000041"}, headers=OIC).get_json()
     assert r["ineligible"][0]["reasonCode"] == "COURT_STAGE"
-    today = (dt.date.today() - dt.timedelta(days=5)).isoformat()
+    today = (business_time.today() - dt.timedelta(days=5)).isoformat()
     r = cps.post("/v1/cps/search", json={"dateOfCurrentProcessingStage": today}, headers=OIC).get_json()
     assert r["total"] == 4
     r = cps.post("/v1/cps/search", json={"vehicleNo": "SBA0043"}, headers=OIC).get_json()
@@ -240,8 +241,8 @@ def test_submit_updates_notice_mirror_audit_and_reports(cps, cps_db):
         [von] = rows(cps_db, ValidOffenceNotice, notice_no=no)
         [mirror] = rows(cps_db, EValidOffenceNotice, notice_no=no)
         assert (von.prev_processing_stage, von.last_processing_stage, von.next_processing_stage) == ("RD1", "RR3", "CPC")
-        assert von.prev_processing_date.date() == dt.date.today() - dt.timedelta(days=5)
-        assert von.last_processing_date.date() == dt.date.today()
+        assert von.prev_processing_date.date() == business_time.today() - dt.timedelta(days=5)
+        assert von.last_processing_date.date() == business_time.today()
         assert (von.next_processing_date - von.last_processing_date).days == 21  # stage_map STAGE-MAP-RR3
         assert von.amount_payable == Decimal("90.00")  # 70.00 + RR3 surcharge 20.00 (placeholder)
         for col in ("prev_processing_stage", "last_processing_stage", "last_processing_date", "next_processing_stage",
@@ -250,12 +251,12 @@ def test_submit_updates_notice_mirror_audit_and_reports(cps, cps_db):
         [audit] = rows(cps_db, ChangeOfProcessing, notice_no=no)
         assert (audit.last_processing_stage, audit.new_processing_stage, audit.reason_of_change, audit.source,
                 audit.authorised_officer, audit.remarks, audit.date_of_change) == \
-               ("RD1", "RR3", "OTH", "OCMS", "officer1", "Appeal", dt.date.today())
+               ("RD1", "RR3", "OTH", "OCMS", "officer1", "Appeal", business_time.today())
     assert len(rows(cps_db, DecisionLog, ruleset="cps_validation")) == 3
     # the report: stored, listed, downloaded, opened
     report = data["report"]
     assert report["url"] == f"/v1/cps/reports/{report['reportId']}"
-    today = dt.date.today().isoformat()
+    today = business_time.today().isoformat()
     listed = cps.get(f"/v1/cps/reports?startDate={today}&endDate={today}", headers=OIC).get_json()["reports"]
     assert [x["reportId"] for x in listed] == [report["reportId"]]
     dl = cps.get(report["url"], headers=OIC)
@@ -278,7 +279,7 @@ def test_submit_with_nothing_changeable_writes_nothing(cps, cps_db):
 
 def test_range_report_of_every_source(cps, cps_db):
     seed(cps_db, notice("N000000070"), changes=[change_today("N000000070", "PLUS"), change_today("N000000070", "SYSTEM")])
-    today = dt.date.today().isoformat()
+    today = business_time.today().isoformat()
     r = cps.post("/v1/cps/reports", json={"startDate": today, "endDate": today}, headers=OIC)
     assert r.status_code == 201 and r.get_json()["changes"] == 2
     ws = openpyxl.load_workbook(io.BytesIO(cps.get(r.get_json()["report"]["url"], headers=OIC).data)).active
