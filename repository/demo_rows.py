@@ -242,8 +242,8 @@ class _Generator:
             self.paid(notice, last_dt)
             return
         if roll < 0.35:
-            self.set_epr(notice, "PS", "DBB", notice["cre_date"], None)
-            self.suspension_row(notice, "PS", "DBB", notice["cre_date"], None, "Double booking detected")
+            self.set_epr(notice, "PS", "DBB", notice["cre_date"], 30)
+            self.suspension_row(notice, "PS", "DBB", notice["cre_date"], 30, "Double booking detected")
             return
         if roll < 0.40:
             when = last_dt + timedelta(days=1)

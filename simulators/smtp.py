@@ -45,7 +45,7 @@ class _Handler:
         part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
         body = (part.get_content() if part is not None else "").replace("\r\n", "\n")
         self._sink._receive(ReceivedMessage(
-            sender=envelope.mail_from, recipients=tuple(envelope.rcpt_tos), subject=str(msg.get("Subject", "")),
+            sender=envelope.mail_from, recipients=tuple(envelope.rcpt_tos), subject=str(msg.get("Subject", "")).strip(),  # a folded header keeps its leading blank
             body=body, headers={k: str(v) for k, v in msg.items()}))
         return "250 Message accepted for delivery"
 
