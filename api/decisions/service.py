@@ -20,7 +20,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from api.database import Database
-from api.web.errors import ApiError
+from api.web.errors import ApiError, rules_error_items
 from engine import RuleRegistry, RulesLoadError
 from repository.queries import bump_rules_state, get_rules_state
 
@@ -67,8 +67,8 @@ class RulesService:
         """The registry in service; OCMS-5003 / 503 if the rules could not be loaded."""
         reg = self.ensure_loaded()
         if reg is None:
-            raise ApiError(503, "Rules not loaded", [{"field": f"{x.file}:{x.line}:{x.column}", "message": x.message}
-                                                      for x in self.load_error.errors])
+            raise ApiError(503, "Rules not loaded", [{"field": i["field"], "message": i["message"]}
+                                                      for i in rules_error_items(self.load_error.errors)])
         return reg
 
     # ---- reload from the admin endpoint ---------------------------------------
@@ -92,7 +92,8 @@ class RulesService:
                                 len(e.errors), self._registry.dir_hash, "\n".join(map(str, e.errors)))
                     raise
             generation = self._publish(updated_by)
-            return {"changed": changed, "generation": generation, **self._registry.status()}
+            from api.web.paths import for_callers
+            return {"changed": changed, "generation": generation, **for_callers(self._registry.status())}
 
     def _publish(self, updated_by: str | None) -> int:
         """Bump ``ocms_rules_state`` unless it already names our hash; return the shared generation."""
