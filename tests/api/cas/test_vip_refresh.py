@@ -304,3 +304,14 @@ def test_cli_runs_the_job(runner, db, cas, smtp, vip_env, old_list):
     assert failed.exit_code == 1 and json.loads(failed.output)["status"] == "FAILED"
     assert_new_list(db)
     assert len(smtp.wait_for(1)) == 1
+
+
+def test_vip_vehicle_numbers_are_normalised_and_spellings_of_one_vehicle_are_a_duplicate():
+    from api.clients.cas import validate_vip_response
+    from api.clients.http import MalformedResponse
+    got = validate_vip_response({"data": [{"vehicleNo": " sjv 1a", "status": "ACTIVE"},
+                                          {"vehicleNo": "SJV2B", "status": "ACTIVE"}], "totalCount": 2})
+    assert [v["vehicleNo"] for v in got] == ["SJV1A", "SJV2B"]
+    with pytest.raises(MalformedResponse, match="appears twice"):
+        validate_vip_response({"data": [{"vehicleNo": "SJV1A", "status": "ACTIVE"},
+                                        {"vehicleNo": "sjv 1a", "status": "ACTIVE"}], "totalCount": 2})
