@@ -237,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="migrate the database to the newest schema").set_defaults(func=cmd_db_upgrade)
     seed = db.add_parser("seed", help="insert reference data (and demo data with --demo)")
     seed.add_argument("--demo", action="store_true", help="also a reproducible demo data set")
-    seed.add_argument("--notices", type=int, default=3000, help="demo notices (with --demo)")
+    seed.add_argument("--notices", type=int, default=3000,
+                      help="generated demo notices (with --demo), besides the README's showcase notices")
     seed.set_defaults(func=cmd_db_seed)
 
     rules = sub.add_parser("rules", help="check, test and explain rulesets").add_subparsers(
