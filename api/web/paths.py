@@ -37,13 +37,13 @@ def _roots() -> list[str]:
 def public_path(path: str, roots: Iterable[str] | None = None) -> str:
     """``path`` relative to the first root it lies under (``/srv/rules/a.yaml`` → ``a.yaml``); else its name."""
     roots = list(roots) if roots is not None else _roots()
-    text = str(path)
+    text = os.path.abspath(str(path))  # the engine names files relative to the working directory when it can
     for root in roots:
         if text == root:
             return Path(root).name
         if text.startswith(root + os.sep):
             return text[len(root) + 1:]
-    return Path(text).name if os.path.isabs(text) else text
+    return Path(text).name
 
 
 def scrub(text: str, roots: Iterable[str] | None = None) -> str:
