@@ -25,20 +25,26 @@ may override any of them by Flask config key (same name).
 | OCMS_SMTP_HOST, OCMS_SMTP_PORT | ``127.0.0.1``, ``8025``: where alert emails go (plain SMTP) |
 | OCMS_ALERT_FROM | ``ocms@localhost`` |
 | OCMS_ALERT_TO | empty: operations address(es), comma-separated; unset = alerts only logged |
+| OCMS_ANS_REPORT_TO | empty: recipients (comma-separated) of the daily ANS report email |
+| OCMS_LOG_FORMAT | ``json`` (one JSON object per line) or ``text`` |
+| OCMS_METRICS_TOKEN | empty: bearer token that may scrape ``/metrics`` (the admin key may too) |
+| OCMS_METRICS_BIND | empty: ``host:port`` where ``ocms serve`` also listens, serving ``/metrics`` without credentials |
+| OCMS_TIMETABLE | ``<repo>/timetable.yaml``: the jobs ``ocms scheduler`` runs and when |
 | OCMS_LTA_URL, OCMS_LTA_API_KEY | empty: LTA vehicle ownership (``GET <url>/vehicle/owner?vehicleNo=``) and its ``API-Key`` |
 | OCMS_DATAHIVE_URL, OCMS_DATAHIVE_API_KEY | empty: DataHive contacts (``GET <url>/contact?nric=``) |
 | OCMS_MHA_URL, OCMS_MHA_API_KEY | empty: MHA particulars and address (``GET <url>/address?nric=``) |
 | OCMS_LTA_TIMEOUT, OCMS_DATAHIVE_TIMEOUT, OCMS_MHA_TIMEOUT | ``30`` (seconds per call, OCMS 10 §3.4) |
 | OCMS_TEMPLATES_DIR | ``<repo>/templates``: letter and message templates analysts edit (:mod:`api.letters`) |
-| OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone of every business date and time (repository/business_time.py) |
+| OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone of every business date and time: schedules, run keys, stamps (repository/business_time.py) |
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from typing import Mapping
+from zoneinfo import ZoneInfo
 
-from repository.business_time import DEFAULT_ZONE, UnknownZoneError, parse_zone
+from repository.business_time import UnknownZoneError, parse_zone
 
 #: The project root (the directory holding rules/, fixtures/, setup.cfg).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,9 +58,13 @@ ENV_KEYS = (
     "OCMS_REPCCS_URL", "OCMS_CES_URL", "OCMS_REPCCS_API_KEY", "OCMS_CES_API_KEY",
     "OCMS_UNQUALIFIED_AN_TIMEOUT", "OCMS_UNQUALIFIED_AN_BACKOFF",
     "OCMS_CAS_URL", "OCMS_CAS_APIM_KEY", "OCMS_HTTP_TIMEOUT", "OCMS_HTTP_RETRIES", "OCMS_HTTP_BACKOFF",
-    "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO", "OCMS_TIMEZONE",
+    "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO",
+    "OCMS_TIMEZONE", "OCMS_TIMETABLE", "OCMS_ANS_REPORT_TO", "OCMS_LOG_FORMAT", "OCMS_METRICS_TOKEN", "OCMS_METRICS_BIND",
     *(f"OCMS_{system}_{part}" for system in ("LTA", "DATAHIVE", "MHA") for part in ("URL", "API_KEY", "TIMEOUT")),
 )
+
+#: The business time zone when OCMS_TIMEZONE is not set (DESIGN.md §10).
+DEFAULT_TIMEZONE = "Asia/Singapore"
 
 
 class ConfigError(ValueError):
@@ -125,9 +135,43 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_SMTP_PORT": _count(env, "OCMS_SMTP_PORT", 8025),
         "OCMS_ALERT_FROM": env.get("OCMS_ALERT_FROM") or "ocms@localhost",
         "OCMS_ALERT_TO": [a.strip() for a in (env.get("OCMS_ALERT_TO") or "").split(",") if a.strip()],
-        "OCMS_TIMEZONE": _zone_name(env.get("OCMS_TIMEZONE")),
+        "OCMS_TIMEZONE": business_zone(env.get("OCMS_TIMEZONE")).key,
+        "OCMS_TIMETABLE": env.get("OCMS_TIMETABLE") or str(PROJECT_ROOT / "timetable.yaml"),
+        "OCMS_ANS_REPORT_TO": [a.strip() for a in (env.get("OCMS_ANS_REPORT_TO") or "").split(",") if a.strip()],
+        "OCMS_LOG_FORMAT": _choice(env, "OCMS_LOG_FORMAT", ("json", "text"), "json"),
+        "OCMS_METRICS_TOKEN": env.get("OCMS_METRICS_TOKEN") or None,
+        "OCMS_METRICS_BIND": env.get("OCMS_METRICS_BIND") or None,
+        "OCMS_METRICS_PORT": metrics_port(env.get("OCMS_METRICS_BIND")),
         **_external_systems(env),
     }
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def metrics_port(bind: str | None) -> int | None:
+    """The port of ``OCMS_METRICS_BIND`` (``host:port``), or None if unset."""
+    if not bind:
+        return None
+    _, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError("OCMS_METRICS_BIND must be host:port, e.g. 127.0.0.1:9464")
+    return int(port)
+
+
+def business_zone(name: str | None = None) -> ZoneInfo:
+    """The business time zone ``name`` (default :data:`DEFAULT_TIMEZONE`); ConfigError if unknown.
+
+    The one parser of OCMS_TIMEZONE (repository/business_time.py), as a start-up error.
+    """
+    try:
+        return parse_zone(name or DEFAULT_TIMEZONE)
+    except UnknownZoneError:
+        raise ConfigError(f"OCMS_TIMEZONE {name!r} is not a known time zone (e.g. Asia/Singapore)") from None
 
 
 def _external_systems(env: Mapping[str, str]) -> dict:
@@ -139,15 +183,6 @@ def _external_systems(env: Mapping[str, str]) -> dict:
         out[f"OCMS_{system}_TIMEOUT"] = _timeout(env, f"OCMS_{system}_TIMEOUT", 30.0)
     return out
 
-
-def _zone_name(raw: str | None) -> str:
-    """The business time zone's IANA name (default Asia/Singapore); ConfigError if no such zone."""
-    name = (raw or "").strip() or DEFAULT_ZONE
-    try:
-        parse_zone(name)
-    except UnknownZoneError as e:
-        raise ConfigError(str(e)) from None
-    return name
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -191,4 +226,4 @@ def finalise(config: dict) -> None:
     config["OCMS_API_KEYS"] = parse_api_keys(config.get("OCMS_API_KEYS"))
     config["OCMS_RULES_CHECK_INTERVAL"] = float(config.get("OCMS_RULES_CHECK_INTERVAL") or 0)
     config["OCMS_LOG_LEVEL"] = str(config.get("OCMS_LOG_LEVEL") or "INFO").upper()
-    config["OCMS_TIMEZONE"] = _zone_name(config.get("OCMS_TIMEZONE"))
+    config["OCMS_TIMEZONE"] = business_zone(config.get("OCMS_TIMEZONE")).key

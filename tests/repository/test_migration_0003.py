@@ -1,4 +1,4 @@
-"""Migration 0002: rows stored before issue 11 are normalised; collisions are reported, never merged."""
+"""Migration 0003 (conformance): rows stored before issue 11 are normalised; collisions are reported, never merged."""
 from __future__ import annotations
 
 import datetime as dt
@@ -28,7 +28,7 @@ def _notice(no: str, **kw) -> dict:
 def at_0001(engine):
     """The schema before this branch's migration, empty; migrated to head and emptied afterwards."""
     delete_all_rows(engine)
-    downgrade(engine, "0001")
+    downgrade(engine, "0002")
     yield engine
     upgrade(engine)
     delete_all_rows(engine)
@@ -73,7 +73,7 @@ def test_rows_are_normalised_and_collisions_reported(at_0001, db_url):
                                  for v in ("sjv1a", "sjv2b", "SJV2B", "SJV3C")])
 
     upgrade(engine)
-    assert current_revision(db_url) == "0002"
+    assert current_revision(db_url) == "0003"
 
     new = "500400058A"
     assert _all(engine, ValidOffenceNotice, "notice_no", "vehicle_no") == sorted([

@@ -1,7 +1,7 @@
 """Normalise existing rows: one vehicle is one vehicle, notice numbers and codes upper-case (issue 11).
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01
 
 The API normalises what callers send (repository/identity.py, DESIGN.md §10);
@@ -40,8 +40,8 @@ from alembic import op
 from repository.business_time import now
 from repository.identity import normalise_notice_no, normalise_vehicle_no
 
-revision: str = "0002"
-down_revision: Union[str, None] = "0001"
+revision: str = "0003"
+down_revision: Union[str, None] = "0002"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
