@@ -3,7 +3,7 @@
 What counts as an example (README "Examples in this README"): a ```bash block that calls the demo with curl
 (``127.0.0.1:<a demo port>``) or sources ``instance/demo.env``. The ```json or ```text block right after it
 is its answer: JSON is compared as a subset (the keys shown must match; ``"…"`` and ``[...]`` stand for any
-value), text line by line (``…`` stands for any run of characters). The blocks run in README order in one
+value), text line by line (``…`` stands for any run of characters; a line of just ``…`` for any lines). The blocks run in README order in one
 shell session (exported variables carry over), with the working directory laid out like a checkout
 (``.venv`` and ``instance/``), against a demo started here by ``bin/demo`` on free ports: the only change
 made to an example is the port numbers. New examples are picked up by adding them to the README.
@@ -90,8 +90,13 @@ def json_differences(expected, actual, path="$") -> list[str]:
 
 
 def text_differences(expected: str, actual: str) -> list[str]:
-    """Line by line; "…" in a line stands for any run of characters."""
+    """Line by line; "…" in a line stands for any run of characters, a line of just "…" for any lines (or none)."""
     want, got = expected.strip("\n").splitlines(), actual.strip("\n").splitlines()
+    if ANY in want:  # a run of lines left open: match the whole text at once
+        parts = [r"(?:[^\n]*\n)*?" if w == ANY else ".*".join(re.escape(p) for p in w.split(ANY)) + r"\n"
+                 for w in want]
+        return [] if re.fullmatch("".join(parts), "\n".join(got) + "\n") else [
+            f"expected (… = any lines):\n{expected}\ngot:\n{actual}"]
     if len(want) != len(got):
         return [f"expected {len(want)} lines, got {len(got)}:\n{actual}"]
     out = []
@@ -205,3 +210,6 @@ def test_matching_rules():
     assert json_differences({"a": 1.0}, {"a": 1}) == [] and json_differences({"a": "1"}, {"a": 1}) != []
     assert text_differences("status … done", "status 200 OK done") == []
     assert text_differences("x", "y") == ["line 1: expected 'x', got 'y'"]
+    assert text_differences("# TYPE a counter\n…\nend", "# TYPE a counter\na{x=1} 2\na{x=2} 3\nend") == []
+    assert text_differences("# TYPE a counter\n…", "# TYPE a counter") == []
+    assert text_differences("# TYPE a counter\n…", "# TYPE b gauge\nx") != []
