@@ -15,6 +15,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -22,8 +23,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from simulators.runner import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 README = PROJECT_ROOT / "README.md"
@@ -130,11 +129,23 @@ class Demo:
                               timeout=timeout)
 
 
+def distinct_free_ports(n: int) -> list[int]:
+    """``n`` different ports nobody listens on: all bound at once (port 0), then released together."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     home = tmp_path_factory.mktemp("readme")
     (home / ".venv").symlink_to(PROJECT_ROOT / ".venv")   # the examples call .venv/bin/...
-    ports = {p: free_port() for p in DEMO_PORTS}
+    ports = dict(zip(DEMO_PORTS, distinct_free_ports(len(DEMO_PORTS))))
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCMS_")}  # the demo's own settings only
     env.update({var: str(ports[p]) for p, var in DEMO_PORTS.items()})
     env.update(OCMS_DEMO_DIR=str(home / "instance"), OCMS_DEMO_NO_INSTALL="1")
@@ -155,6 +166,11 @@ def demo(tmp_path_factory):
             if time.monotonic() > deadline:
                 pytest.fail(f"the demo was not ready in 180 s:\n{(home / 'demo.log').read_text()[-3000:]}")
             time.sleep(0.3)
+        sims = home / "instance" / "simulators.log"
+        while "Ctrl-C to stop." not in (sims.read_text() if sims.exists() else ""):  # every simulator is up
+            if time.monotonic() > deadline or "Traceback" in (sims.read_text() if sims.exists() else ""):
+                pytest.fail(f"the demo's simulators did not start:\n{sims.read_text()[-3000:] if sims.exists() else ''}")
+            time.sleep(0.2)
         yield Demo(ports, home, home / "session.env")
     finally:
         try:
