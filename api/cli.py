@@ -84,13 +84,13 @@ def cmd_db_seed(args, config) -> int:
 def cmd_rules_check(args, config) -> int:
     engine, vocabulary = _engine()
     directory = args.path or config["OCMS_RULES_DIR"]
-    errors = engine.check_directory(directory, vocabulary)
+    errors = engine.check_directory(directory, vocabulary, timezone=config["OCMS_TIMEZONE"])
     if errors:
         for e in errors:
             print(str(e))
         print(f"{len(errors)} error(s) in {directory}", file=sys.stderr)
         return 1
-    names = sorted(engine.load_directory(directory, vocabulary)[0])
+    names = sorted(engine.load_directory(directory, vocabulary, timezone=config["OCMS_TIMEZONE"])[0])
     print(f"OK: {len(names)} rulesets ({', '.join(names)})")
     return 0
 
@@ -98,7 +98,8 @@ def cmd_rules_check(args, config) -> int:
 def _registry(rules_dir: str):
     engine, vocabulary = _engine()
     try:
-        return engine.RuleRegistry(rules_dir, actions=vocabulary)
+        from repository.business_time import business_zone
+        return engine.RuleRegistry(rules_dir, actions=vocabulary, timezone=str(business_zone()))
     except engine.RulesLoadError as e:
         for err in e.errors:
             print(str(err))
@@ -111,8 +112,7 @@ def cmd_rules_test(args, config) -> int:
     if registry is None:
         return 1
     try:
-        cases, errors = engine.load_fixtures(args.path or config["OCMS_FIXTURES_DIR"])
-        report = engine.run_fixtures(registry, cases, errors)
+        report = engine.replay(registry, args.path or config["OCMS_FIXTURES_DIR"])
         print(engine.format_report(report, coverage=args.coverage, verbose=not args.quiet))
         return 0 if report.ok else 1
     finally:
@@ -314,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("path", nargs="?", help="rules directory (default $OCMS_RULES_DIR)")
     c.set_defaults(func=cmd_rules_check)
     t = rules.add_parser("test", help="replay the fixtures against the rules")
-    t.add_argument("path", nargs="?", help="fixtures directory (default $OCMS_FIXTURES_DIR)")
+    t.add_argument("path", nargs="?", help="fixtures root, one ruleset's fixture folder, or one fixture file (default $OCMS_FIXTURES_DIR)")
     t.add_argument("--rules", help="rules directory (default $OCMS_RULES_DIR)")
     t.add_argument("--coverage", action="store_true", help="list how often each rule fired; flag rules never fired")
     t.add_argument("--quiet", action="store_true", help="print failing cases only (and the summary)")

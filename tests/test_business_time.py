@@ -137,3 +137,21 @@ def test_a_fresh_process_in_another_zone_gives_the_same_business_time(zone):
     business_now, business_today, host_now = json.loads(out.stdout)
     assert (business_now, business_today) == (BUSINESS_NOW.isoformat(), "2026-01-15")
     assert host_now != business_now  # the host's own clock is elsewhere
+
+
+def test_the_rules_read_offset_datetimes_in_the_business_zone(make_app):
+    """The engine's fact checker gets OCMS_TIMEZONE too: the rules in service, the jobs' and the CLI's registries."""
+    from api.decisions.instrumented import new_registry
+    from api.decisions.service import get_rules
+    app = make_app(OCMS_TIMEZONE="Europe/London")
+    try:
+        with app.app_context():
+            assert get_rules().registry.timezone == "Europe/London"
+        registry = new_registry(app.config["OCMS_RULES_DIR"])
+        try:
+            assert registry.timezone == "Europe/London"
+        finally:
+            registry.close()
+    finally:
+        business_time.set_zone("Asia/Singapore")
+    assert str(business_time.business_zone()) == "Asia/Singapore"  # back to the default for the other tests

@@ -25,7 +25,7 @@ from api.web.errors import ApiError, rules_error_items
 from engine import RuleRegistry, RulesLoadError
 from repository.queries import bump_rules_state, get_rules_state
 
-from .instrumented import InstrumentedRuleRegistry
+from .instrumented import InstrumentedRuleRegistry, business_zone_name
 from .vocabulary import VOCABULARY
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ class RulesService:
             with self._lock:
                 if self._registry is None:
                     try:
-                        self._registry = InstrumentedRuleRegistry(self.directory, actions=VOCABULARY)
+                        self._registry = InstrumentedRuleRegistry(self.directory, actions=VOCABULARY,
+                                                                  timezone=business_zone_name())
                         self.load_error = None
                         metrics.rules_loaded(True, self._seen_generation or self._registry.generation)
                         log.info("rules loaded from %s (hash %s)", self.directory, self._registry.dir_hash)
