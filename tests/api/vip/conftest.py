@@ -68,3 +68,59 @@ def all_rows(db, model, **where) -> list:
         for r in out:
             s.expunge(r)
         return out
+
+
+@pytest.fixture
+def refuse_updates_of(db_engine):
+    """Make the database itself refuse any UPDATE of the given notices (a trigger), until the test ends."""
+    from sqlalchemy import text
+    made = []
+
+    def refuse(*notice_nos: str) -> None:
+        names = ", ".join(f"'{n}'" for n in notice_nos)
+        with db_engine.begin() as c:
+            if db_engine.dialect.name == "postgresql":
+                c.execute(text(f"""CREATE OR REPLACE FUNCTION vip_test_refuse() RETURNS trigger AS $$
+                    BEGIN IF NEW.notice_no IN ({names}) THEN RAISE EXCEPTION 'refused by the test trigger'; END IF;
+                    RETURN NEW; END $$ LANGUAGE plpgsql"""))
+                c.execute(text("CREATE TRIGGER vip_test_refuse BEFORE UPDATE ON ocms_valid_offence_notice "
+                               "FOR EACH ROW EXECUTE FUNCTION vip_test_refuse()"))
+            else:
+                c.execute(text(f"CREATE TRIGGER vip_test_refuse BEFORE UPDATE ON ocms_valid_offence_notice "
+                               f"WHEN NEW.notice_no IN ({names}) BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"))
+        made.append(True)
+
+    yield refuse
+    if made:
+        with db_engine.begin() as c:
+            if db_engine.dialect.name == "postgresql":
+                c.execute(text("DROP TRIGGER IF EXISTS vip_test_refuse ON ocms_valid_offence_notice"))
+                c.execute(text("DROP FUNCTION IF EXISTS vip_test_refuse()"))
+            else:
+                c.execute(text("DROP TRIGGER IF EXISTS vip_test_refuse"))
+
+
+class Killed(SystemExit):
+    """The process 'dies' here (SystemExit passes every `except Exception`)."""
+
+
+@pytest.fixture
+def die_at(vdb):
+    """``die_at("INSERT INTO ocms_change_of_processing", nth=1)``: the run dies when it sends that statement."""
+    from sqlalchemy import event
+    hooks = []
+
+    def arm(fragment: str, nth: int = 1) -> None:
+        seen = [0]
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if fragment in statement:
+                seen[0] += 1
+                if seen[0] == nth:
+                    raise Killed(f"killed at {fragment!r}")
+        event.listen(vdb.engine, "before_cursor_execute", before)
+        hooks.append(before)
+
+    yield arm
+    for h in hooks:
+        event.remove(vdb.engine, "before_cursor_execute", h)
