@@ -60,4 +60,28 @@ def ts_old_revival_job(uow, run_key: str) -> dict:
         return revive_due_ts_old(uow, registry, day)
 
 
-__all__ = ["job_rules", "ts_old_revival_job", "vip_ts_clv_job", "vip_ts_clv_reapply_job"]
+
+
+@register_job("vip-an-letters", "VIP AN letters to the print vendor's SFTP directory, then RD1 and PS-ANS (OCMS 14 tab 3)")
+def vip_an_letters_job(uow, run_key: str) -> dict:
+    """Tab 3 steps 8-14 for the key's business date: one PDF per VIP AN, delivered once, then RD1 + PS-ANS."""
+    from api.clients.sftp import SftpClient
+    from api.config import load_config
+    from api.stages.checks import Clients
+
+    from .an_letters import send_vip_an_letters
+
+    day = job_day(run_key)
+    config = load_config()
+    with job_rules() as registry:
+        clients = Clients.from_config(config, registry.get("stage_progression").parameters)
+        sftp = SftpClient.from_config(config)
+        try:
+            return send_vip_an_letters(uow, registry, day, sftp, clients, templates_dir=config["OCMS_TEMPLATES_DIR"],
+                                       request_id=f"{run_key}:vip-an-letters")
+        finally:
+            sftp.close()
+            clients.close()
+
+
+__all__ = ["job_rules", "ts_old_revival_job", "vip_an_letters_job", "vip_ts_clv_job", "vip_ts_clv_reapply_job"]

@@ -34,6 +34,8 @@ def registry(vip_app):
 
 
 def notice_row(notice_no: str, vehicle_no: str = "VIP1234A", vtype: str = "V", **cols) -> dict:
+    if "vehicle_registration_type" in cols:
+        vtype = cols.pop("vehicle_registration_type")
     """A notice row (columns of ocms_valid_offence_notice) with sensible defaults."""
     row = {"notice_no": notice_no, "vehicle_no": vehicle_no, "notice_date_and_time": dt.datetime(2026, 1, 5, 9, 0),
            "offence_notice_type": "O", "vehicle_registration_type": vtype, "computer_rule_code": 10100,
@@ -124,3 +126,49 @@ def die_at(vdb):
     yield arm
     for h in hooks:
         event.remove(vdb.engine, "before_cursor_execute", h)
+
+
+@pytest.fixture
+def fast_retries(rules_dir):
+    """The rules in service retry external calls without waiting (stage_progression's backoff 0)."""
+    f = rules_dir / "stage_progression.yaml"
+    f.write_text(f.read_text().replace("retry_backoff_seconds: 2", "retry_backoff_seconds: 0"))
+    return rules_dir
+
+
+@pytest.fixture
+def externals(tmp_path, fast_retries):
+    """LTA, MHA, DataHive and the print vendor's SFTP server on loopback, and the settings pointing at them."""
+    from simulators.datahive import DataHiveSimulator
+    from simulators.lta import LtaSimulator
+    from simulators.mha import MhaSimulator
+    from simulators.sftp import SftpSimulator
+
+    lta, mha, dh = LtaSimulator().start(), MhaSimulator().start(), DataHiveSimulator().start()
+    sftp = SftpSimulator(tmp_path / "vendor", password="vendor-pw").start()
+    known = sftp.write_known_hosts(tmp_path / "known_hosts")
+
+    class Externals:
+        pass
+    x = Externals()
+    x.lta, x.mha, x.datahive, x.sftp = lta, mha, dh, sftp
+    x.env = {"OCMS_LTA_URL": lta.url, "OCMS_MHA_URL": mha.url, "OCMS_DATAHIVE_URL": dh.url,
+             "OCMS_SFTP_HOST": "127.0.0.1", "OCMS_SFTP_PORT": str(sftp.port), "OCMS_SFTP_USER": "ocms",
+             "OCMS_SFTP_PASSWORD": "vendor-pw", "OCMS_SFTP_KNOWN_HOSTS": str(known), "OCMS_SFTP_DIR": "/print",
+             "OCMS_LTA_TIMEOUT": "1", "OCMS_MHA_TIMEOUT": "1", "OCMS_DATAHIVE_TIMEOUT": "1",
+             "OCMS_HTTP_BACKOFF": "0", "OCMS_SFTP_TIMEOUT": "5", "OCMS_RULES_DIR": str(fast_retries)}
+    yield x
+    for s in (lta, mha, dh, sftp):
+        s.stop()
+
+
+def run_job_with(db, env: dict, name: str, key: str | None = None, force: bool = False) -> dict:
+    """``run_job`` with ``env`` as the process environment (what ``ocms jobs run`` would see)."""
+    import os
+    from unittest import mock
+
+    from api.areas import load_jobs
+    from api.jobs import run_job
+    load_jobs()
+    with mock.patch.dict(os.environ, env):
+        return run_job(db, name, key, force=force)
