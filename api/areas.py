@@ -43,6 +43,7 @@ def load_jobs() -> None:
     from api.advisory import jobs as _advisory  # noqa: F401  mirror-retry, unqualified-an-list (OCMS 10)
     from api.cas import jobs as _cas  # noqa: F401  refresh-vip-vehicles (CAS API 3)
     from api.cps import jobs as _cps  # noqa: F401  toppan-cps, cps-stage-map-sync (OCMS 15)
+    from api.stages import jobs as _stages  # noqa: F401  stage-progression (OCMS 14 tab 2)
     from api.vip import jobs as _vip  # noqa: F401  vip-ts-clv, vip-ts-clv-reapply, ts-old-revival, vip-an-letters (OCMS 14)
 
 

@@ -3,8 +3,9 @@
 * :func:`job_day` — a job's run key as its business date (``YYYY-MM-DD``; never a future day).
 * :func:`due_before` — the bound of "has come": a date or datetime column is due on ``day`` when it is
   earlier than the next midnight (a notice due at 10:00 today moves in today's run).
-* :func:`run_time` — the timestamps a run for ``day`` writes: now for today, the day's last second for a
-  catch-up run of an earlier day (its next dates then count from that day, and tomorrow's run catches up).
+* :func:`run_time` — the timestamps a run for ``day`` writes: now for today, the same time of day on
+  ``day`` for a catch-up run of an earlier day (its next dates then count from that day, so the next
+  runs catch up).
 * :func:`resume_after_revival` — a revived notice goes on from its stage: next stage and date from the
   stage map row of the stage it is at (set-based, one UPDATE per distinct (previous, current) stage).
 """
@@ -53,13 +54,14 @@ def due_before(day: dt.date) -> dt.datetime:
 
 
 def run_time(day: dt.date) -> dt.datetime:
-    """The time a run for ``day`` stamps: now if ``day`` is today, else 23:59:59 of ``day``."""
+    """The time a run for ``day`` stamps: now if ``day`` is today, else now's time of day on ``day``."""
     current = now()
-    return current if day >= current.date() else dt.datetime.combine(day, dt.time(23, 59, 59))
+    return current if day == current.date() else dt.datetime.combine(day, current.time())
 
 
-def next_after(registry: RuleRegistry, pairs: Sequence[tuple[str | None, str]]) -> dict[tuple, tuple]:
-    """(previous stage, stage) → (next stage, stage days) of the stage map row for ``stage``; (None, None) if none."""
+def next_after(registry: RuleRegistry, pairs: Sequence[tuple[str | None, str]]) -> dict[tuple, tuple | None]:
+    """(previous stage, stage) → (next stage, stage days) of the stage map row for ``stage``, None if the
+    map does not allow moving from the previous stage to ``stage``."""
     wanted = sorted(set(pairs), key=lambda p: (p[0] or "", p[1]))
     decisions = registry.evaluate_many(STAGE_MAP, [{"new_processing_stage": s, "last_processing_stage": p}
                                                    for p, s in wanted]) if wanted else []
@@ -67,7 +69,7 @@ def next_after(registry: RuleRegistry, pairs: Sequence[tuple[str | None, str]]) 
     for pair, d in zip(wanted, decisions):
         days = d.outputs.get("stage_days")
         out[pair] = ((d.outputs.get("next_processing_stage"), int(days) if days is not None else None)
-                     if d.outcome == ALLOWED else (None, None))
+                     if d.outcome == ALLOWED else None)
     return out
 
 
@@ -90,9 +92,9 @@ def resume_after_revival(session: Session, registry: RuleRegistry, notice_nos: S
     following = next_after(registry, list(groups))
     out: dict[str, tuple] = {}
     for pair, members in groups.items():
-        next_stage, days = following[pair]
-        if next_stage is None:
+        if following[pair] is None or following[pair][0] is None:
             continue
+        next_stage, days = following[pair]
         next_date = when + dt.timedelta(days=days) if days is not None else None
         session.execute(update(V).where(in_batch(session, V.notice_no, members)).values(
             next_processing_stage=next_stage, next_processing_date=next_date, upd_date=when, upd_user_id=user)

@@ -106,7 +106,7 @@ def send_vip_an_letters(uow, registry: RuleRegistry, day: dt.date, sftp: SftpCli
             for h in how.values():
                 counts[{"sent": "sent", "found": "foundOnServer", "known": "alreadyRecorded"}[h]] += 1
             last = "NPA"
-            next_stage, days = next_after(registry, [(last, new_stage)])[(last, new_stage)]
+            next_stage, days = next_after(registry, [(last, new_stage)])[(last, new_stage)] or (None, None)
             apply_stage_change(session, ready, StageChange(new_stage, next_stage, days, when,
                                                            surcharge(registry, new_stage)), SYSTEM_USER, when)
             apply_batch_actions(session, ready, sent.actions, when)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 
 from api.cps.decide import decide, surcharge
 from api.cps.queries import SOURCE_SYSTEM, StageChange, apply_stage_change, audit_row, insert_audit
@@ -72,7 +72,7 @@ def suspend_ts_clv(uow, registry: RuleRegistry, day: dt.date, request_id: str | 
             continue
         new_stage = d.outputs.get("new_processing_stage") or "CPC"
         last = key[1]
-        next_stage, _days = next_after(registry, [(last, new_stage)])[(last, new_stage)]
+        next_stage = (next_after(registry, [(last, new_stage)])[(last, new_stage)] or (None, None))[0]
         # The spec's UPDATE: next stage CSD, next_processing_date NULL - the loop holds the notice at CPC.
         change = StageChange(new_stage, next_stage, None, when, surcharge(registry, new_stage))
 
