@@ -23,7 +23,7 @@ import json
 import logging
 from typing import Callable, Sequence
 
-from sqlalchemy import ARRAY, String, bindparam, func, insert, inspect, literal, literal_column, select, update
+from sqlalchemy import ARRAY, String, bindparam, func, insert, inspect, literal, literal_column, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -142,6 +142,10 @@ def isolating(session: Session, notice_nos: Sequence[str], write: Callable[[Sequ
     done: list[str] = []
     failed: list[tuple[str, str]] = []
     todo: list[Sequence[str]] = [list(notice_nos)] if notice_nos else []
+    if todo and session.get_bind().dialect.name == "sqlite":
+        # pysqlite opens its transaction only at the first INSERT/UPDATE: a SAVEPOINT sent before that
+        # starts the transaction itself, and its RELEASE would COMMIT. A zero-row UPDATE opens it first.
+        session.execute(text("UPDATE ocms_valid_offence_notice SET upd_user_id = upd_user_id WHERE 1 = 0"))
     while todo:
         part = todo.pop()
         try:

@@ -267,6 +267,7 @@ def progress_stages(uow, registry: RuleRegistry, day: dt.date, clients: Clients 
             run.chunked(p, members)
         else:
             run.set_based(p, members)
+            uow.commit()   # each set-based group is done for good before letters may stop the run
     run.counts["due"] += left["left"] + left["noStageRule"]
     return run.snapshot()
 
