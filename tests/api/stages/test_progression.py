@@ -144,7 +144,7 @@ def test_reminder_needs_mha_and_datahive_and_a_letter_read_back_from_the_vendor(
     assert v.next_processing_date.strftime("%d %b %Y") in text     # pay by the next stage's date
 
 
-def test_mha_unavailable_proceeds_without_update_and_the_next_run_retries(vdb, externals, vip_app, registry):
+def test_mha_unavailable_proceeds_without_update_and_the_next_run_retries(externals, vdb, vip_app, registry):
     insert_notices(vdb, [due("V000000001", "ROV", "RD1", vtype="V", vehicle="VIP0001A")])
     add_owners(vdb, [owner("V000000001", name="OLD NAME")])
     externals.mha.fail_always(503)
