@@ -1,7 +1,7 @@
 """The ``ocms-simulators`` command: serve the stand-ins of external systems on loopback.
 
-    ocms-simulators run [cas|smtp|receivers|lta|datahive|mha|all] [--host H] [--port P] [--smtp-port P]
-                        [--receiver-port P] [--vehicles N] [--apim-key K]
+    ocms-simulators run [cas|smtp|receivers|lta|datahive|mha|sftp|all] [--host H] [--port P] [--smtp-port P]
+                        [--receiver-port P] [--vehicles N] [--apim-key K] [--sftp-root DIR]
 
 Used by ``bin/demo`` and by people trying the service by hand; the tests start
 the simulators in-process (:class:`simulators.runner.ServerThread`). Exit
@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--receiver-port", type=int, help="REPCCS receiver port (CES: the next one; default 9101)")
     r.add_argument("--vehicles", type=int, default=150, help="VIP vehicles the CAS simulator serves")
     r.add_argument("--apim-key", help="Ocp-Apim-Subscription-Key the CAS simulator requires (default: none)")
+    r.add_argument("--sftp-root", help="where the SFTP print vendor keeps its files, host key and known_hosts "
+                                       "(default instance/sftp; port 8722)")
     return p
 
 
@@ -33,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ocms-simulators`` console script."""
     args = build_parser().parse_args(argv)
     return run_simulators(args.which, host=args.host, port=args.port, smtp_port=args.smtp_port,
-                          vehicles=args.vehicles, apim_key=args.apim_key, receiver_port=args.receiver_port)
+                          vehicles=args.vehicles, apim_key=args.apim_key, receiver_port=args.receiver_port,
+                          sftp_root=args.sftp_root)
 
 
 if __name__ == "__main__":

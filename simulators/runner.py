@@ -3,7 +3,7 @@
     with ServerThread(wsgi_app, name="CAS") as server:   # 127.0.0.1:<free port>
         requests.post(server.url + "/v1/cas/refreshVIPVehicle", ...)
 
-:func:`run_simulators` is ``ocms-simulators run [cas|smtp|receivers|all]``: it starts the
+:func:`run_simulators` is ``ocms-simulators run [cas|smtp|receivers|lta|datahive|mha|sftp|all]``: it starts the
 chosen simulators in this process, prints their URLs and the settings that
 point the service at them, and serves until interrupted.
 """
@@ -28,7 +28,10 @@ JSON_APIS = {
     "mha": ("simulators.mha", "MhaSimulator", 8713, "OCMS_MHA_URL"),
 }
 #: What ``ocms-simulators run`` can start.
-CHOICES = ("cas", "smtp", "receivers", *JSON_APIS, "all")
+CHOICES = ("cas", "smtp", "receivers", *JSON_APIS, "sftp", "all")
+#: The print vendor's SFTP server: default port, login, and where its files and keys live.
+SFTP_PORT, SFTP_USER, SFTP_PASSWORD = 8722, "ocms", "demo-sftp-password"
+SFTP_ROOT = "instance/sftp"
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -77,7 +80,8 @@ class ServerThread:
 
 def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = None, smtp_port: int | None = None,
                    vehicles: int = 150, apim_key: str | None = None, out: TextIO | None = None,
-                   until: threading.Event | None = None, receiver_port: int | None = None) -> int:
+                   until: threading.Event | None = None, receiver_port: int | None = None,
+                   sftp_root: str | None = None) -> int:
     """Serve the chosen simulators (:data:`CHOICES`) until interrupted (or ``until`` is set); print their URLs."""
     from simulators.cas import DEFAULT_PORT as CAS_PORT
     from simulators.cas import CasSimulator
@@ -122,6 +126,19 @@ def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = 
                 started.append(rec)
                 say(f"{system} unqualified-AN receiver on {rec.url}{PATH}  (control: POST {rec.url}/_control)")
                 say(f"  export OCMS_{system}_URL={rec.url}")
+        if which in ("sftp", "all"):
+            from pathlib import Path
+
+            from simulators.sftp import SftpSimulator
+            root = Path(sftp_root or SFTP_ROOT)
+            chosen = port if which == "sftp" and port is not None else (0 if port == 0 else SFTP_PORT)
+            sftp = SftpSimulator(root / "vendor", SFTP_USER, SFTP_PASSWORD, host, chosen,
+                                 host_key_path=root / "host_key").start()
+            started.append(sftp)
+            known = sftp.write_known_hosts(root / "known_hosts")
+            say(f"SFTP print vendor on {sftp.url}  (user {SFTP_USER}, files land in {root / 'vendor'})")
+            say(f"  export OCMS_SFTP_HOST={sftp.host} OCMS_SFTP_PORT={sftp.port} OCMS_SFTP_USER={SFTP_USER} "
+                f"OCMS_SFTP_PASSWORD={SFTP_PASSWORD} OCMS_SFTP_KNOWN_HOSTS={known} OCMS_SFTP_DIR=/print")
         say("Ctrl-C to stop.")
         while not (until and until.is_set()):
             time.sleep(0.2)
