@@ -55,12 +55,16 @@ def _ensure_mirrors(session: Session, notice_nos: Sequence[str]) -> None:
         in_batch(session, V.notice_no, notice_nos), ~select(E.notice_no).where(E.notice_no == V.notice_no).exists())))
 
 
-def sync_mirror(session: Session, notice_nos: Sequence[str], columns: Sequence[str]) -> None:
-    """Give the internet copies of the notices the intranet values of ``columns`` (UPDATE ... FROM, one statement)."""
+def sync_mirror(session: Session, notice_nos: Sequence[str], columns: Sequence[str], ensure: bool = True) -> None:
+    """Give the internet copies of the notices the intranet values of ``columns`` (UPDATE ... FROM, one statement).
+
+    ``ensure``: first create the copies that are missing (skip it when the caller just did).
+    """
     if not notice_nos:
         return
     V, E = ValidOffenceNotice, EValidOffenceNotice
-    _ensure_mirrors(session, notice_nos)
+    if ensure:
+        _ensure_mirrors(session, notice_nos)
     session.execute(update(E).where(E.notice_no == V.notice_no, in_batch(session, V.notice_no, notice_nos))
                     .values({getattr(E, c): getattr(V, c) for c in columns})
                     .execution_options(synchronize_session=False))
@@ -102,7 +106,7 @@ def suspend_notices(session: Session, notice_nos: Sequence[str], suspension_type
     copied = [c.key for c in inspect(S).columns]
     session.execute(insert(E).from_select(copied, select(*[getattr(S, c) for c in copied]).where(
         in_batch(session, S.notice_no, notice_nos), S.date_of_suspension == when, S.reason_of_suspension == reason)))
-    sync_mirror(session, notice_nos, [*SUSPENSION_COLUMNS, "upd_date", "upd_user_id"])
+    sync_mirror(session, notice_nos, [*SUSPENSION_COLUMNS, "upd_date", "upd_user_id"], ensure=False)
     return count
 
 
