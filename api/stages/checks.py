@@ -86,9 +86,20 @@ def current_offenders(session: Session, notice_nos) -> dict[str, OffenceNoticeOw
     return out
 
 
+def owner_rows(session: Session, notice_nos) -> dict[str, OffenceNoticeOwnerDriver]:
+    """notice → its owner row (``O``) if it has one (one read for the batch)."""
+    O = OffenceNoticeOwnerDriver
+    return {r.notice_no: r for r in session.scalars(select(O).where(
+        in_batch(session, O.notice_no, list(notice_nos)), O.owner_driver_indicator == OWNER))}
+
+
 def lta_owner(session: Session, lta: LtaClient, notice_no: str, vehicle_no: str, when: dt.datetime,
-              counts: CheckCounts, current: OffenceNoticeOwnerDriver | None) -> VehicleOwner | None:
-    """Ask LTA who owns ``vehicle_no``; record the owner on the notice; None when LTA gave no answer."""
+              counts: CheckCounts, current: OffenceNoticeOwnerDriver | None,
+              owner_row: OffenceNoticeOwnerDriver | None) -> VehicleOwner | None:
+    """Ask LTA who owns ``vehicle_no``; record the owner on the notice; None when LTA gave no answer.
+
+    ``owner_row``: the notice's ``O`` row if any (read beforehand for the whole batch, :func:`owner_rows`).
+    """
     try:
         owner = lta.vehicle_owner(vehicle_no).value
     except RecordNotFound:
@@ -102,42 +113,61 @@ def lta_owner(session: Session, lta: LtaClient, notice_no: str, vehicle_no: str,
         log.error("LTA check of notice %s failed (%s): existing data kept", notice_no, e)
         return None
     counts.lta_ok += 1
-    O = OffenceNoticeOwnerDriver
-    row = session.get(O, (notice_no, OWNER))
     values = {"id_type": owner.owner_id_type, "id_no": owner.owner_id_no, "name": owner.owner_name,
-              "upd_date": when, "upd_user_id": SYSTEM_USER}
-    if row is None:
-        session.add(O(notice_no=notice_no, owner_driver_indicator=OWNER,
-                      is_current="N" if current is not None and current.owner_driver_indicator != OWNER else "Y",
-                      cre_date=when, cre_user_id=SYSTEM_USER, **{k: v for k, v in values.items() if k != "upd_date"}))
+              "upd_user_id": SYSTEM_USER}
+    if owner_row is None:
+        session.add(OffenceNoticeOwnerDriver(
+            notice_no=notice_no, owner_driver_indicator=OWNER,
+            is_current="N" if current is not None and current.owner_driver_indicator != OWNER else "Y",
+            cre_date=when, cre_user_id=SYSTEM_USER, **values))
     else:
-        for k, v in values.items():
-            setattr(row, k, v)
+        for k, v in {**values, "upd_date": when}.items():
+            setattr(owner_row, k, v)
     return owner
 
 
-def _pending(session: Session, offender: OffenceNoticeOwnerDriver, system: str, stage: str | None, error: str,
-             when: dt.datetime) -> None:
-    P = PendingCheck
-    open_row = session.scalars(select(P).where(P.notice_no == offender.notice_no, P.system == system,
-                                               P.resolved_at.is_(None))).first()
-    if open_row is None:
-        session.add(P(notice_no=offender.notice_no, owner_driver_indicator=offender.owner_driver_indicator,
-                      id_no=offender.id_no, system=system, stage=stage, attempts=1, last_error=error[:2000],
-                      last_tried_at=when, cre_date=when, cre_user_id=SYSTEM_USER))
-    else:
-        open_row.attempts += 1
-        open_row.last_error, open_row.last_tried_at = error[:2000], when
+class PendingBook:
+    """The open ``ocms_pending_check`` rows of a batch of notices: read once, written once (:meth:`flush`)."""
 
+    def __init__(self, session: Session, notice_nos):
+        P = PendingCheck
+        self.session = session
+        self.open: dict[tuple[str, str], PendingCheck] = {
+            (r.notice_no, r.system): r for r in session.scalars(select(P).where(
+                in_batch(session, P.notice_no, list(notice_nos)), P.resolved_at.is_(None)))}
+        self.resolved: dict[str, list[str]] = {}
 
-def _resolve(session: Session, notice_no: str, system: str, when: dt.datetime) -> int:
-    P = PendingCheck
-    return session.execute(update(P).where(P.notice_no == notice_no, P.system == system, P.resolved_at.is_(None))
-                           .values(resolved_at=when).execution_options(synchronize_session=False)).rowcount
+    def failed(self, offender: OffenceNoticeOwnerDriver, system: str, stage: str | None, error: str,
+               when: dt.datetime) -> None:
+        row = self.open.get((offender.notice_no, system))
+        if row is None:
+            row = PendingCheck(notice_no=offender.notice_no, owner_driver_indicator=offender.owner_driver_indicator,
+                               id_no=offender.id_no, system=system, stage=stage, attempts=1, last_error=error[:2000],
+                               last_tried_at=when, cre_date=when, cre_user_id=SYSTEM_USER)
+            self.session.add(row)
+            self.open[(offender.notice_no, system)] = row
+        else:
+            row.attempts += 1
+            row.last_error, row.last_tried_at = error[:2000], when
+
+    def succeeded(self, notice_no: str, system: str) -> None:
+        if (notice_no, system) in self.open:
+            self.resolved.setdefault(system, []).append(notice_no)
+
+    def flush(self, when: dt.datetime) -> int:
+        """Close the checks that succeeded (one UPDATE per system); return how many."""
+        P, done = PendingCheck, 0
+        self.session.flush()
+        for system, notice_nos in self.resolved.items():
+            done += self.session.execute(update(P).where(
+                in_batch(self.session, P.notice_no, notice_nos), P.system == system, P.resolved_at.is_(None))
+                .values(resolved_at=when).execution_options(synchronize_session=False)).rowcount
+        self.resolved = {}
+        return done
 
 
 def refresh_offender(session: Session, clients: Clients, offender: OffenceNoticeOwnerDriver, stage: str | None,
-                     when: dt.datetime, counts: CheckCounts) -> None:
+                     when: dt.datetime, counts: CheckCounts, pending: PendingBook) -> None:
     """MHA then DataHive for the offender; what answers is written, what fails is left pending for the next run."""
     if not offender.id_no:
         return
@@ -153,41 +183,46 @@ def refresh_offender(session: Session, clients: Clients, offender: OffenceNotice
             offender.is_deceased = "Y" if p.is_deceased else "N"
         offender.mha_checked_date = when
         counts.mha_ok += 1
-        counts.pending_resolved += _resolve(session, offender.notice_no, "MHA", when)
+        pending.succeeded(offender.notice_no, "MHA")
     except ExternalCallError as e:  # unavailable, or no record (404): proceed without the update
         counts.mha_failed += 1
         counts.errors.append(f"{offender.notice_no}: {e}")
         log.warning("MHA check of notice %s failed (%s): proceeding without update, retried next run",
                     offender.notice_no, e)
-        _pending(session, offender, "MHA", stage, str(e), when)
+        pending.failed(offender, "MHA", stage, str(e), when)
     try:
         c = clients.datahive.contact(offender.id_no).value
         offender.mobile_no, offender.email_addr = c.mobile_number, c.email_address
         counts.datahive_ok += 1
-        counts.pending_resolved += _resolve(session, offender.notice_no, "DATAHIVE", when)
+        pending.succeeded(offender.notice_no, "DATAHIVE")
     except ExternalCallError as e:
         counts.datahive_failed += 1
         counts.errors.append(f"{offender.notice_no}: {e}")
         log.warning("DataHive check of notice %s failed (%s): proceeding without update, retried next run",
                     offender.notice_no, e)
-        _pending(session, offender, "DATAHIVE", stage, str(e), when)
+        pending.failed(offender, "DATAHIVE", stage, str(e), when)
     offender.upd_date, offender.upd_user_id = when, SYSTEM_USER
 
 
 def retry_pending(session: Session, clients: Clients, when: dt.datetime, counts: CheckCounts, limit: int = 1000) -> int:
     """Retry the open pending checks (oldest first, at most ``limit`` notices); return how many were tried."""
-    P, O = PendingCheck, OffenceNoticeOwnerDriver
+    P = PendingCheck
     notices = list(dict.fromkeys(session.scalars(select(P.notice_no).where(P.resolved_at.is_(None))
                                                  .order_by(P.last_tried_at, P.id).limit(limit))))
+    if not notices:
+        return 0
     offenders = current_offenders(session, notices)
+    pending = PendingBook(session, notices)
+    gone = [n for n in notices if n not in offenders]
+    if gone:  # the offender changed meanwhile: nothing left to check
+        session.execute(update(P).where(in_batch(session, P.notice_no, gone), P.resolved_at.is_(None))
+                        .values(resolved_at=when).execution_options(synchronize_session=False))
     for n in notices:
-        offender = offenders.get(n)
-        if offender is None:  # the offender changed meanwhile: nothing left to check
-            session.execute(update(P).where(P.notice_no == n, P.resolved_at.is_(None)).values(resolved_at=when))
-            continue
-        refresh_offender(session, clients, offender, None, when, counts)
-    session.flush()
+        if n in offenders:
+            refresh_offender(session, clients, offenders[n], None, when, counts, pending)
+    counts.pending_resolved += pending.flush(when)
     return len(notices)
 
 
-__all__ = ["CheckCounts", "Clients", "current_offenders", "lta_owner", "refresh_offender", "retry_pending"]
+__all__ = ["CheckCounts", "Clients", "PendingBook", "current_offenders", "lta_owner", "owner_rows", "refresh_offender",
+           "retry_pending"]

@@ -36,7 +36,7 @@ from engine import RuleRegistry
 from repository.models import SYSTEM_USER, ValidOffenceNotice
 
 from .batch import in_batch, isolating, set_notices_fields
-from .checks import CheckCounts, Clients, current_offenders, lta_owner, refresh_offender, retry_pending
+from .checks import CheckCounts, Clients, PendingBook, current_offenders, lta_owner, owner_rows, refresh_offender, retry_pending
 from .letters import deliver, has_address, letter_context, render
 from .moves import ALLOWED, due_before, next_after, run_time
 
@@ -175,10 +175,11 @@ class _Run:
                 s.flush()
                 offenders = current_offenders(s, chunk)
             if p.offender_checks:
+                pending = PendingBook(s, chunk)
                 for n in chunk:
                     if n in offenders:
-                        refresh_offender(s, self.clients, offenders[n], p.new, self.when, self.checks)
-                s.flush()
+                        refresh_offender(s, self.clients, offenders[n], p.new, self.when, self.checks, pending)
+                self.checks.pending_resolved += pending.flush(self.when)
             ready = chunk
             if p.letter:
                 ready = self._letters(p, chunk, notices, offenders)
@@ -191,9 +192,10 @@ class _Run:
         if self.clients.lta is None:
             return
         lta_types: dict[str, str | None] = {}
+        owners = owner_rows(self.session, chunk)
         for n in chunk:
             owner = lta_owner(self.session, self.clients.lta, n, notices[n].vehicle_no, self.when, self.checks,
-                              offenders.get(n))
+                              offenders.get(n), owners.get(n))
             lta_types[n] = owner.vehicle_registration_type if owner else None
         facts = [{"question": "rov_recheck", "vehicle_registration_type": notices[n].vehicle_registration_type,
                   "lta_vehicle_registration_type": lta_types[n]} for n in chunk]

@@ -23,7 +23,7 @@ from api.cps.decide import surcharge
 from api.cps.queries import SOURCE_SYSTEM, StageChange, apply_stage_change, audit_row, insert_audit
 from api.decisions.log import record_decisions
 from api.stages.batch import apply_batch_actions, in_batch, set_notices_fields
-from api.stages.checks import CheckCounts, Clients, current_offenders, lta_owner, refresh_offender
+from api.stages.checks import CheckCounts, Clients, PendingBook, current_offenders, lta_owner, refresh_offender
 from api.stages.letters import deliver, has_address, letter_context, render
 from api.stages.moves import due_before, next_after, run_time
 from engine import RuleRegistry
@@ -77,16 +77,18 @@ def send_vip_an_letters(uow, registry: RuleRegistry, day: dt.date, sftp: SftpCli
         chunk = todo[start:start + size]
         notices = {n.notice_no: n for n in session.scalars(select(V).where(in_batch(session, V.notice_no, chunk)))}
         offenders = current_offenders(session, chunk)
+        if clients.lta is not None:   # no owner yet: LTA's registered owner (a VIP AN has not been through ROV)
+            for n in chunk:
+                if n not in offenders:
+                    lta_owner(session, clients.lta, n, notices[n].vehicle_no, when, checks, None, None)
+            session.flush()
+            offenders = current_offenders(session, chunk)
+        pending = PendingBook(session, chunk)
         letters, ready = [], []
         for n in chunk:
             notice, offender = notices[n], offenders.get(n)
-            if not has_address(offender):
-                if offender is None and clients.lta is not None:
-                    if lta_owner(session, clients.lta, n, notice.vehicle_no, when, checks, None) is not None:
-                        session.flush()
-                        offender = current_offenders(session, [n]).get(n)
-                if offender is not None and clients.mha is not None:
-                    refresh_offender(session, clients, offender, "NPA", when, checks)
+            if not has_address(offender) and offender is not None and clients.mha is not None:
+                refresh_offender(session, clients, offender, "NPA", when, checks, pending)
             if not has_address(offender):
                 counts["noAddress"] += 1
                 log.warning("VIP AN %s: the owner has no address yet; left for the next run", n)
@@ -94,6 +96,7 @@ def send_vip_an_letters(uow, registry: RuleRegistry, day: dt.date, sftp: SftpCli
             letters.append(render(TEMPLATE, LETTER_TYPE, notice, letter_context(notice, offender, day), day,
                                   templates_dir))
             ready.append(n)
+        checks.pending_resolved += pending.flush(when)
         if ready:
             if not connected:
                 sftp.connect()
