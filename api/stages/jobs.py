@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from api.jobs import register_job
 
-from .moves import job_day
+from .moves import business_day, job_day
 from .progression import JOB_NAME, progress_stages
 
 
-@register_job(JOB_NAME, "Move every notice whose next processing date has come to its next stage (OCMS 14 tab 2)")
+@register_job(JOB_NAME, "Move every notice whose next processing date has come to its next stage (OCMS 14 tab 2)",
+              default_key=business_day)
 def stage_progression_job(uow, run_key: str) -> dict:
     """Due notices to their next stage, with the LTA/MHA/DataHive checks and reminder letters each stage needs."""
     from api.clients.sftp import SftpClient

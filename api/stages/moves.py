@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import defaultdict
 from typing import Sequence
 
@@ -32,8 +33,18 @@ class BadRunKey(ValueError):
 
 
 def today() -> dt.date:
-    """The business date (repository.models.now() is business time)."""
-    return now().date()
+    """The business date: today in ``OCMS_TIMEZONE`` (default Asia/Singapore), whatever the host's zone.
+
+    The scheduler derives run keys in business time, so a key is "today" there even while the host's own
+    date (UTC, say) is still the day before; such a key is never refused as a future day.
+    """
+    from api.config import business_zone
+    return max(now().date(), dt.datetime.now(business_zone(os.environ.get("OCMS_TIMEZONE"))).date())
+
+
+def business_day() -> str:
+    """Today's business date as a run key (the default key of the OCMS 14 jobs)."""
+    return today().isoformat()
 
 
 def job_day(run_key: str) -> dt.date:
@@ -104,4 +115,4 @@ def resume_after_revival(session: Session, registry: RuleRegistry, notice_nos: S
     return out
 
 
-__all__ = ["BadRunKey", "due_before", "job_day", "next_after", "resume_after_revival", "run_time", "today"]
+__all__ = ["BadRunKey", "business_day", "due_before", "job_day", "next_after", "resume_after_revival", "run_time", "today"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 
 from api.jobs import register_job
-from api.stages.moves import job_day
+from api.stages.moves import business_day, job_day
 
 from .revival import revive_due_ts_old
 from .ts_clv import reapply_ts_clv, suspend_ts_clv
@@ -36,7 +36,8 @@ def job_rules():
         registry.close()
 
 
-@register_job("vip-ts-clv", "EOD: VIP notices at RR3/DR3 with CPC due move to CPC with TS-CLV (OCMS 14 tab 5)")
+@register_job("vip-ts-clv", "EOD: VIP notices at RR3/DR3 with CPC due move to CPC with TS-CLV (OCMS 14 tab 5)",
+              default_key=business_day)
 def vip_ts_clv_job(uow, run_key: str) -> dict:
     """VIP notices at RR3/DR3 whose CPC is due: CPC, next stage CSD, TS-CLV (REVIVAL_DAYS/CLV)."""
     day = job_day(run_key)
@@ -44,7 +45,8 @@ def vip_ts_clv_job(uow, run_key: str) -> dict:
         return suspend_ts_clv(uow, registry, day, request_id=f"vip-ts-clv:{run_key}")
 
 
-@register_job("vip-ts-clv-reapply", "00:00: due TS-CLV revived and re-applied while VIP; V to S leaves the loop")
+@register_job("vip-ts-clv-reapply", "00:00: due TS-CLV revived and re-applied while VIP; V to S leaves the loop",
+              default_key=business_day)
 def vip_ts_clv_reapply_job(uow, run_key: str) -> dict:
     """Due TS-CLV at CPC: revival record and a new TS-CLV while the vehicle is VIP (OCMS 14 tab 5)."""
     day = job_day(run_key)
@@ -52,7 +54,8 @@ def vip_ts_clv_reapply_job(uow, run_key: str) -> dict:
         return reapply_ts_clv(uow, registry, day, request_id=f"vip-ts-clv-reapply:{run_key}")
 
 
-@register_job("ts-old-revival", "Revive every TS-OLD whose revival date has come (OCMS 14 tab 2 step 8)")
+@register_job("ts-old-revival", "Revive every TS-OLD whose revival date has come (OCMS 14 tab 2 step 8)",
+              default_key=business_day)
 def ts_old_revival_job(uow, run_key: str) -> dict:
     """TS-OLD suspensions due by the key's date are revived; next stage and date from the stage map."""
     day = job_day(run_key)
@@ -62,7 +65,8 @@ def ts_old_revival_job(uow, run_key: str) -> dict:
 
 
 
-@register_job("vip-an-letters", "VIP AN letters to the print vendor's SFTP directory, then RD1 and PS-ANS (OCMS 14 tab 3)")
+@register_job("vip-an-letters", "VIP AN letters to the print vendor's SFTP directory, then RD1 and PS-ANS (OCMS 14 tab 3)",
+              default_key=business_day)
 def vip_an_letters_job(uow, run_key: str) -> dict:
     """Tab 3 steps 8-14 for the key's business date: one PDF per VIP AN, delivered once, then RD1 + PS-ANS."""
     from api.clients.sftp import SftpClient
