@@ -111,8 +111,7 @@ def cmd_rules_test(args, config) -> int:
     if registry is None:
         return 1
     try:
-        cases, errors = engine.load_fixtures(args.path or config["OCMS_FIXTURES_DIR"])
-        report = engine.run_fixtures(registry, cases, errors)
+        report = engine.replay(registry, args.path or config["OCMS_FIXTURES_DIR"])
         print(engine.format_report(report, coverage=args.coverage, verbose=not args.quiet))
         return 0 if report.ok else 1
     finally:
@@ -313,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("path", nargs="?", help="rules directory (default $OCMS_RULES_DIR)")
     c.set_defaults(func=cmd_rules_check)
     t = rules.add_parser("test", help="replay the fixtures against the rules")
-    t.add_argument("path", nargs="?", help="fixtures directory (default $OCMS_FIXTURES_DIR)")
+    t.add_argument("path", nargs="?", help="fixtures root, one ruleset's fixture folder, or one fixture file (default $OCMS_FIXTURES_DIR)")
     t.add_argument("--rules", help="rules directory (default $OCMS_RULES_DIR)")
     t.add_argument("--coverage", action="store_true", help="list how often each rule fired; flag rules never fired")
     t.add_argument("--quiet", action="store_true", help="print failing cases only (and the summary)")
