@@ -33,20 +33,27 @@ may override any of them by Flask config key (same name).
 | OCMS_LOG_FORMAT | ``json`` (one JSON object per line) or ``text`` |
 | OCMS_METRICS_TOKEN | empty: bearer token that may scrape ``/metrics`` (the admin key may too) |
 | OCMS_METRICS_BIND | empty: ``host:port`` where ``ocms serve`` also listens, serving ``/metrics`` without credentials |
-| OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone (schedules, run keys) |
 | OCMS_TIMETABLE | ``<repo>/timetable.yaml``: the jobs ``ocms scheduler`` runs and when |
 | OCMS_LTA_URL, OCMS_LTA_API_KEY | empty: LTA vehicle ownership (``GET <url>/vehicle/owner?vehicleNo=``) and its ``API-Key`` |
 | OCMS_DATAHIVE_URL, OCMS_DATAHIVE_API_KEY | empty: DataHive contacts (``GET <url>/contact?nric=``) |
 | OCMS_MHA_URL, OCMS_MHA_API_KEY | empty: MHA particulars and address (``GET <url>/address?nric=``) |
 | OCMS_LTA_TIMEOUT, OCMS_DATAHIVE_TIMEOUT, OCMS_MHA_TIMEOUT | ``30`` (seconds per call, OCMS 10 §3.4) |
 | OCMS_TEMPLATES_DIR | ``<repo>/templates``: letter and message templates analysts edit (:mod:`api.letters`) |
+| OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone of every business date and time: schedules, run keys, stamps (repository/business_time.py) |
+| OCMS_SFTP_HOST, OCMS_SFTP_PORT | empty, ``22``: the print vendor's SFTP server (:mod:`api.clients.sftp`) |
+| OCMS_SFTP_USER, OCMS_SFTP_PASSWORD, OCMS_SFTP_KEY_FILE | empty: its login (password or private key file) |
+| OCMS_SFTP_KNOWN_HOSTS | empty: known_hosts file holding the server's host key (required: unknown keys are refused) |
+| OCMS_SFTP_DIR | ``/``: the vendor's directory; letters go to ``<dir>/<YYYYMMDD>/`` |
+| OCMS_SFTP_TIMEOUT | ``30`` (seconds per connect and per operation) |
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from typing import Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from repository.business_time import UnknownZoneError, parse_zone
 
 #: The project root (the directory holding rules/, fixtures/, setup.cfg).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +71,7 @@ ENV_KEYS = (
     "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO",
     "OCMS_TIMEZONE", "OCMS_TIMETABLE", "OCMS_ANS_REPORT_TO", "OCMS_LOG_FORMAT", "OCMS_METRICS_TOKEN", "OCMS_METRICS_BIND",
     *(f"OCMS_{system}_{part}" for system in ("LTA", "DATAHIVE", "MHA") for part in ("URL", "API_KEY", "TIMEOUT")),
+    *(f"OCMS_SFTP_{part}" for part in ("HOST", "PORT", "USER", "PASSWORD", "KEY_FILE", "KNOWN_HOSTS", "DIR", "TIMEOUT")),
 )
 
 #: The business time zone when OCMS_TIMEZONE is not set (DESIGN.md §10).
@@ -150,6 +158,14 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_METRICS_BIND": env.get("OCMS_METRICS_BIND") or None,
         "OCMS_METRICS_PORT": metrics_port(env.get("OCMS_METRICS_BIND")),
         **_external_systems(env),
+        "OCMS_SFTP_HOST": env.get("OCMS_SFTP_HOST") or None,
+        "OCMS_SFTP_PORT": _count(env, "OCMS_SFTP_PORT", 22),
+        "OCMS_SFTP_USER": env.get("OCMS_SFTP_USER") or None,
+        "OCMS_SFTP_PASSWORD": env.get("OCMS_SFTP_PASSWORD") or None,
+        "OCMS_SFTP_KEY_FILE": env.get("OCMS_SFTP_KEY_FILE") or None,
+        "OCMS_SFTP_KNOWN_HOSTS": env.get("OCMS_SFTP_KNOWN_HOSTS") or None,
+        "OCMS_SFTP_DIR": env.get("OCMS_SFTP_DIR") or "/",
+        "OCMS_SFTP_TIMEOUT": _seconds(env, "OCMS_SFTP_TIMEOUT", 30),
     }
 
 
@@ -171,10 +187,13 @@ def metrics_port(bind: str | None) -> int | None:
 
 
 def business_zone(name: str | None = None) -> ZoneInfo:
-    """The business time zone ``name`` (default :data:`DEFAULT_TIMEZONE`); ConfigError if unknown."""
+    """The business time zone ``name`` (default :data:`DEFAULT_TIMEZONE`); ConfigError if unknown.
+
+    The one parser of OCMS_TIMEZONE (repository/business_time.py), as a start-up error.
+    """
     try:
-        return ZoneInfo(name or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
+        return parse_zone(name or DEFAULT_TIMEZONE)
+    except UnknownZoneError:
         raise ConfigError(f"OCMS_TIMEZONE {name!r} is not a known time zone (e.g. Asia/Singapore)") from None
 
 
@@ -186,6 +205,7 @@ def _external_systems(env: Mapping[str, str]) -> dict:
         out[f"OCMS_{system}_API_KEY"] = env.get(f"OCMS_{system}_API_KEY") or None
         out[f"OCMS_{system}_TIMEOUT"] = _timeout(env, f"OCMS_{system}_TIMEOUT", 30.0)
     return out
+
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -229,3 +249,4 @@ def finalise(config: dict) -> None:
     config["OCMS_API_KEYS"] = parse_api_keys(config.get("OCMS_API_KEYS"))
     config["OCMS_RULES_CHECK_INTERVAL"] = float(config.get("OCMS_RULES_CHECK_INTERVAL") or 0)
     config["OCMS_LOG_LEVEL"] = str(config.get("OCMS_LOG_LEVEL") or "INFO").upper()
+    config["OCMS_TIMEZONE"] = business_zone(config.get("OCMS_TIMEZONE")).key

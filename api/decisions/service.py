@@ -48,15 +48,13 @@ from flask import Flask, current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api import metrics
-from api import metrics
 from api.database import Database
-from api.web.errors import ApiError
+from api.web.errors import ApiError, rules_error_items
 from engine import RuleRegistry, RulesError, RulesLoadError
 from engine.bundle import Bundle, BundleError, read_directory, relocate_errors, write_snapshot
 from repository.queries import rules_versions as rv
 
-from .instrumented import InstrumentedRuleRegistry
-from .instrumented import InstrumentedRuleRegistry
+from .instrumented import InstrumentedRuleRegistry, business_zone_name
 from .vocabulary import VOCABULARY
 
 log = logging.getLogger(__name__)
@@ -155,11 +153,8 @@ class RulesService:
         return self._registry is not None
 
     def _registry_kwargs(self) -> dict:
-        # The business time zone goes to an engine that takes it (RuleRegistry(timezone=...)).
-        import inspect
-        if self.timezone and "timezone" in inspect.signature(RuleRegistry).parameters:
-            return {"timezone": self.timezone}
-        return {}
+        """Datetime facts with an offset are read in the business zone (OCMS_TIMEZONE), in every registry."""
+        return {"timezone": self.timezone or business_zone_name()}
 
     def new_registry(self, directory: Path) -> RuleRegistry:
         """A registry of its own (never in service) for a rules directory, with the application's actions."""
@@ -209,8 +204,8 @@ class RulesService:
         reg = self.ensure_loaded()
         if reg is None:
             errors = self.load_error.errors if self.load_error else []
-            raise ApiError(503, "Rules not loaded", [{"field": f"{x.file}:{x.line}:{x.column}", "message": x.message}
-                                                      for x in errors])
+            raise ApiError(503, "Rules not loaded", [{"field": i["field"], "message": i["message"]}
+                                                      for i in rules_error_items(errors)])
         return reg
 
     @property

@@ -19,6 +19,7 @@ from api.database import get_db
 from api.decisions.service import get_rules
 from api.web.auth import require_auth, require_key
 from api.web.errors import ApiError, not_found
+from api.web.paths import for_callers
 from api.web.smorest import ADMIN_KEY, OPERATOR, Blueprint
 from repository.queries import rules_versions as rv
 
@@ -95,7 +96,7 @@ def reload_rules(body: dict | None = None):
     service at an arbitrary directory.
     """
     body = body or {}
-    result = get_rules().reload(updated_by=getattr(g, "caller", None), generation=body.get("generation"))
+    result = for_callers(get_rules().reload(updated_by=getattr(g, "caller", None), generation=body.get("generation")))
     if result["complete"]:
         return result
     return result, 202, {"Location": _rollout_location(result["generation"])}
@@ -243,7 +244,7 @@ def impact():
     finally:
         _impact_lock.release()
     result["baseline"] = {"generation": cfg.generation, "hash": cfg.bundle_hash}
-    return result
+    return for_callers(result)
 
 
 # ---- shadow runs ----------------------------------------------------------------------------
@@ -323,7 +324,7 @@ def shadow_summary(query: dict):
     if body is None and query["id"] is not None:
         raise not_found(f"no shadow run {query['id']}", [{"field": "id", "message": "no such shadow run"}])
     _, workers = service.wait_for()
-    return {**(body or _empty_summary()), "workers": workers}
+    return for_callers({**(body or _empty_summary()), "workers": workers})
 
 
 def _empty_summary() -> dict:

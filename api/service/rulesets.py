@@ -9,6 +9,7 @@ from api.database import get_db
 from api.decisions.service import get_rules
 from api.web.auth import require_any_credential
 from api.web.errors import not_found
+from api.web.paths import for_callers
 from api.web.smorest import ANY_CREDENTIAL, Blueprint
 from repository.queries import rules_versions as rv
 
@@ -24,7 +25,6 @@ class ActiveSchema(Schema):
     generation = fields.Integer(allow_none=True, metadata={"description": "published generation this worker serves"})
     hash = fields.String(allow_none=True, metadata={"description": "hash of the bundle (every ruleset file)"})
     loadedAt = fields.String(allow_none=True)
-    directory = fields.String(allow_none=True, metadata={"description": "where the version was published from"})
     publishedAt = fields.String(allow_none=True)
     publishedBy = fields.String(allow_none=True)
     rulesets = fields.Dict(keys=fields.String(), values=fields.Nested(RulesetStatusSchema))
@@ -62,7 +62,7 @@ class RulesetSummarySchema(Schema):
     hash = fields.String()
     source = fields.String()
     hitPolicy = fields.String()
-    file = fields.String()
+    file = fields.String(metadata={"description": "the file's name in the rules directory"})
     facts = fields.Dict()
     lists = fields.Dict()
     parameters = fields.Dict()
@@ -110,7 +110,7 @@ class RulesetVersionContentSchema(Schema):
 @require_any_credential()
 def list_rulesets():
     """The published version in service, what this worker serves, the shadow run and the last rejected reload."""
-    return get_rules().status_view()
+    return for_callers(get_rules().status_view())  # no server paths (api/web/paths.py)
 
 
 @blp.route("/<name>")
@@ -123,7 +123,7 @@ def get_ruleset(name: str):
     """One ruleset as loaded: facts, lists, parameters, rules and default."""
     from api.workbench.describe import describe_ruleset
     service = get_rules()
-    return describe_ruleset(service.in_service.get(name))
+    return for_callers(describe_ruleset(service.in_service.get(name)))
 
 
 def _diff(old: dict | None, new: dict) -> str | None:
@@ -180,7 +180,7 @@ def list_versions(query: dict, name: str):
         versions = ruleset_versions(s, name, service.generation)
     if not versions:
         raise not_found(f"ruleset {name!r} was never published", [{"field": "name", "message": "unknown ruleset"}])
-    return {"ruleset": name, "versions": list(reversed(versions))[: query["limit"]]}
+    return for_callers({"ruleset": name, "versions": list(reversed(versions))[: query["limit"]]})
 
 
 @blp.route("/<name>/versions/<int:generation>")
@@ -230,7 +230,7 @@ def run_fixtures(name: str):
     cases, errors = load_fixtures(current_app.config["OCMS_FIXTURES_DIR"], only_ruleset=name)
     report = replay(registry, cases, errors)
     coverage = report.coverage.get(name, {rid: 0 for rid in rs.rule_ids()})
-    return {
+    return for_callers({
         "ruleset": name,
         "passed": sum(r.passed for r in report.results), "failed": sum(not r.passed for r in report.results),
         "cases": [{"name": r.case.name, "file": r.case.file, "line": r.case.line, "passed": r.passed,
@@ -238,4 +238,4 @@ def run_fixtures(name: str):
                    "decision": r.decision.to_dict() if r.decision is not None else None} for r in report.results],
         "coverage": coverage, "uncovered": [rid for rid, n in coverage.items() if not n],
         "errors": [e.to_dict() for e in report.errors if e.file.endswith(".yaml") and f"/{name}/" in e.file],
-    }
+    })

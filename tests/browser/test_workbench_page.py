@@ -112,8 +112,9 @@ def test_workbench_page_in_chromium(page, app, live_server, artifacts, rules_dir
     # -- the impact of an uploaded candidate: a threshold moved
     candidate = tmp_path / "an_qualification.yaml"
     text = (rules_dir / "an_qualification.yaml").read_text()
+    v1 = next(ln for ln in text.splitlines() if ln.startswith("version:"))
     candidate.write_text(text.replace("past_offences_24m: {gt: 0}", "past_offences_24m: {gt: 2}")
-                         .replace("version: 1.2.1", "version: 1.3.0"))
+                         .replace(v1, "version: 7.1.0"))
     page.click("button[data-tab=impact]")
     page.set_input_files("#impact-files", str(candidate))
     page.click("#impact-button")
@@ -135,11 +136,11 @@ def test_workbench_page_in_chromium(page, app, live_server, artifacts, rules_dir
     shot("08-impact-candidate-rejected")
 
     # -- versions with diffs (an operator publishes a second version meanwhile)
-    (rules_dir / "an_qualification.yaml").write_text(text.replace("version: 1.2.1", "version: 1.2.2"))
+    (rules_dir / "an_qualification.yaml").write_text(text.replace(v1, "version: 7.1.1"))
     assert requests.post(base + "/v1/admin/rules/reload", headers=ADMIN, timeout=30).status_code == 200
     page.click("button[data-tab=versions]")
     page.wait_for_selector("#versions pre.diff")
-    assert "-version: 1.2.1" in page.inner_text("#versions pre.diff") and "+version: 1.2.2" in page.inner_text("#versions")
+    assert f"-{v1}" in page.inner_text("#versions pre.diff") and "+version: 7.1.1" in page.inner_text("#versions")
     assert "IN SERVICE" in page.inner_text("#versions h3")
     shot("09-versions")
 

@@ -11,7 +11,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 QUALIFIED = json.loads((DATA / "an_facts_qualified.json").read_text())
 
 
-def move_threshold(directory: Path, gt: int = 2, version: str = "1.3.0") -> Path:
+def move_threshold(directory: Path, gt: int = 2, version: str = "7.1.0") -> Path:
     """The change an analyst would make: AN qualification needs more than ``gt`` past offences."""
     path = directory / "an_qualification.yaml"
     text = path.read_text()
@@ -28,6 +28,11 @@ def candidate_dir(tmp_path, rules_dir) -> Path:
     d = tmp_path / "candidate"
     shutil.copytree(rules_dir, d)
     return move_threshold(d)
+
+
+def version_in(path: Path) -> str:
+    """The ``version:`` a ruleset file declares (the rules change on main; tests do not hard-code it)."""
+    return next(ln.split(":", 1)[1].strip() for ln in path.read_text().splitlines() if ln.startswith("version:"))
 
 
 def log(app, ruleset: str, rows: list[tuple[str, dict]], parameters: dict | None = None) -> None:

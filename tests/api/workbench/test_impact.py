@@ -114,7 +114,7 @@ def test_impact_of_uploaded_json_files(app, client, key, candidate_dir, log_deci
     assert r.status_code == 200, r.json
     body = r.json
     assert body["changed"] is True and body["baseline"]["generation"] == 1
-    assert body["candidate"]["rulesets"]["an_qualification"]["version"] == "1.3.0"
+    assert body["candidate"]["rulesets"]["an_qualification"]["version"] == "7.1.0"
     dl = body["decisionLog"]
     assert dl["compared"] == 4 and dl["changed"] == 2 and dl["truncated"] is False
     assert {c["subject"] for c in dl["changes"]} == {"N-PAST-1", "N-PAST-3"}

@@ -22,25 +22,27 @@ def set_version(name: str, version: str):
 
 
 def test_versions_list_each_content_with_a_unified_diff(client, key, rules_dir):
+    from .conftest import version_in
+    v1 = version_in(rules_dir / "an_qualification.yaml")
     client.get("/v1/rulesets", headers=key("cas"))  # generation 1: the first start
-    assert publish(client, key, rules_dir, set_version("an_qualification", "1.3.0")) == 2
+    assert publish(client, key, rules_dir, set_version("an_qualification", "7.1.0")) == 2
     assert publish(client, key, rules_dir, set_version("stage_map", "9.0.0")) == 3  # an_qualification unchanged
     r = client.get("/v1/rulesets/an_qualification/versions", headers=key("cas"))
     assert r.status_code == 200
     versions = r.json["versions"]
     assert [(v["generation"], v["generations"], v["version"], v["inService"]) for v in versions] == [
-        (2, [2, 3], "1.3.0", True), (1, [1], "1.2.1", False)]
+        (2, [2, 3], "7.1.0", True), (1, [1], v1, False)]
     assert versions[0]["publishedBy"] == "admin" and versions[1]["publishedBy"] == "initial"
     diff = versions[0]["diff"]
-    assert "-version: 1.2.1" in diff and "+version: 1.3.0" in diff
-    assert diff.startswith("--- an_qualification.yaml (generation 1, version 1.2.1)")
+    assert f"-version: {v1}" in diff and "+version: 7.1.0" in diff
+    assert diff.startswith(f"--- an_qualification.yaml (generation 1, version {v1})")
     assert versions[1]["diff"] is None
     assert len(versions[0]["hash"]) == 64 and versions[0]["hash"] != versions[1]["hash"]
     # rolling back is one more version, whose diff goes the other way
     r = client.post("/v1/admin/rules/reload", json={"generation": 1}, headers=key("admin"))
     newest = client.get("/v1/rulesets/an_qualification/versions?limit=1", headers=key("cas")).json["versions"]
-    assert len(newest) == 1 and newest[0]["generation"] == 4 and newest[0]["version"] == "1.2.1"
-    assert "-version: 1.3.0" in newest[0]["diff"] and newest[0]["inService"]
+    assert len(newest) == 1 and newest[0]["generation"] == 4 and newest[0]["version"] == v1
+    assert "-version: 7.1.0" in newest[0]["diff"] and newest[0]["inService"]
 
 
 def test_a_removed_ruleset_shows_as_removed(client, key, rules_dir):
@@ -85,17 +87,19 @@ def test_fixture_run_of_one_ruleset(client, key):
 # ---- replay -------------------------------------------------------------------------------------
 def test_replay_under_its_version_and_today(app, client, key, runner, rules_dir, log_decisions, qualified,
                                             move_threshold, db):
+    from .conftest import version_in
+    v1 = version_in(rules_dir / "an_qualification.yaml")
     log_decisions(app, "an_qualification", [("N-PAST-1", {**qualified, "past_offences_24m": 1}),
                                             ("N-PAST-5", {**qualified, "past_offences_24m": 5})])
-    move_threshold(rules_dir, gt=2, version="1.3.0")
+    move_threshold(rules_dir, gt=2, version="7.1.0")
     assert client.post("/v1/admin/rules/reload", headers=key("admin")).json["generation"] == 2
 
     r = runner.invoke(["rules", "replay", "--subject", "N-PAST-1"])
     assert r.exit_code == 1, r.output + r.stderr
     out = r.output
-    assert "recorded:            QUALIFIED  fired ['BR-AN-QUAL-002']  (version 1.2.1" in out
+    assert f"recorded:            QUALIFIED  fired ['BR-AN-QUAL-002']  (version {v1}" in out
     assert "under its version:   QUALIFIED  fired ['BR-AN-QUAL-002']  (generation 1)" in out
-    assert "today:               NOT_QUALIFIED  fired [] (default)  (generation 2, version 1.3.0)  -> CHANGED" in out
+    assert "today:               NOT_QUALIFIED  fired [] (default)  (generation 2, version 7.1.0)  -> CHANGED" in out
     assert "why today: BR-AN-QUAL-002:" in out and "(actual 1)" in out
 
     with db.session() as s:
@@ -130,7 +134,7 @@ def test_replay_usage_and_nothing_found(runner, app):
 
 def test_replay_over_http(app, client, key, bearer, rules_dir, log_decisions, qualified, move_threshold):
     log_decisions(app, "an_qualification", [("N-PAST-1", {**qualified, "past_offences_24m": 1})])
-    move_threshold(rules_dir, gt=2, version="1.3.0")
+    move_threshold(rules_dir, gt=2, version="7.1.0")
     assert client.post("/v1/admin/rules/reload", headers=key("admin")).status_code == 200
     r = client.get("/v1/decision-log/replay?subject=N-PAST-1", headers=bearer())
     assert r.status_code == 200, r.json
