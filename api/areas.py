@@ -11,6 +11,7 @@ Nothing else imports the areas wholesale: :func:`api.app.create_app` registers
 | ``plus`` | CAS/PLUS technical spec API 4 | ``plus`` | — |
 | ``advisory`` | OCMS 10 | REPCCS/CES intake, ANS report | mirror-retry, unqualified-an-list |
 | ``cps`` | OCMS 15 | Staff Portal, PLUS, Toppan | toppan-cps, cps-stage-map-sync |
+| ``furnish`` | OCMS 14 tab 4 | eService submission, Staff Portal OIC review | furnish-sync |
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def blueprints() -> tuple:
     from api.cps import plus_routes as cps_plus
     from api.cps import routes as cps
     from api.cps import toppan_routes as cps_toppan
+    from api.furnish import routes as furnish
     from api.plus import routes as plus
     from api.service import admin, decisions, health, rulesets
     return (
@@ -31,6 +33,7 @@ def blueprints() -> tuple:
         plus.blp,                                             # PLUS API 4
         advisory.blp, ans_report.blp,                         # OCMS 10
         cps.blp, cps_plus.blp, cps_toppan.blp,                # OCMS 15
+        furnish.blp, furnish.review_blp,                      # OCMS 14 tab 4
     )
 
 
@@ -39,6 +42,7 @@ def load_jobs() -> None:
     from api.advisory import jobs as _advisory  # noqa: F401  mirror-retry, unqualified-an-list (OCMS 10)
     from api.cas import jobs as _cas  # noqa: F401  refresh-vip-vehicles (CAS API 3)
     from api.cps import jobs as _cps  # noqa: F401  toppan-cps, cps-stage-map-sync (OCMS 15)
+    from api.furnish import jobs as _furnish  # noqa: F401  furnish-sync (OCMS 14 tab 4)
 
 
 __all__ = ["blueprints", "load_jobs"]

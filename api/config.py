@@ -41,7 +41,7 @@ from typing import Mapping
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: Systems that may hold an ``Ocp-Apim-Subscription-Key``.
-SYSTEMS = ("cas", "plus", "repccs", "ces", "toppan", "admin")
+SYSTEMS = ("cas", "plus", "repccs", "ces", "toppan", "admin", "eservice")
 
 ENV_KEYS = (
     "OCMS_DATABASE_URL", "OCMS_RULES_DIR", "OCMS_FIXTURES_DIR", "OCMS_API_KEYS", "OCMS_JWT_SECRET",
