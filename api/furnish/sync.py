@@ -43,8 +43,9 @@ def copy_new_applications(session: Session) -> dict[str, int]:
     source = select(*(E.c[c] for c in COPIED), literal(stamp).label("synced_date"), literal(stamp).label("cre_date"),
                     literal(SYNC_USER).label("cre_user_id")).where(missing, has_notice)
     insert = _insert(session)
-    stmt = insert(I).from_select([*COPIED, "synced_date", "cre_date", "cre_user_id"], source).on_conflict_do_nothing()
-    copied = session.execute(stmt).rowcount or 0
+    stmt = (insert(I).from_select([*COPIED, "synced_date", "cre_date", "cre_user_id"], source)
+            .on_conflict_do_nothing().returning(I.c.application_id))
+    copied = len(session.execute(stmt).all())   # RETURNING: the rows really inserted (rowcount is -1 on psycopg)
     waiting = session.scalar(select(func.count()).select_from(E).where(missing)) or 0
     session.execute(update(E).where(E.c.synced_date.is_(None),
                                     exists().where(I.c.application_id == E.c.application_id))
