@@ -12,6 +12,7 @@ Nothing else imports the areas wholesale: :func:`api.app.create_app` registers
 | ``advisory`` | OCMS 10 | REPCCS/CES intake, ANS report | mirror-retry, unqualified-an-list |
 | ``cps`` | OCMS 15 | Staff Portal, PLUS, Toppan | toppan-cps, cps-stage-map-sync |
 | ``furnish`` | OCMS 14 tab 4 | eService submission, Staff Portal OIC review | furnish-sync |
+| ``vip`` | OCMS 14 tab 6 | classified vehicle reports (list, download) | classified-vehicle-report |
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def blueprints() -> tuple:
     from api.furnish import routes as furnish
     from api.plus import routes as plus
     from api.service import admin, decisions, health, rulesets
+    from api.vip.classified_report import routes as vip_reports
     return (
         health.blp, rulesets.blp, decisions.blp, admin.blp,   # service
         cas.blp,                                              # CAS APIs 1-2
@@ -34,6 +36,7 @@ def blueprints() -> tuple:
         advisory.blp, ans_report.blp,                         # OCMS 10
         cps.blp, cps_plus.blp, cps_toppan.blp,                # OCMS 15
         furnish.blp, furnish.review_blp,                      # OCMS 14 tab 4
+        vip_reports.blp,                                      # OCMS 14 tab 6
     )
 
 
@@ -43,6 +46,7 @@ def load_jobs() -> None:
     from api.cas import jobs as _cas  # noqa: F401  refresh-vip-vehicles (CAS API 3)
     from api.cps import jobs as _cps  # noqa: F401  toppan-cps, cps-stage-map-sync (OCMS 15)
     from api.furnish import jobs as _furnish  # noqa: F401  furnish-sync (OCMS 14 tab 4)
+    from api.vip.classified_report import jobs as _vip_report  # noqa: F401  classified-vehicle-report (OCMS 14 tab 6)
 
 
 __all__ = ["blueprints", "load_jobs"]

@@ -30,6 +30,7 @@ may override any of them by Flask config key (same name).
 | OCMS_MHA_URL, OCMS_MHA_API_KEY | empty: MHA particulars and address (``GET <url>/address?nric=``) |
 | OCMS_LTA_TIMEOUT, OCMS_DATAHIVE_TIMEOUT, OCMS_MHA_TIMEOUT | ``30`` (seconds per call, OCMS 10 §3.4) |
 | OCMS_TEMPLATES_DIR | ``<repo>/templates``: letter and message templates analysts edit (:mod:`api.letters`) |
+| OCMS_CLASSIFIED_REPORT_TO | empty: the OICs who get the daily Classified Vehicle Notices Report, comma-separated |
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ ENV_KEYS = (
     "OCMS_REPCCS_URL", "OCMS_CES_URL", "OCMS_REPCCS_API_KEY", "OCMS_CES_API_KEY",
     "OCMS_UNQUALIFIED_AN_TIMEOUT", "OCMS_UNQUALIFIED_AN_BACKOFF",
     "OCMS_CAS_URL", "OCMS_CAS_APIM_KEY", "OCMS_HTTP_TIMEOUT", "OCMS_HTTP_RETRIES", "OCMS_HTTP_BACKOFF",
-    "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO",
+    "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO", "OCMS_CLASSIFIED_REPORT_TO",
     *(f"OCMS_{system}_{part}" for system in ("LTA", "DATAHIVE", "MHA") for part in ("URL", "API_KEY", "TIMEOUT")),
 )
 
@@ -122,6 +123,8 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_SMTP_PORT": _count(env, "OCMS_SMTP_PORT", 8025),
         "OCMS_ALERT_FROM": env.get("OCMS_ALERT_FROM") or "ocms@localhost",
         "OCMS_ALERT_TO": [a.strip() for a in (env.get("OCMS_ALERT_TO") or "").split(",") if a.strip()],
+        "OCMS_CLASSIFIED_REPORT_TO": [a.strip() for a in (env.get("OCMS_CLASSIFIED_REPORT_TO") or "").split(",")
+                                      if a.strip()],
         **_external_systems(env),
     }
 
