@@ -32,24 +32,39 @@ DATE, DATETIME, MONEY = "yyyy-mm-dd", "yyyy-mm-dd hh:mm", "#,##0.00"
 
 
 class SheetWriter:
-    """Typed cells for one write-only sheet: text never becomes a formula; dates and money get their formats."""
+    """Typed cells for one write-only sheet: text never becomes a formula; dates and money get their formats.
+
+    openpyxl writes each appended row at once, so one cell object per column and format is reused for
+    every row (no object per cell); plain text goes as a plain value, which openpyxl stores as text - only
+    text it would read as a formula ("=...") or an error ("#N/A") is wrapped in a cell forced to text.
+    """
 
     def __init__(self, ws):
         from openpyxl.cell import WriteOnlyCell
-        self.ws, self._cell = ws, WriteOnlyCell
+        from openpyxl.cell.cell import ERROR_CODES
+        self.ws, self._cell, self._errors = ws, WriteOnlyCell, frozenset(ERROR_CODES)
+        self._templates: dict[tuple[int, str], object] = {}
 
     def text(self, value: Any):
         if value is None:
             return None
-        c = self._cell(self.ws, value=str(value))
-        c.data_type = "s"    # '=...', '+...', '@...' stay text: a report from data holds no formula
+        value = str(value)
+        if not value.startswith("=") and value not in self._errors:
+            return value
+        c = self._cell(self.ws, value=value)
+        c.data_type = "s"    # '=...' and '#N/A' stay text: a report from data holds no formula
         return c
 
-    def formatted(self, value: Any, number_format: str):
+    def formatted(self, value: Any, number_format: str, column: int = 0):
+        """A date or number with ``number_format``; ``column`` tells the cell objects of one row apart."""
         if value is None:
             return None
-        c = self._cell(self.ws, value=value)
-        c.number_format = number_format
+        key = (column, number_format)
+        c = self._templates.get(key)
+        if c is None:
+            c = self._templates[key] = self._cell(self.ws)
+            c.number_format = number_format
+        c.value = value
         return c
 
     def header(self, names: Sequence[str], widths: Sequence[int]) -> None:
@@ -60,7 +75,8 @@ class SheetWriter:
         bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
         cells = []
         for n in names:
-            c = self.text(n)
+            c = self._cell(self.ws, value=n)
+            c.data_type = "s"
             c.font, c.fill = bold, fill
             cells.append(c)
         self.ws.append(cells)
@@ -79,7 +95,7 @@ def render_report(report_date: dt.date, summary: Summary, notices: Iterable[Noti
     wb.properties.title = f"Classified Vehicle Notices Report {report_date.isoformat()}"
     s = SheetWriter(wb.create_sheet(SUMMARY))
     s.header(("Field", "Value"), (34, 22))
-    s.append([s.text("Report Date"), s.formatted(report_date, DATE)])
+    s.append([s.text("Report Date"), s.formatted(report_date, DATE, 2)])
     for label, value in (("Total Notices Issued (Type V)", summary.total),
                          ("Outstanding Notices (Unpaid)", summary.outstanding),
                          ("Settled Notices (Paid)", summary.settled),
@@ -92,19 +108,19 @@ def render_report(report_date: dt.date, summary: Summary, notices: Iterable[Noti
     d.header(DETAIL_COLUMNS, (7, 13, 13, 17, 12, 40, 14, 14, 14, 10, 10))
     n_detail = 0
     for n_detail, r in enumerate(notices, 1):
-        d.append([n_detail, d.text(r.notice_no), d.text(r.vehicle_no), d.formatted(r.notice_date, DATETIME),
-                  r.offence_code, d.text(r.place), d.formatted(r.composition_amount, MONEY),
-                  d.formatted(r.amount_payable, MONEY), d.text(r.payment_status), d.text(r.suspension_type),
+        d.append([n_detail, d.text(r.notice_no), d.text(r.vehicle_no), d.formatted(r.notice_date, DATETIME, 4),
+                  r.offence_code, d.text(r.place), d.formatted(r.composition_amount, MONEY, 7),
+                  d.formatted(r.amount_payable, MONEY, 8), d.text(r.payment_status), d.text(r.suspension_type),
                   d.text(r.suspension_reason)])
 
     a = SheetWriter(wb.create_sheet(AMENDED))
     a.header(AMENDED_COLUMNS, (7, 13, 13, 17, 12, 14, 17, 17, 40, 14, 14))
     n_amended = 0
     for n_amended, r in enumerate(amended, 1):
-        a.append([n_amended, a.text(r.notice_no), a.text(r.vehicle_no), a.formatted(r.notice_date, DATETIME),
-                  a.text(ORIGINAL_TYPE), a.text(AMENDED_TYPE), a.formatted(r.suspension_date, DATETIME),
-                  a.formatted(r.revival_date, DATETIME), a.text(r.place), a.formatted(r.composition_amount, MONEY),
-                  a.formatted(r.amount_payable, MONEY)])
+        a.append([n_amended, a.text(r.notice_no), a.text(r.vehicle_no), a.formatted(r.notice_date, DATETIME, 4),
+                  ORIGINAL_TYPE, AMENDED_TYPE, a.formatted(r.suspension_date, DATETIME, 7),
+                  a.formatted(r.revival_date, DATETIME, 8), a.text(r.place), a.formatted(r.composition_amount, MONEY, 10),
+                  a.formatted(r.amount_payable, MONEY, 11)])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue(), n_detail, n_amended
