@@ -183,6 +183,7 @@ class _Generator:
             "letter_sent_flag": None, "letter_sent_timestamp": None, "slift_submission_id": None,
             "unqualified_list_sent_flag": "Y" if age > 2 else "N",
             "unqualified_list_sent_timestamp": cre_date + timedelta(days=1) if age > 2 else None,
+            "furnish_pending_flag": None,
             "cre_date": cre_date, "cre_user_id": "ocmsiz_app_conn", "upd_date": None, "upd_user_id": None,
         }
         self.suspend(notice, stage, vtype, offence_type, category, code, composition, index)
@@ -356,6 +357,7 @@ class _Generator:
         elif stage in ("RD1", "RD2") and rng.random() < 0.04:
             self.furnish(notice_no, "DRIVER", self.person(), self.nric(),
                          self.now - timedelta(days=rng.randint(0, 3)), "PENDING_APPROVAL")
+            notice["furnish_pending_flag"] = "Y"   # OCMS 14 tab 4: the notices show furnish pending
         notice["offender_name"] = current_name
 
     def furnish(self, notice_no: str, kind: str, name: str, id_no: str, submitted: datetime, status: str) -> None:
