@@ -94,7 +94,10 @@ class _Generator:
         self.carparks = carparks()
         self.vip = []
         for i in range(max(8, self.n // 100)):
-            vehicle_no = f"SJV{i + 1}{self.letter()}"
+            self.letter()   # keeps the random stream (and so every later demo row) as it was
+            # The numbering of the CAS simulator's list (simulators/cas.py generate_vehicles), which bin/demo serves:
+            # the VIP list refreshed from CAS then still names the demo's VIP vehicles.
+            vehicle_no = f"VIP{i + 1:07d}A"
             active = i % 7 != 6
             self.vip.append(vehicle_no)
             self.out.add(VipVehicle, {

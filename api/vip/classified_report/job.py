@@ -79,7 +79,8 @@ def parse_report_date(run_key: str) -> dt.date:
 def unsent_report(session: Session, day: dt.date) -> ReportFile | None:
     """The latest stored report of ``day`` if its email has not gone out."""
     R = ReportFile
-    row = session.scalars(select(R).where(R.report_type == REPORT_TYPE, R.file_name.like(f"{STEM}_{day:%Y%m%d}_%"))
+    row = session.scalars(select(R).where(R.report_type == REPORT_TYPE,
+                                          R.file_name.startswith(f"{STEM}_{day:%Y%m%d}_", autoescape=True))
                           .order_by(R.id.desc()).limit(1)).first()
     return row if row is not None and not (row.params or {}).get("emailSent") else None
 
