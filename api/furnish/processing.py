@@ -94,8 +94,14 @@ def _decide_page(session: Session, registry: RuleRegistry, ids: list[str], resul
     stages = outcomes.next_stages(registry, [(c.app.furnish_type, states[c.app.notice_no].last_processing_stage)
                                              for c in approve])
     approvals, review, retry = [], [], []
+    approving: set[str] = set()
     for c in checked:
         outcome = c.approval.outcome
+        if outcome == AUTO_APPROVE and c.app.notice_no in approving:
+            # Two pending applications of one notice (the internet zone allows one; data loaded otherwise might
+            # not): the first is approved, a person decides the other.
+            review.append((c.app, "Another application for this notice was approved in the same run"))
+            continue
         if outcome == AUTO_APPROVE:
             stage_decision = stages[(c.app.furnish_type, states[c.app.notice_no].last_processing_stage)]
             decisions.append(stage_decision)
@@ -105,6 +111,7 @@ def _decide_page(session: Session, registry: RuleRegistry, ids: list[str], resul
                 review.append((c.app, "Stage map gives no next stage for a furnished " + c.app.furnish_type.lower()))
                 continue
             approvals.append(outcomes.Approval(c.app, nxt[0], nxt[1], AUTO, checked_now=True))
+            approving.add(c.app.notice_no)
         elif outcome == RETRY:
             retry.append(c.app)
         else:  # OIC_REVIEW, or an outcome an analyst added that the service does not know: a person decides

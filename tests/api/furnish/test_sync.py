@@ -310,3 +310,22 @@ def test_a_crash_after_the_first_page_keeps_it_and_the_rerun_finishes(client, db
     assert [r["status"] for r in table(db, FurnishApplication)] == ["APPROVED"] * 3
     for n in notices:
         assert sorted(offenders(db, n)) == ["D", "O"]
+
+
+def test_two_pending_applications_of_one_notice_approve_one_and_queue_the_other(client, db, key, mha):
+    """The internet zone allows one pending application per notice; rows loaded otherwise are still handled."""
+    seed_notices(db, notice_row("500500303J"))
+    first = submit(client, key, "500500303J")
+    stamp = dt.datetime.now()
+    with db.engine.begin() as c:   # a second pending intranet application, as a data load might leave it
+        c.execute(text("INSERT INTO ocms_furnish_application (application_id, notice_no, furnish_type, id_type, id_no, "
+                       "name, contact_no, status, submitted_date, check_attempts, cre_date, cre_user_id) VALUES "
+                       "('FA20000101001', '500500303J', 'DRIVER', 'NRIC', :n, :name, '91234567', 'PENDING_APPROVAL', "
+                       ":d, 0, :d, 'load')"), {"n": DRIVER_NRIC, "name": mha_name(DRIVER_NRIC), "d": stamp})
+    counts = run(db)
+    assert (counts["autoApproved"], counts["queuedForReview"]) == (1, 1)
+    statuses = {r["application_id"]: (r["status"], r["review_reason"]) for r in table(db, FurnishApplication)}
+    approved = [a for a, (st, _) in statuses.items() if st == "APPROVED"]
+    assert len(approved) == 1 and first in statuses
+    [(other_status, reason)] = [v for a, v in statuses.items() if a not in approved]
+    assert other_status == "PENDING_APPROVAL" and reason == "Another application for this notice was approved in the same run"
