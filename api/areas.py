@@ -6,10 +6,10 @@ Nothing else imports the areas wholesale: :func:`api.app.create_app` registers
 
 | area | spec | blueprints | jobs |
 | --- | --- | --- | --- |
-| ``service`` | DESIGN.md §5, §8 | health, rulesets, decisions (dry run, decision log), admin | — |
+| ``service`` | DESIGN.md §5, §8 | health, rulesets, decisions (dry run, decision log), admin | decision-log-maintenance |
 | ``cas`` | CAS/PLUS technical spec APIs 1-3 | ``cas`` | refresh-vip-vehicles |
 | ``plus`` | CAS/PLUS technical spec API 4 | ``plus`` | — |
-| ``advisory`` | OCMS 10 | REPCCS/CES intake, ANS report | mirror-retry, unqualified-an-list |
+| ``advisory`` | OCMS 10 | REPCCS/CES intake, ANS report | mirror-retry, unqualified-an-list, ans-report-daily |
 | ``cps`` | OCMS 15 | Staff Portal, PLUS, Toppan | toppan-cps, cps-stage-map-sync |
 | ``furnish`` | OCMS 14 tab 4 | eService submission, Staff Portal OIC review | furnish-sync |
 | ``vip`` | OCMS 14 tab 6 | classified vehicle reports (list, download) | classified-vehicle-report |
@@ -47,6 +47,7 @@ def load_jobs() -> None:
     from api.cps import jobs as _cps  # noqa: F401  toppan-cps, cps-stage-map-sync (OCMS 15)
     from api.furnish import jobs as _furnish  # noqa: F401  furnish-sync (OCMS 14 tab 4)
     from api.vip.classified_report import jobs as _vip_report  # noqa: F401  classified-vehicle-report (OCMS 14 tab 6)
+    from api.decisions import jobs as _decisions  # noqa: F401  decision-log-maintenance (issue 16)
 
 
 __all__ = ["blueprints", "load_jobs"]

@@ -25,6 +25,12 @@ may override any of them by Flask config key (same name).
 | OCMS_SMTP_HOST, OCMS_SMTP_PORT | ``127.0.0.1``, ``8025``: where alert emails go (plain SMTP) |
 | OCMS_ALERT_FROM | ``ocms@localhost`` |
 | OCMS_ALERT_TO | empty: operations address(es), comma-separated; unset = alerts only logged |
+| OCMS_ANS_REPORT_TO | empty: recipients (comma-separated) of the daily ANS report email |
+| OCMS_LOG_FORMAT | ``json`` (one JSON object per line) or ``text`` |
+| OCMS_METRICS_TOKEN | empty: bearer token that may scrape ``/metrics`` (the admin key may too) |
+| OCMS_METRICS_BIND | empty: ``host:port`` where ``ocms serve`` also listens, serving ``/metrics`` without credentials |
+| OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone (schedules, run keys) |
+| OCMS_TIMETABLE | ``<repo>/timetable.yaml``: the jobs ``ocms scheduler`` runs and when |
 | OCMS_LTA_URL, OCMS_LTA_API_KEY | empty: LTA vehicle ownership (``GET <url>/vehicle/owner?vehicleNo=``) and its ``API-Key`` |
 | OCMS_DATAHIVE_URL, OCMS_DATAHIVE_API_KEY | empty: DataHive contacts (``GET <url>/contact?nric=``) |
 | OCMS_MHA_URL, OCMS_MHA_API_KEY | empty: MHA particulars and address (``GET <url>/address?nric=``) |
@@ -37,6 +43,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: The project root (the directory holding rules/, fixtures/, setup.cfg).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +58,12 @@ ENV_KEYS = (
     "OCMS_UNQUALIFIED_AN_TIMEOUT", "OCMS_UNQUALIFIED_AN_BACKOFF",
     "OCMS_CAS_URL", "OCMS_CAS_APIM_KEY", "OCMS_HTTP_TIMEOUT", "OCMS_HTTP_RETRIES", "OCMS_HTTP_BACKOFF",
     "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO", "OCMS_CLASSIFIED_REPORT_TO",
+    "OCMS_TIMEZONE", "OCMS_TIMETABLE", "OCMS_ANS_REPORT_TO", "OCMS_LOG_FORMAT", "OCMS_METRICS_TOKEN", "OCMS_METRICS_BIND",
     *(f"OCMS_{system}_{part}" for system in ("LTA", "DATAHIVE", "MHA") for part in ("URL", "API_KEY", "TIMEOUT")),
 )
+
+#: The business time zone when OCMS_TIMEZONE is not set (DESIGN.md §10).
+DEFAULT_TIMEZONE = "Asia/Singapore"
 
 
 class ConfigError(ValueError):
@@ -125,8 +136,40 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_ALERT_TO": [a.strip() for a in (env.get("OCMS_ALERT_TO") or "").split(",") if a.strip()],
         "OCMS_CLASSIFIED_REPORT_TO": [a.strip() for a in (env.get("OCMS_CLASSIFIED_REPORT_TO") or "").split(",")
                                       if a.strip()],
+        "OCMS_TIMEZONE": business_zone(env.get("OCMS_TIMEZONE")).key,
+        "OCMS_TIMETABLE": env.get("OCMS_TIMETABLE") or str(PROJECT_ROOT / "timetable.yaml"),
+        "OCMS_ANS_REPORT_TO": [a.strip() for a in (env.get("OCMS_ANS_REPORT_TO") or "").split(",") if a.strip()],
+        "OCMS_LOG_FORMAT": _choice(env, "OCMS_LOG_FORMAT", ("json", "text"), "json"),
+        "OCMS_METRICS_TOKEN": env.get("OCMS_METRICS_TOKEN") or None,
+        "OCMS_METRICS_BIND": env.get("OCMS_METRICS_BIND") or None,
+        "OCMS_METRICS_PORT": metrics_port(env.get("OCMS_METRICS_BIND")),
         **_external_systems(env),
     }
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def metrics_port(bind: str | None) -> int | None:
+    """The port of ``OCMS_METRICS_BIND`` (``host:port``), or None if unset."""
+    if not bind:
+        return None
+    _, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError("OCMS_METRICS_BIND must be host:port, e.g. 127.0.0.1:9464")
+    return int(port)
+
+
+def business_zone(name: str | None = None) -> ZoneInfo:
+    """The business time zone ``name`` (default :data:`DEFAULT_TIMEZONE`); ConfigError if unknown."""
+    try:
+        return ZoneInfo(name or DEFAULT_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"OCMS_TIMEZONE {name!r} is not a known time zone (e.g. Asia/Singapore)") from None
 
 
 def _external_systems(env: Mapping[str, str]) -> dict:

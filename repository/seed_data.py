@@ -78,6 +78,8 @@ PARAMETERS: list[tuple[str, str, str, str]] = [
     ("BATCH_LIMIT", "CAS", "500", "Max notices per CAS API 1/2 request"),
     ("BATCH_LIMIT", "PLUS", "10", "Max notices per PLUS API 4 request"),
     ("UNQUALIFIED_AN", "BATCH_SIZE", "1000", "Notices per unqualified-AN API call (OCMS 10 §3.9)"),
+    ("RETENTION_DAYS", "DECISION_LOG", "730",
+     "Days decision-log rows are kept; 0 keeps all (decision-log-maintenance; placeholder to confirm)"),
     # Retries of external calls: OCMS_HTTP_RETRIES (environment), one setting for every client.
 ]
 

@@ -3,7 +3,7 @@
     with SmtpSimulator() as smtp:                 # 127.0.0.1:<free port>
         ... send to smtp.host:smtp.port ...
         smtp.wait_for(1)                          # the messages, once one has arrived
-        smtp.messages[0].subject, .body, .sender, .recipients, .attachments
+        smtp.messages[0].subject, .body, .sender, .recipients, .attachments (filename, content_type, data)
         smtp.fail_next(2)                         # the next 2 messages are refused (451, a temporary failure)
         smtp.fail_always()                        # every message refused until reset()
 
@@ -26,6 +26,15 @@ DEFAULT_PORT = 8025
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """One attached file of a received message."""
+
+    filename: str | None
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class ReceivedMessage:
     """One message as the server received it."""
 
@@ -34,8 +43,7 @@ class ReceivedMessage:
     subject: str
     body: str
     headers: dict[str, str]
-    #: (file name, content type, bytes) of each attachment
-    attachments: tuple[tuple[str, str, bytes], ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 class _Handler:
@@ -51,11 +59,11 @@ class _Handler:
         msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
         body = (part.get_content() if part is not None else "").replace("\r\n", "\n")
-        attachments = tuple((a.get_filename() or "", a.get_content_type(), a.get_payload(decode=True) or b"")
-                            for a in msg.iter_attachments()) if msg.is_multipart() else ()
+        files = tuple(Attachment(a.get_filename(), a.get_content_type(), a.get_payload(decode=True) or b"")
+                      for a in (msg.iter_attachments() if msg.is_multipart() else ()))
         self._sink._receive(ReceivedMessage(
             sender=envelope.mail_from, recipients=tuple(envelope.rcpt_tos), subject=str(msg.get("Subject", "")),
-            body=body, headers={k: str(v) for k, v in msg.items()}, attachments=attachments))
+            body=body, headers={k: str(v) for k, v in msg.items()}, attachments=files))
         return "250 Message accepted for delivery"
 
 
@@ -141,4 +149,4 @@ class SmtpSimulator:
             return list(self._messages)
 
 
-__all__ = ["DEFAULT_PORT", "ReceivedMessage", "SmtpSimulator"]
+__all__ = ["Attachment", "DEFAULT_PORT", "ReceivedMessage", "SmtpSimulator"]

@@ -220,8 +220,8 @@ def send_to(uow, system: str, client: UnqualifiedListClient, day: dt.date,
 
 
 def _registry(config: dict) -> RuleRegistry:
-    from api.decisions.vocabulary import VOCABULARY
-    return RuleRegistry(config["OCMS_RULES_DIR"], actions=VOCABULARY)
+    from api.decisions.instrumented import new_registry
+    return new_registry(config["OCMS_RULES_DIR"])
 
 
 def send_unqualified_an_list(uow, business_date: dt.date, config: dict,

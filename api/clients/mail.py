@@ -1,4 +1,4 @@
-"""Emails over SMTP: alerts to operations, and reports to their readers (DESIGN.md §9: email goes over SMTP).
+"""Alert emails to operations over SMTP (DESIGN.md §9: email goes over SMTP).
 
 Settings: ``OCMS_SMTP_HOST`` / ``OCMS_SMTP_PORT`` (default 127.0.0.1:8025, where
 ``bin/demo`` runs a local SMTP server), ``OCMS_ALERT_FROM`` and
@@ -7,23 +7,25 @@ logged. Plain SMTP, as a relay inside the network expects; sending never
 raises: a failed send is logged and reported as False, so that the failure the
 alert is about is not hidden behind a mail error.
 
-:func:`send_mail` sends to given recipients with attachments, retried with
-exponential backoff (tenacity) on refused connections, timeouts and SMTP
-errors, and raises :class:`MailError` when every attempt failed - for reports,
-where the caller must know (and log the report for manual sending).
+Reports go out with :func:`send_mail` (attachments, its own recipients), which
+raises :class:`MailError` instead: a report job must fail when its email does.
+Every send is counted in ``ocms_external_calls_total{system="SMTP"}``.
 """
 from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Callable, Iterable, Sequence
+from typing import Sequence
 
-from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from api import metrics
 
 log = logging.getLogger(__name__)
+
+SYSTEM = "SMTP"
 
 #: Seconds to wait for the SMTP server.
 SMTP_TIMEOUT = 10.0
@@ -58,16 +60,61 @@ def build_message(settings: MailSettings, subject: str, body: str,
     return msg
 
 
+class MailError(RuntimeError):
+    """The SMTP server could not be reached or refused every recipient."""
+
+
+@dataclass(frozen=True)
+class MailAttachment:
+    """A file to attach: name, MIME type (``application/pdf``) and content."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def send_mail(settings: MailSettings, subject: str, body: str, recipients: Sequence[str],
+              attachments: Sequence[MailAttachment] = ()) -> list[str]:
+    """Email ``body`` with ``attachments`` to ``recipients``; the recipients the server accepted.
+
+    Raises :class:`MailError` if the server cannot be reached or accepts none of them.
+    """
+    if not recipients:
+        raise MailError("no recipients")
+    msg = build_message(settings, subject, body, recipients)
+    for a in attachments:
+        maintype, _, subtype = a.content_type.partition("/")
+        msg.add_attachment(a.data, maintype=maintype, subtype=subtype or "octet-stream", filename=a.filename)
+    started = time.perf_counter()
+    try:
+        with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+            refused = smtp.send_message(msg)
+    except smtplib.SMTPRecipientsRefused as e:
+        metrics.external_call(SYSTEM, "refused", time.perf_counter() - started)
+        raise MailError(f"every recipient refused ({len(e.recipients)})") from None
+    except (OSError, smtplib.SMTPException) as e:
+        metrics.external_call(SYSTEM, "failed", time.perf_counter() - started)
+        raise MailError(f"SMTP {settings.host}:{settings.port}: {type(e).__name__}: {e}") from None
+    metrics.external_call(SYSTEM, "ok", time.perf_counter() - started)
+    accepted = [r for r in recipients if r not in refused]
+    if refused:
+        log.error("mail %r refused for %d recipient(s)", subject, len(refused))
+    return accepted
+
+
 def send_alert(settings: MailSettings, subject: str, body: str) -> bool:
     """Email ``subject``/``body`` to operations; True if the SMTP server accepted it."""
     if not settings.recipients:
         log.error("alert not emailed (OCMS_ALERT_TO is not set): %s", subject)
         return False
     msg = build_message(settings, subject, body)
+    started = time.perf_counter()
     try:
         with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
             refused = smtp.send_message(msg)
+        metrics.external_call(SYSTEM, "ok", time.perf_counter() - started)
     except (OSError, smtplib.SMTPException) as e:
+        metrics.external_call(SYSTEM, "failed", time.perf_counter() - started)
         log.error("alert email to %s via %s:%s failed (%s: %s): %s", msg["To"], settings.host, settings.port,
                   type(e).__name__, e, subject)
         return False
@@ -77,53 +124,4 @@ def send_alert(settings: MailSettings, subject: str, body: str) -> bool:
     return len(refused) < len(settings.recipients)
 
 
-class MailError(RuntimeError):
-    """A message could not be delivered to the SMTP server after its retries."""
-
-    def __init__(self, message: str, attempts: int, errors: list[str]):
-        super().__init__(message)
-        self.attempts = attempts
-        self.errors = errors
-
-
-def send_mail(settings: MailSettings, recipients: Sequence[str], subject: str, body: str,
-              attachments: Iterable[tuple[str, str, bytes]] = (), *, retries: int = 3, backoff: float = 2.0,
-              sleep: Callable[[float], None] | None = None) -> int:
-    """Send ``body`` with ``attachments`` ((file name, content type, bytes)) to ``recipients``; return the attempts.
-
-    Tried once and up to ``retries`` more times, waiting ``backoff``, then twice as long each time, on a
-    connection error, a timeout or any SMTP error (a refusal of some recipients counts as delivered). Raises
-    :class:`MailError` with every attempt's error when all failed, ValueError when there is no recipient.
-    """
-    if not recipients:
-        raise ValueError("no recipients")
-    msg = build_message(settings, subject, body, recipients)
-    for name, content_type, data in attachments:
-        maintype, _, subtype = content_type.partition("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=name)
-    errors: list[str] = []
-
-    def attempt() -> None:
-        try:
-            with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
-                smtp.send_message(msg)
-        except (OSError, smtplib.SMTPException) as e:
-            errors.append(f"{type(e).__name__}: {e}"[:200])
-            log.warning("email %r to %s via %s:%s failed (attempt %d): %s", subject, msg["To"], settings.host,
-                        settings.port, len(errors), errors[-1])
-            raise
-
-    kwargs = {"sleep": sleep} if sleep is not None else {}
-    retrying = Retrying(stop=stop_after_attempt(1 + max(retries, 0)), reraise=False,
-                        wait=wait_exponential(multiplier=backoff, min=backoff, max=max(backoff, 0) * 2 ** retries),
-                        retry=retry_if_exception_type((OSError, smtplib.SMTPException)), **kwargs)
-    try:
-        retrying(attempt)
-    except RetryError:
-        raise MailError(f"email {subject!r} not delivered after {len(errors)} attempt(s): {errors[-1]}",
-                        len(errors), errors) from None
-    log.info("email %r sent to %s (%d attempt(s))", subject, msg["To"], len(errors) + 1)
-    return len(errors) + 1
-
-
-__all__ = ["MailError", "MailSettings", "build_message", "send_alert", "send_mail"]
+__all__ = ["MailAttachment", "MailError", "MailSettings", "build_message", "send_alert", "send_mail"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import delete, insert
 
 from api.jobs import register_job
+from api.decisions.instrumented import new_registry
 from engine import RuleRegistry
 from repository.models import SYSTEM_USER, Parameter, StageMap, now
 
@@ -34,9 +35,8 @@ def stage_map_rows(registry: RuleRegistry) -> tuple[list[tuple[str, str]], dict[
 def stage_map_sync_job(uow, run_key: str) -> dict:
     """Replace the database copy of the stage map with the ruleset's answers."""
     from api.config import load_config
-    from api.decisions.vocabulary import VOCABULARY
 
-    registry = RuleRegistry(load_config()["OCMS_RULES_DIR"], actions=VOCABULARY)
+    registry = new_registry(load_config()["OCMS_RULES_DIR"])
     try:
         pairs, following = stage_map_rows(registry)
     finally:
@@ -63,13 +63,12 @@ def stage_map_sync_job(uow, run_key: str) -> dict:
 def toppan_cps_job(uow, run_key: str) -> dict:
     """Apply every Toppan batch file of the run key's folder; counts per §7.4, summed over the batches."""
     from api.config import load_config
-    from api.decisions.vocabulary import VOCABULARY
 
     from .schemas import ToppanRequestSchema
 
     directory = toppan_dir() / run_key
     batches = read_batches(directory) if directory.is_dir() else []
-    registry = RuleRegistry(load_config()["OCMS_RULES_DIR"], actions=VOCABULARY)
+    registry = new_registry(load_config()["OCMS_RULES_DIR"])
     try:
         totals = {"batches": 0, "totalNotices": 0, "automaticUpdates": 0, "manualUpdates": 0, "skipped": 0}
         errors: list[str] = []

@@ -19,11 +19,13 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from api import metrics
 from api.database import Database
 from api.web.errors import ApiError
 from engine import RuleRegistry, RulesLoadError
 from repository.queries import bump_rules_state, get_rules_state
 
+from .instrumented import InstrumentedRuleRegistry
 from .vocabulary import VOCABULARY
 
 log = logging.getLogger(__name__)
@@ -54,11 +56,13 @@ class RulesService:
             with self._lock:
                 if self._registry is None:
                     try:
-                        self._registry = RuleRegistry(self.directory, actions=VOCABULARY)
+                        self._registry = InstrumentedRuleRegistry(self.directory, actions=VOCABULARY)
                         self.load_error = None
+                        metrics.rules_loaded(True, self._seen_generation or self._registry.generation)
                         log.info("rules loaded from %s (hash %s)", self.directory, self._registry.dir_hash)
                     except RulesLoadError as e:
                         self.load_error = e
+                        metrics.rules_loaded(False)
                         log.error("rules in %s not loaded: %s", self.directory, e)
         return self._registry
 
@@ -88,10 +92,12 @@ class RulesService:
                 try:
                     changed = self._registry.reload(self.directory)
                 except RulesLoadError as e:
+                    metrics.rules_loaded(False)
                     log.warning("rules reload by %s refused, %d error(s); keeping %s:\n%s", updated_by,
                                 len(e.errors), self._registry.dir_hash, "\n".join(map(str, e.errors)))
                     raise
             generation = self._publish(updated_by)
+            metrics.rules_loaded(True, generation)
             return {"changed": changed, "generation": generation, **self._registry.status()}
 
     def _publish(self, updated_by: str | None) -> int:
@@ -131,12 +137,15 @@ class RulesService:
             generation, dir_hash = shared
             self._seen_generation = generation
             if dir_hash == reg.dir_hash:
+                metrics.rules_generation(generation)
                 return False
             try:
                 changed = reg.reload(self.directory)
             except RulesLoadError as e:
+                metrics.rules_loaded(False)
                 log.error("rules generation %s not taken: %s; keeping %s", generation, e, reg.dir_hash)
                 return False
+            metrics.rules_loaded(True, generation)
             if changed:
                 log.info("rules reloaded for generation %s (hash %s)", generation, reg.dir_hash)
             return changed

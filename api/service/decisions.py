@@ -92,7 +92,7 @@ class DecisionLogSchema(Schema):
 @require_any_credential()
 def dry_run(body: dict, ruleset: str):
     """Evaluate facts against a ruleset and return the decision; writes nothing."""
-    decision = get_rules().registry.evaluate(ruleset, body["facts"], explain=body["explain"],
+    decision = get_rules().registry.evaluate(ruleset, body["facts"], explain=body["explain"], use_cache=False,
                                              parameters=body["parameters"])
     return decision.to_dict()
 

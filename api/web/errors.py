@@ -30,7 +30,7 @@ from marshmallow import ValidationError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
-from engine import FactError, RulesLoadError, UnknownRulesetError
+from engine import EngineDisagreement, FactError, RulesLoadError, UnknownRulesetError
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,16 @@ def handle_unexpected(e: Exception):
     return _respond(ApiError(500, "Internal Server Error"))
 
 
+def engine_disagreement(e: EngineDisagreement):
+    """durable_rules and the rules as written disagreed (never cached, counted by the registry): OCMS-5000.
+
+    Logged with the ruleset and facts by the engine; the caller is told nothing
+    of it and may retry (the same facts give the same refusal until the rules change).
+    """
+    log.error("engine disagreement in request %s: %s", getattr(g, "request_id", "-"), e)
+    return _respond(ApiError(500, "Internal Server Error"))
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the one mapping from error kinds to responses."""
     app.register_error_handler(ApiError, _respond)
@@ -190,6 +200,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(UnknownRulesetError,
                                lambda e: _respond(not_found(str(e), [{"field": "ruleset", "message": str(e)}])))
     app.register_error_handler(RulesLoadError, lambda e: _respond(rules_rejected(e)))
+    app.register_error_handler(EngineDisagreement, engine_disagreement)
     app.register_error_handler(ValidationError, lambda e: _respond(bad_request(errors=flatten_messages(e.messages))))
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

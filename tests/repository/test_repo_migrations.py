@@ -23,7 +23,7 @@ def head() -> str:
 
 
 def test_database_is_at_head(engine, db_url):
-    assert current_revision(db_url) == head() == "0002"
+    assert current_revision(db_url) == head() == "0003"
 
 
 def test_every_model_table_exists(engine):
@@ -50,7 +50,7 @@ def test_downgrade_to_base_and_back(engine, db_url):
         assert not set(metadata.tables) & set(inspect(engine).get_table_names())
     finally:
         upgrade(engine)
-    assert current_revision(db_url) == "0002"
+    assert current_revision(db_url) == "0003"
     assert schema_differences(db_url) == []
 
 
@@ -68,4 +68,37 @@ def test_key_indexes_exist(engine):
 
 def test_upgrade_by_url_is_idempotent(engine, db_url):
     upgrade(db_url)
-    assert current_revision(db_url) == "0002"
+    assert current_revision(db_url) == "0003"
+
+
+def test_migration_0002_keeps_the_decision_log_rows_and_their_ids(engine, db_url):
+    """Upgrading a populated 0001 decision log (partitioned on PostgreSQL) keeps every row, id and the sequence."""
+    import datetime as dt
+
+    from sqlalchemy import insert, select, text
+
+    from repository import partitions
+    from repository.models import DecisionLog
+
+    downgrade(engine, "0001")
+    try:
+        when = [dt.datetime(2024, 2, 29, 23, 59, 59), dt.datetime(2025, 7, 1), dt.datetime.now().replace(microsecond=0)]
+        with engine.begin() as c:
+            c.execute(text("DELETE FROM ocms_decision_log"))
+            for w in when:
+                c.execute(text("INSERT INTO ocms_decision_log (decided_at, ruleset, subject, dry_run) "
+                               "VALUES (:w, 'an_qualification', 'N1', :f)"), {"w": w, "f": False})
+            before = c.execute(text("SELECT id, decided_at FROM ocms_decision_log ORDER BY id")).all()
+    finally:
+        upgrade(engine)
+    with engine.begin() as c:
+        assert c.execute(text("SELECT id, decided_at FROM ocms_decision_log ORDER BY id")).all() == before
+        c.execute(insert(DecisionLog.__table__), [{"decided_at": when[-1], "ruleset": "x", "dry_run": False}])
+        newest = c.execute(select(DecisionLog.id).order_by(DecisionLog.id.desc()).limit(1)).scalar()
+        assert newest > before[-1][0]
+        if engine.dialect.name == "postgresql":
+            names = [p.name for p in partitions.list_partitions(c)]
+            assert partitions.partition_name(when[0]) in names and partitions.partition_name(when[1]) in names
+            assert names[-1] == partitions.DEFAULT_PARTITION
+        c.execute(text("DELETE FROM ocms_decision_log"))
+    assert schema_differences(db_url) == []

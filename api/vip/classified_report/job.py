@@ -35,12 +35,13 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from api.advisory.ans_report.store import discard, read_report, store_report
 from api.cas.vip_refresh import replace_vip_vehicles
 from api.clients.cas import CasClient
 from api.clients.http import ExternalCallError
-from api.clients.mail import MailError, MailSettings, send_alert, send_mail
+from api.clients.mail import MailAttachment, MailError, MailSettings, send_alert, send_mail
 from repository.base import now
 from repository.models import ManualReviewQueue, ReportFile, VipVehicle
 
@@ -54,6 +55,41 @@ REPORT_TYPE = "CLASSIFIED_VEHICLE"
 STEM = "Classified_Vehicle_Report"
 REVIEW_TYPE = "REPORT_EMAIL"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class EmailNotSent(RuntimeError):
+    """Every attempt to email the report failed (or there was nobody to send it to)."""
+
+    def __init__(self, message: str, attempts: int, errors: list[str]):
+        super().__init__(message)
+        self.attempts = attempts
+        self.errors = errors
+
+
+def send_with_retry(settings: MailSettings, subject: str, body: str, recipients: list[str],
+                    attachments: list[MailAttachment], retries: int, backoff: float, sleep=None) -> int:
+    """Tab 9 "Email Send failed → Retry": :func:`api.clients.mail.send_mail` tried once and up to ``retries``
+    more times, waiting ``backoff`` seconds, then twice as long each time (tenacity); the attempts it took.
+    Raises :class:`EmailNotSent` with every attempt's error."""
+    errors: list[str] = []
+
+    def attempt() -> None:
+        try:
+            send_mail(settings, subject, body, recipients, attachments)
+        except MailError as e:
+            errors.append(str(e)[:200])
+            log.warning("%s: email %r failed (attempt %d): %s", JOB_NAME, subject, len(errors), e)
+            raise
+
+    retrying = Retrying(stop=stop_after_attempt(1 + max(int(retries), 0)), reraise=False,
+                        wait=wait_exponential(multiplier=backoff, min=backoff, max=backoff * 2 ** max(int(retries), 0)),
+                        retry=retry_if_exception_type(MailError), **({"sleep": sleep} if sleep else {}))
+    try:
+        retrying(attempt)
+    except RetryError:
+        raise EmailNotSent(f"email not delivered after {len(errors)} attempt(s): {errors[-1]}", len(errors),
+                           errors) from None
+    return len(errors) + 1
 
 
 class ReportEmailFailed(RuntimeError):
@@ -157,7 +193,7 @@ def _build(uow, day: dt.date, config: dict, cas: CasClient | None) -> tuple[Repo
     return row, params
 
 
-def _queue_manual_send(session: Session, row: ReportFile, error: MailError, recipients: list[str]) -> None:
+def _queue_manual_send(session: Session, row: ReportFile, error: EmailNotSent, recipients: list[str]) -> None:
     q = ManualReviewQueue
     existing = session.scalars(select(q).where(q.review_type == REVIEW_TYPE, q.status == "OPEN")).all()
     if any((r.details or {}).get("reportId") == row.id for r in existing):
@@ -199,15 +235,15 @@ def run_classified_report(uow, run_key: str, config: dict, cas: CasClient | None
                                             "cas", "warning", "adminAlerted")}}
     try:
         if not recipients:
-            raise MailError("OCMS_CLASSIFIED_REPORT_TO is not set: nobody to send the report to", 0,
-                            ["no recipients configured"])
+            raise EmailNotSent("OCMS_CLASSIFIED_REPORT_TO is not set: nobody to send the report to", 0,
+                               ["no recipients configured"])
         if path is None:
-            raise MailError(f"report file {row.storage_path} is missing from the store", 0, ["file missing"])
-        attempts = send_mail(MailSettings.from_config(config), recipients, subject, body,
-                             [(row.file_name, XLSX, path.read_bytes())],
-                             retries=int(config.get("OCMS_HTTP_RETRIES", 3)),
-                             backoff=float(config.get("OCMS_HTTP_BACKOFF", 2.0)), sleep=sleep)
-    except MailError as e:
+            raise EmailNotSent(f"report file {row.storage_path} is missing from the store", 0, ["file missing"])
+        attempts = send_with_retry(MailSettings.from_config(config), subject, body, recipients,
+                                   [MailAttachment(row.file_name, XLSX, path.read_bytes())],
+                                   retries=int(config.get("OCMS_HTTP_RETRIES", 3)),
+                                   backoff=float(config.get("OCMS_HTTP_BACKOFF", 2.0)), sleep=sleep)
+    except EmailNotSent as e:
         _queue_manual_send(session, row, e, recipients)
         uow.commit()
         log.error("%s %s: report %s stored but not emailed (%s); logged for manual sending", JOB_NAME, day,
@@ -221,5 +257,5 @@ def run_classified_report(uow, run_key: str, config: dict, cas: CasClient | None
     return {**counts, "emailSent": True, "emailAttempts": attempts, "recipients": len(recipients)}
 
 
-__all__ = ["JOB_NAME", "REPORT_TYPE", "ReportEmailFailed", "parse_report_date", "report_url",
-           "run_classified_report", "unsent_report"]
+__all__ = ["EmailNotSent", "JOB_NAME", "REPORT_TYPE", "ReportEmailFailed", "parse_report_date", "report_url",
+           "run_classified_report", "send_with_retry", "unsent_report"]

@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.config import load_config
+import datetime as dt
+
+from api.config import business_zone, load_config
 from api.jobs import register_job
-from repository.base import now
 
 from .job import JOB_NAME, run_classified_report
 
 
 def today_key() -> str:
-    """The default run key: today's business date."""
-    return now().date().isoformat()
+    """The default run key: today's business date (``OCMS_TIMEZONE``), as ``YYYY-MM-DD``."""
+    return dt.datetime.now(business_zone(load_config()["OCMS_TIMEZONE"])).date().isoformat()
 
 
 @register_job(JOB_NAME, "Build the Classified Vehicle Notices Report (Excel) and email it to the OICs "

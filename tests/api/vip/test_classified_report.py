@@ -151,7 +151,8 @@ def test_the_report_has_the_spec_sheets_columns_and_counts_and_is_emailed(db, da
     [mail] = report_mails(smtp)
     assert mail.subject == "Classified Vehicle Notices Report 15/01/2026"
     assert "Total Notices Issued (Type V): 6" in mail.body and "Outstanding Notices (Unpaid):  4" in mail.body
-    [(name, content_type, blob)] = mail.attachments
+    [attachment] = mail.attachments
+    name, content_type, blob = attachment.filename, attachment.content_type, attachment.data
     assert name.startswith("Classified_Vehicle_Report_20260115_") and name.endswith(".xlsx")
     assert content_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -212,7 +213,7 @@ def test_no_active_vip_vehicle_still_sends_an_empty_report(db, data, env, cas, s
     assert outcome["status"] == "SUCCESS" and outcome["counts"]["total"] == 0
     [mail] = report_mails(smtp)
     assert "No active VIP vehicle was found" in mail.body
-    wb = workbook(mail.attachments[0][2])
+    wb = workbook(mail.attachments[0].data)
     assert rows(wb["Summary"])[2:5] == [["Total Notices Issued (Type V)", 0], ["Outstanding Notices (Unpaid)", 0],
                                         ["Settled Notices (Paid)", 0]]
     assert rows(wb["Type V Notices Detail"]) == [DETAIL]
@@ -233,7 +234,7 @@ def test_cas_unreachable_gives_a_report_with_a_warning_and_alerts_the_administra
     assert "CAS unreachable" in alert.subject and "last refreshed on 2026-01-14 01:00" in alert.body
     [report] = [m for m in mails if m.recipients == tuple(OICS)]
     assert "WARNING: CAS could not be reached" in report.body
-    summary = rows(workbook(report.attachments[0][2])["Summary"])
+    summary = rows(workbook(report.attachments[0].data)["Summary"])
     assert summary[-1][0] == "Warning" and "CAS could not be reached" in summary[-1][1]
     assert summary[2] == ["Total Notices Issued (Type V)", 3]       # from the stored list: SVIP001A only
 
@@ -266,7 +267,7 @@ def test_an_email_that_keeps_failing_is_logged_for_manual_sending_and_the_rerun_
     assert second["status"] == "SUCCESS" and second["counts"]["resumed"] is True
     assert second["counts"]["reportId"] == stored[0] and cas.call_count == cas_calls
     [mail] = report_mails(smtp)
-    assert mail.attachments[0][0] == stored[1]
+    assert mail.attachments[0].filename == stored[1]
     with db.engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM ocms_report_file")).scalar() == 1
         assert c.execute(text("SELECT status FROM ocms_manual_review_queue")).scalar() == "RESOLVED"
