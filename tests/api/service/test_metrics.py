@@ -80,6 +80,18 @@ def test_requests_and_decisions_are_counted(mclient, key):
         value(before, "ocms_decisions_total", ruleset="an_qualification", outcome=outcome) == 3
     assert value(after, "ocms_engine_latency_seconds_count", ruleset="an_qualification") - \
         value(before, "ocms_engine_latency_seconds_count", ruleset="an_qualification") == 3
+    # dry runs never read or write the decision cache (issue 9)
+    for name in ("ocms_decision_cache_hits_total", "ocms_decision_cache_misses_total"):
+        assert value(after, name, ruleset="an_qualification") == value(before, name, ruleset="an_qualification")
+
+
+def test_decision_cache_hits_and_misses_are_counted(mclient):
+    from api.decisions.service import get_rules
+    registry = get_rules(mclient.application).registry
+    before = scrape(mclient, BEARER)
+    for _ in range(3):   # the live path (use cases call the registry like this)
+        registry.evaluate("an_qualification", QUALIFIED)
+    after = scrape(mclient, BEARER)
     # the same facts three times: the engine fired once, the cache answered twice
     assert value(after, "ocms_decision_cache_hits_total", ruleset="an_qualification") - \
         value(before, "ocms_decision_cache_hits_total", ruleset="an_qualification") == 2
