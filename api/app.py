@@ -5,6 +5,8 @@ from typing import Any, Mapping
 
 from flask import Flask
 
+from repository import business_time
+
 from .areas import blueprints, load_jobs
 from .config import finalise, load_config
 from .database import init_database
@@ -47,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     finalise(app.config)
     configure_logging(app.config["OCMS_LOG_LEVEL"], app.config.get("OCMS_LOG_FORMAT", "json"))
     register_secrets(secrets_of(app.config))
+    business_time.set_zone(app.config["OCMS_TIMEZONE"])  # every business date and time of this process
 
     init_request_id(app)
     init_request_log(app)

@@ -84,13 +84,13 @@ def cmd_db_seed(args, config) -> int:
 def cmd_rules_check(args, config) -> int:
     engine, vocabulary = _engine()
     directory = args.path or config["OCMS_RULES_DIR"]
-    errors = engine.check_directory(directory, vocabulary)
+    errors = engine.check_directory(directory, vocabulary, timezone=config["OCMS_TIMEZONE"])
     if errors:
         for e in errors:
             print(str(e))
         print(f"{len(errors)} error(s) in {directory}", file=sys.stderr)
         return 1
-    names = sorted(engine.load_directory(directory, vocabulary)[0])
+    names = sorted(engine.load_directory(directory, vocabulary, timezone=config["OCMS_TIMEZONE"])[0])
     print(f"OK: {len(names)} rulesets ({', '.join(names)})")
     return 0
 
@@ -98,7 +98,8 @@ def cmd_rules_check(args, config) -> int:
 def _registry(rules_dir: str):
     engine, vocabulary = _engine()
     try:
-        return engine.RuleRegistry(rules_dir, actions=vocabulary)
+        from repository.business_time import business_zone
+        return engine.RuleRegistry(rules_dir, actions=vocabulary, timezone=str(business_zone()))
     except engine.RulesLoadError as e:
         for err in e.errors:
             print(str(err))
@@ -303,7 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="migrate the database to the newest schema").set_defaults(func=cmd_db_upgrade)
     seed = db.add_parser("seed", help="insert reference data (and demo data with --demo)")
     seed.add_argument("--demo", action="store_true", help="also a reproducible demo data set")
-    seed.add_argument("--notices", type=int, default=3000, help="demo notices (with --demo)")
+    seed.add_argument("--notices", type=int, default=3000,
+                      help="generated demo notices (with --demo), besides the README's showcase notices")
     seed.set_defaults(func=cmd_db_seed)
 
     rules = sub.add_parser("rules", help="check, test and explain rulesets").add_subparsers(
@@ -354,7 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ocms`` console script."""
     args = build_parser().parse_args(argv)
-    return args.func(args, load_config())
+    config = load_config()
+    from repository.business_time import set_zone
+    set_zone(config["OCMS_TIMEZONE"])  # jobs' run keys, stamps and windows are business dates
+    return args.func(args, config)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ may override any of them by Flask config key (same name).
 | OCMS_LOG_FORMAT | ``json`` (one JSON object per line) or ``text`` |
 | OCMS_METRICS_TOKEN | empty: bearer token that may scrape ``/metrics`` (the admin key may too) |
 | OCMS_METRICS_BIND | empty: ``host:port`` where ``ocms serve`` also listens, serving ``/metrics`` without credentials |
-| OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone (schedules, run keys) |
 | OCMS_TIMETABLE | ``<repo>/timetable.yaml``: the jobs ``ocms scheduler`` runs and when |
 | OCMS_LTA_URL, OCMS_LTA_API_KEY | empty: LTA vehicle ownership (``GET <url>/vehicle/owner?vehicleNo=``) and its ``API-Key`` |
 | OCMS_DATAHIVE_URL, OCMS_DATAHIVE_API_KEY | empty: DataHive contacts (``GET <url>/contact?nric=``) |
@@ -37,13 +36,16 @@ may override any of them by Flask config key (same name).
 | OCMS_LTA_TIMEOUT, OCMS_DATAHIVE_TIMEOUT, OCMS_MHA_TIMEOUT | ``30`` (seconds per call, OCMS 10 §3.4) |
 | OCMS_TEMPLATES_DIR | ``<repo>/templates``: letter and message templates analysts edit (:mod:`api.letters`) |
 | OCMS_CLASSIFIED_REPORT_TO | empty: the OICs who get the daily Classified Vehicle Notices Report, comma-separated |
+| OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone of every business date and time: schedules, run keys, stamps (repository/business_time.py) |
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 from typing import Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from repository.business_time import UnknownZoneError, parse_zone
 
 #: The project root (the directory holding rules/, fixtures/, setup.cfg).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -165,10 +167,13 @@ def metrics_port(bind: str | None) -> int | None:
 
 
 def business_zone(name: str | None = None) -> ZoneInfo:
-    """The business time zone ``name`` (default :data:`DEFAULT_TIMEZONE`); ConfigError if unknown."""
+    """The business time zone ``name`` (default :data:`DEFAULT_TIMEZONE`); ConfigError if unknown.
+
+    The one parser of OCMS_TIMEZONE (repository/business_time.py), as a start-up error.
+    """
     try:
-        return ZoneInfo(name or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
+        return parse_zone(name or DEFAULT_TIMEZONE)
+    except UnknownZoneError:
         raise ConfigError(f"OCMS_TIMEZONE {name!r} is not a known time zone (e.g. Asia/Singapore)") from None
 
 
@@ -180,6 +185,7 @@ def _external_systems(env: Mapping[str, str]) -> dict:
         out[f"OCMS_{system}_API_KEY"] = env.get(f"OCMS_{system}_API_KEY") or None
         out[f"OCMS_{system}_TIMEOUT"] = _timeout(env, f"OCMS_{system}_TIMEOUT", 30.0)
     return out
+
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -223,3 +229,4 @@ def finalise(config: dict) -> None:
     config["OCMS_API_KEYS"] = parse_api_keys(config.get("OCMS_API_KEYS"))
     config["OCMS_RULES_CHECK_INTERVAL"] = float(config.get("OCMS_RULES_CHECK_INTERVAL") or 0)
     config["OCMS_LOG_LEVEL"] = str(config.get("OCMS_LOG_LEVEL") or "INFO").upper()
+    config["OCMS_TIMEZONE"] = business_zone(config.get("OCMS_TIMEZONE")).key

@@ -64,6 +64,8 @@ PARAMETERS: list[tuple[str, str, str, str]] = [
     ("REVIVAL_DAYS", "ANS", "30", "PS-ANS revival period in days (OCMS 10 §3.7)"),
     ("REVIVAL_DAYS", "OLD", "21", "TS-OLD suspension period in days (OCMS 14 §7)"),
     ("REVIVAL_DAYS", "CLV", "30", "TS-CLV suspension period in days (placeholder to confirm)"),
+    # Every suspension gets a revival date (a missing period is 30 days with a warning, OCMS 10 §3.7).
+    ("REVIVAL_DAYS", "DBB", "30", "PS-DBB revival period in days (placeholder to confirm: the specs give none)"),
     ("REPORT_RANGE_DAYS", "ANS", "31", "Max date range of the ANS report (OCMS 10 §3.8)"),
     ("REPORT_RANGE_DAYS", "CPS", "90", "Max date range of the CPS report (OCMS 15 §8.3)"),
     # The same-day and past-offence switches live in rules/an_qualification.yaml (same_day_check,

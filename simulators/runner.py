@@ -77,8 +77,12 @@ class ServerThread:
 
 def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = None, smtp_port: int | None = None,
                    vehicles: int = 150, apim_key: str | None = None, out: TextIO | None = None,
-                   until: threading.Event | None = None, receiver_port: int | None = None) -> int:
-    """Serve the chosen simulators (:data:`CHOICES`) until interrupted (or ``until`` is set); print their URLs."""
+                   until: threading.Event | None = None, receiver_port: int | None = None,
+                   ces_port: int | None = None, api_ports: dict[str, int] | None = None) -> int:
+    """Serve the chosen simulators (:data:`CHOICES`) until interrupted (or ``until`` is set); print their URLs.
+
+    ``api_ports`` gives LTA, DataHive and MHA their own ports (``{"lta": 8711}``), as ``bin/demo`` does.
+    """
     from simulators.cas import DEFAULT_PORT as CAS_PORT
     from simulators.cas import CasSimulator
     from simulators.smtp import DEFAULT_PORT as SMTP_PORT
@@ -117,7 +121,8 @@ def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = 
             from simulators.an_receivers import PATH, AnReceiverSimulator
             # REPCCS on receiver_port (default 9101), CES on the next one; 0: any free ports
             first = RECEIVER_PORT if receiver_port is None else receiver_port
-            for system, rport in (("REPCCS", first), ("CES", first + 1 if first else 0)):
+            second = ces_port if ces_port is not None else (first + 1 if first else 0)
+            for system, rport in (("REPCCS", first), ("CES", second)):
                 rec = AnReceiverSimulator(system, None, host, rport).start()
                 started.append(rec)
                 say(f"{system} unqualified-AN receiver on {rec.url}{PATH}  (control: POST {rec.url}/_control)")

@@ -62,7 +62,7 @@ class _Handler:
         files = tuple(Attachment(a.get_filename(), a.get_content_type(), a.get_payload(decode=True) or b"")
                       for a in (msg.iter_attachments() if msg.is_multipart() else ()))
         self._sink._receive(ReceivedMessage(
-            sender=envelope.mail_from, recipients=tuple(envelope.rcpt_tos), subject=str(msg.get("Subject", "")),
+            sender=envelope.mail_from, recipients=tuple(envelope.rcpt_tos), subject=str(msg.get("Subject", "")).strip(),  # a folded header keeps its leading blank
             body=body, headers={k: str(v) for k, v in msg.items()}, attachments=files))
         return "250 Message accepted for delivery"
 

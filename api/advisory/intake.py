@@ -234,7 +234,8 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
             apply(eht)
             result.outcome, done = "EHT_AN", True
     if not done:
-        candidates = double_booking.candidates_with_retry(session, notice, deps.dbb_query, deps.dbb_attempts)
+        within = double_booking.window(decide.registry.get(double_booking.RULESET).parameters)
+        candidates = double_booking.candidates_with_retry(session, notice, deps.dbb_query, deps.dbb_attempts, within)
         dbb = decide.many(double_booking.RULESET, double_booking.dbb_facts(notice, candidates))
         hit = next((d for d in dbb if d.actions), None)
         if hit is not None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import datetime as dt
-
-from api.config import business_zone, load_config
+from api.config import load_config
 from api.jobs import register_job
+from repository import business_time
 
 from .ans_report.daily import JOB_NAME as ANS_DAILY
 from .ans_report.daily import send_daily_ans_report
@@ -34,9 +33,8 @@ def unqualified_an_list_job(uow, run_key: str) -> dict[str, Any]:
 
 
 def previous_business_day() -> str:
-    """Yesterday in the business time zone (``OCMS_TIMEZONE``), as ``YYYY-MM-DD``."""
-    zone = business_zone(load_config()["OCMS_TIMEZONE"])
-    return (dt.datetime.now(zone).date() - dt.timedelta(days=1)).isoformat()
+    """Yesterday in the business time zone (``OCMS_TIMEZONE``), as ``YYYY-MM-DD`` (repository/business_time.py)."""
+    return business_time.yesterday().isoformat()
 
 
 @register_job(ANS_DAILY, default_key=previous_business_day)

@@ -11,12 +11,20 @@ compositionAmount, noticeDateAndTime, offenceNoticeType, subsystemLabel.
 vehicleRegistrationType is mandatory unless special vehicle detection sets it
 (rules/vehicle_type.yaml). noticeNo is generated when absent. Unknown fields
 are ignored (callers add fields over time; nothing unknown is stored).
+
+Identity (DESIGN.md §10, api/web/fields.py): ``vehicleNo`` loses every space
+and is upper-cased (``szz 7001a`` → ``SZZ7001A``), ``noticeNo`` is trimmed and
+upper-cased, and the codes (``anFlag``, ``offenceNoticeType``,
+``vehicleCategory``, ``vehicleRegistrationType``, ``subsystemLabel``,
+``ppCode``) are accepted in either case and stored upper-case.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates
+
+from api.web.fields import Code, NoticeNo, VehicleNo
 
 #: The spec's UPL placeholder vehicle number (OCMS 10 §3.4), longer than the payload's 14.
 UPL_VEHICLE_NO = "UNLICENSED_PARKING"
@@ -27,8 +35,8 @@ MAX_AMOUNT = Decimal("99999999.99")  # Numeric(10, 2)
 REQUIRED_MESSAGE = "Missing mandatory field"
 
 
-def _text(max_len: int, required: bool = False, min_len: int = 0, **kw) -> fields.String:
-    return fields.String(required=required, allow_none=not required,
+def _text(max_len: int, required: bool = False, min_len: int = 0, cls: type = fields.String, **kw) -> fields.String:
+    return cls(required=required, allow_none=not required,
                          validate=validate.Length(min=max(min_len, 1 if required else 0), max=max_len),
                          error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE}, **kw)
 
@@ -41,10 +49,10 @@ class NoticePayloadSchema(Schema):
         ordered = True
 
     transactionId = _text(50, metadata={"description": "caller's transaction id, stored as transaction_id"})
-    subsystemLabel = _text(8, required=True, metadata={"description": "string(8)"})
-    anFlag = _text(1, metadata={"description": "string(1); ignored for REPCCS, used by CES (EHT)"})
-    noticeNo = _text(10, metadata={"description": "string(10); generated when absent (9 digits + check letter)"})
-    vehicleNo = fields.String(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
+    subsystemLabel = _text(8, required=True, cls=Code, metadata={"description": "string(8)"})
+    anFlag = _text(1, cls=Code, metadata={"description": "string(1); ignored for REPCCS, used by CES (EHT)"})
+    noticeNo = _text(10, cls=NoticeNo, metadata={"description": "string(10); generated when absent (9 digits + check letter)"})
+    vehicleNo = VehicleNo(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
                               metadata={"description": f"string(14), or the UPL placeholder {UPL_VEHICLE_NO}"})
     computerRuleCode = fields.Integer(required=True, strict=True,
                                       error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
@@ -53,12 +61,12 @@ class NoticePayloadSchema(Schema):
                                        error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
     noticeDateAndTime = fields.DateTime(required=True,
                                         error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
-    offenceNoticeType = fields.String(required=True, validate=validate.OneOf(OFFENCE_NOTICE_TYPES),
+    offenceNoticeType = Code(required=True, validate=validate.OneOf(OFFENCE_NOTICE_TYPES),
                                       error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
-    vehicleCategory = _text(2, metadata={"description": "string(1) in the spec; LB/HL need 2"})
-    vehicleRegistrationType = _text(1, metadata={"description": "string(1): S D V I F X ...; "
+    vehicleCategory = _text(2, cls=Code, metadata={"description": "string(1) in the spec; LB/HL need 2"})
+    vehicleRegistrationType = _text(1, cls=Code, metadata={"description": "string(1): S D V I F X ...; "
                                                  "mandatory unless detected (MID/MINDEF, UNLICENSED_PARKING)"})
-    ppCode = _text(5)
+    ppCode = _text(5, cls=Code)
     ppName = _text(100)
     creUserId = _text(50, metadata={"description": "stored as cre_user_id"})
     creDate = fields.DateTime(allow_none=True, metadata={"description": "accepted, not stored: cre_date is the time OCMS "
@@ -94,7 +102,7 @@ class RepccsPayloadSchema(NoticePayloadSchema):
 class CesPayloadSchema(NoticePayloadSchema):
     """CesCreateNoticeDto (POST /v1/cesWebhook-create-notice); subsystemLabel checked by rules/ces_subsystem.yaml."""
 
-    subsystemLabel = fields.String(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
+    subsystemLabel = Code(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
                                    metadata={"description": "3-8 characters, first three digits 030-999"})
 
 

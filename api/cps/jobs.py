@@ -66,21 +66,37 @@ def toppan_cps_job(uow, run_key: str) -> dict:
 
     from .schemas import ToppanRequestSchema
 
+    from marshmallow import ValidationError
+
+    from api.web.errors import flatten_messages
+
     directory = toppan_dir() / run_key
-    batches = read_batches(directory) if directory.is_dir() else []
+    batches = read_batches(directory) if directory.is_dir() else iter(())
     registry = new_registry(load_config()["OCMS_RULES_DIR"])
     try:
-        totals = {"batches": 0, "totalNotices": 0, "automaticUpdates": 0, "manualUpdates": 0, "skipped": 0}
+        totals = {"batches": 0, "badBatches": 0, "totalNotices": 0, "automaticUpdates": 0, "manualUpdates": 0,
+                  "skipped": 0}
         errors: list[str] = []
         schema = ToppanRequestSchema()
-        for origin, raw in batches:
-            batch = schema.load(raw)  # a bad file fails the run: nothing of it is written
+        for origin, raw, problem in batches:
+            # One bad file or batch is listed and skipped; the others are still applied (§7.2: per notice).
+            if problem is None:
+                try:
+                    batch = schema.load(raw)
+                except ValidationError as e:
+                    problem = "refused: " + "; ".join(f"{m['field']}: {m['message']}"
+                                                      for m in flatten_messages(e.messages))[:300]
+            if problem is not None:
+                totals["badBatches"] += 1
+                errors.append(f"{origin}: {problem}")
+                continue
             stats = update_batch(uow, registry, batch["noticeNumbers"], batch["currentStage"], batch["newStage"],
                                  request_id=f"toppan-cps:{run_key}:{origin}", caller="toppan-cps")
             totals["batches"] += 1
             for k in ("totalNotices", "automaticUpdates", "manualUpdates", "skipped"):
                 totals[k] += stats[k]
-            errors += stats["errors"]
+            errors += [f"{origin}: {e}" for e in stats["errors"]]
+        totals["errorCount"] = len(errors)
         totals["errors"] = errors[:100]
         return totals
     finally:

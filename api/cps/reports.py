@@ -14,7 +14,7 @@ from typing import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from repository.models import ReportFile
+from repository.models import ReportFile, now
 
 from .queries import REPORT_COLUMNS
 
@@ -29,7 +29,7 @@ def report_url(report_id: int) -> str:
 
 
 def write_workbook(path: Path, rows: Sequence[Sequence], title: str) -> None:
-    """Write the §8.4 columns and ``rows`` to an .xlsx file."""
+    """Write the §8.4 columns and ``rows`` to an .xlsx file: "Date of Change" as a date cell, text as text."""
     from openpyxl import Workbook  # imported on first use: keeps worker start-up light
     from openpyxl.styles import Font
 
@@ -40,7 +40,12 @@ def write_workbook(path: Path, rows: Sequence[Sequence], title: str) -> None:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in rows:
-        ws.append([v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v for v in r])
+        ws.append(list(r))
+        for cell in ws[ws.max_row]:  # typed cells (DESIGN.md §10): dates are dates, not text
+            if isinstance(cell.value, dt.datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm:ss"
+            elif isinstance(cell.value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
     ws.freeze_panes = "A2"
     wb.properties.title = title
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,12 +57,12 @@ def write_workbook(path: Path, rows: Sequence[Sequence], title: str) -> None:
 def store_report(session: Session, report_dir: str | Path, rows: Sequence[Sequence], user: str | None,
                  params: dict, prefix: str = "CPS_Change_Report") -> ReportFile:
     """Write the workbook into the store and add its ocms_report_file row (no commit)."""
-    stamp = dt.datetime.now()
+    stamp = now()
     name = f"{prefix}_{stamp:%Y%m%d_%H%M%S}_{uuid.uuid4().hex[:8]}.xlsx"
     path = Path(report_dir) / "cps" / name
     write_workbook(path, rows, prefix.replace("_", " "))
     row = ReportFile(report_type=REPORT_TYPE, file_name=name, content_type=XLSX, storage_path=str(path),
-                     created_at=stamp.replace(microsecond=0), created_by=user, params=params)
+                     created_at=stamp, created_by=user, params=params)
     session.add(row)
     session.flush()
     return row

@@ -15,6 +15,8 @@ from pathlib import Path
 from api import metrics
 from engine import RuleRegistry
 
+from repository import business_time
+
 from .vocabulary import VOCABULARY
 
 
@@ -62,8 +64,16 @@ class InstrumentedRuleRegistry(RuleRegistry):
 
 
 def new_registry(directory: str | Path) -> InstrumentedRuleRegistry:
-    """An instrumented registry of ``directory`` with the service's action vocabulary (jobs use this)."""
-    return InstrumentedRuleRegistry(directory, actions=VOCABULARY)
+    """An instrumented registry of ``directory`` with the service's action vocabulary (jobs use this).
+
+    Datetime facts with an offset are read in the business zone (OCMS_TIMEZONE, repository/business_time.py).
+    """
+    return InstrumentedRuleRegistry(directory, actions=VOCABULARY, timezone=business_zone_name())
 
 
-__all__ = ["InstrumentedRuleRegistry", "new_registry"]
+def business_zone_name() -> str:
+    """The IANA name of the business zone in force (the engine's ``timezone``)."""
+    return str(business_time.business_zone())
+
+
+__all__ = ["InstrumentedRuleRegistry", "business_zone_name", "new_registry"]

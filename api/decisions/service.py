@@ -21,11 +21,11 @@ from flask import Flask, current_app
 
 from api import metrics
 from api.database import Database
-from api.web.errors import ApiError
+from api.web.errors import ApiError, rules_error_items
 from engine import RuleRegistry, RulesLoadError
 from repository.queries import bump_rules_state, get_rules_state
 
-from .instrumented import InstrumentedRuleRegistry
+from .instrumented import InstrumentedRuleRegistry, business_zone_name
 from .vocabulary import VOCABULARY
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ class RulesService:
             with self._lock:
                 if self._registry is None:
                     try:
-                        self._registry = InstrumentedRuleRegistry(self.directory, actions=VOCABULARY)
+                        self._registry = InstrumentedRuleRegistry(self.directory, actions=VOCABULARY,
+                                                                  timezone=business_zone_name())
                         self.load_error = None
                         metrics.rules_loaded(True, self._seen_generation or self._registry.generation)
                         log.info("rules loaded from %s (hash %s)", self.directory, self._registry.dir_hash)
@@ -71,8 +72,8 @@ class RulesService:
         """The registry in service; OCMS-5003 / 503 if the rules could not be loaded."""
         reg = self.ensure_loaded()
         if reg is None:
-            raise ApiError(503, "Rules not loaded", [{"field": f"{x.file}:{x.line}:{x.column}", "message": x.message}
-                                                      for x in self.load_error.errors])
+            raise ApiError(503, "Rules not loaded", [{"field": i["field"], "message": i["message"]}
+                                                      for i in rules_error_items(self.load_error.errors)])
         return reg
 
     # ---- reload from the admin endpoint ---------------------------------------
@@ -98,7 +99,8 @@ class RulesService:
                     raise
             generation = self._publish(updated_by)
             metrics.rules_loaded(True, generation)
-            return {"changed": changed, "generation": generation, **self._registry.status()}
+            from api.web.paths import for_callers
+            return {"changed": changed, "generation": generation, **for_callers(self._registry.status())}
 
     def _publish(self, updated_by: str | None) -> int:
         """Bump ``ocms_rules_state`` unless it already names our hash; return the shared generation."""

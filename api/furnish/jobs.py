@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import datetime as dt
-
-from api.config import business_zone, load_config
+from api.config import load_config
 from api.jobs import register_job
+from repository import business_time
 
 from .processing import JOB_NAME, run_furnish_sync
 
@@ -21,7 +20,7 @@ from .processing import JOB_NAME, run_furnish_sync
 def minute_key() -> str:
     """The default run key: business date and time to the minute (``OCMS_TIMEZONE``), e.g. ``2026-01-15T1015``,
     as the timetable's ``{fire:%Y-%m-%dT%H%M}``."""
-    return dt.datetime.now(business_zone(load_config()["OCMS_TIMEZONE"])).strftime("%Y-%m-%dT%H%M")
+    return business_time.now().strftime("%Y-%m-%dT%H%M")
 
 
 @register_job(JOB_NAME, "Copy new furnish applications to the intranet, check them with MHA, auto-approve or "

@@ -17,6 +17,8 @@ import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from api.web.fields import NoticeNo
+
 from .id_numbers import ID_TYPES, validate_id_number
 
 FURNISH_TYPES = ("DRIVER", "HIRER")
@@ -94,9 +96,7 @@ class FurnishRequestSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    noticeNo = Code(required=True, validate=validate.Regexp(r"^[A-Z0-9]{1,10}$",
-                                                             error="must be a notice number: 1-10 letters and digits"),
-                    metadata={"example": "500500303J"})
+    noticeNo = NoticeNo(required=True, metadata={"example": "500500303J"})
     furnishType = Code(required=True, validate=validate.OneOf(FURNISH_TYPES), metadata={"example": "DRIVER"})
     particulars = fields.Nested(ParticularsSchema, required=True)
 
@@ -129,7 +129,7 @@ class ReviewListQuerySchema(Schema):
     queue = Code(load_default="REVIEW", validate=validate.OneOf(["REVIEW", "ALL"]),
                  metadata={"description": "REVIEW (default): pending applications in the OIC review queue; "
                                           "ALL: every application of the status"})
-    noticeNo = Code(load_default=None, validate=validate.Length(min=1, max=10))
+    noticeNo = NoticeNo(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 

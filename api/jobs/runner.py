@@ -21,13 +21,13 @@ duration; the run is counted in the ``ocms_job_runs_total`` and
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 
 from sqlalchemy import update
 
 from api import metrics
+from repository import business_time
 from repository.models import JOB_FAILED, JOB_RUNNING, JOB_SKIPPED_RUNNING, JOB_SUCCESS, BatchJobRun, now
 from repository.queries import finish_job_run, job_run_succeeded, start_job_run
 
@@ -61,7 +61,7 @@ def _abandon_stale(session, name: str, run_key: str) -> int:
 
 
 def run_job(database, name: str, run_key: str | None = None, force: bool = False) -> dict:
-    """Run job ``name`` for ``run_key`` (default: the job's default key, else today), recording the run.
+    """Run job ``name`` for ``run_key`` (default: the job's default key, else the business date today), recording the run.
 
     Returns ``{"job", "runKey", "status", ...}`` with status SUCCESS (and
     ``counts``), FAILED (and ``error``), ALREADY_DONE (the key succeeded before;
@@ -75,7 +75,7 @@ def run_job(database, name: str, run_key: str | None = None, force: bool = False
     empty run key or one longer than :data:`MAX_RUN_KEY`.
     """
     job = get_job(name)
-    run_key = run_key or (job.default_key() if job.default_key else dt.date.today().isoformat())
+    run_key = run_key or (job.default_key() if job.default_key else business_time.today().isoformat())
     if len(str(run_key)) > MAX_RUN_KEY or not str(run_key).strip():
         raise ValueError(f"run key must be 1 to {MAX_RUN_KEY} characters, got {len(str(run_key))}")
     started = time.monotonic()

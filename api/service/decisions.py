@@ -15,6 +15,7 @@ from marshmallow import Schema, fields, validate
 
 from api.database import get_db
 from api.decisions.service import get_rules
+from api.web.fields import Code
 from api.web.auth import require_any_credential, require_auth
 from api.web.smorest import ANY_CREDENTIAL, OPERATOR, Blueprint
 from repository.queries import decisions_for_subject
@@ -55,8 +56,8 @@ class DecisionSchema(Schema):
 
 
 class DecisionLogQuerySchema(Schema):
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=64),
-                            metadata={"description": "e.g. the notice number"})
+    subject = Code(required=True, validate=validate.Length(min=1, max=64),
+                   metadata={"description": "e.g. the notice number (trimmed, upper-cased as notice numbers are stored)"})
     ruleset = fields.String(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LOG_LIMIT))
 

@@ -5,6 +5,7 @@ from marshmallow import Schema, fields
 
 from api.decisions.service import get_rules
 from api.web.auth import require_any_credential
+from api.web.paths import for_callers
 from api.web.smorest import ANY_CREDENTIAL, Blueprint
 
 blp = Blueprint("rulesets", __name__, url_prefix="/v1/rulesets", description="Rulesets in service")
@@ -16,7 +17,6 @@ class RulesetStatusSchema(Schema):
 
 
 class ActiveSchema(Schema):
-    directory = fields.String()
     hash = fields.String()
     loadedAt = fields.String()
     generation = fields.Integer(metadata={"description": "reloads in this worker"})
@@ -35,7 +35,7 @@ class RulesetSummarySchema(Schema):
     hash = fields.String()
     source = fields.String()
     hitPolicy = fields.String()
-    file = fields.String()
+    file = fields.String(metadata={"description": "the file's name in the rules directory"})
     facts = fields.Dict()
     lists = fields.Dict()
     parameters = fields.Dict()
@@ -49,8 +49,8 @@ class RulesetSummarySchema(Schema):
 @blp.doc(security=ANY_CREDENTIAL)
 @require_any_credential()
 def list_rulesets():
-    """Active version and hash of every ruleset, and the last rejected reload attempt."""
-    return get_rules().registry.status()
+    """Active version and hash of every ruleset, and the last rejected reload attempt (no server paths)."""
+    return for_callers(get_rules().registry.status())
 
 
 @blp.route("/<name>")
@@ -61,4 +61,4 @@ def list_rulesets():
 @require_any_credential()
 def get_ruleset(name: str):
     """One ruleset as loaded: facts, lists, parameters, rules and default."""
-    return get_rules().registry.get(name).summary()
+    return for_callers(get_rules().registry.get(name).summary())

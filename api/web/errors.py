@@ -152,10 +152,16 @@ def fact_error(e: FactError) -> ApiError:
     return bad_request(f"Invalid facts for ruleset '{e.ruleset}'", errors)
 
 
+def rules_error_items(errors) -> list[dict]:
+    """Located rule errors as envelope items, files named inside the rules directory (no server paths)."""
+    from .paths import for_callers, public_path
+    return [for_callers({"field": f"{public_path(x.file)}:{x.line}:{x.column}", "message": x.message, **x.to_dict()})
+            for x in errors]
+
+
 def rules_rejected(e: RulesLoadError) -> ApiError:
     """A refused rules reload: OCMS-4022 / 422 listing every located error."""
-    return ApiError(422, "Rules rejected; the rules in service are unchanged",
-                    [{"field": f"{x.file}:{x.line}:{x.column}", "message": x.message, **x.to_dict()} for x in e.errors])
+    return ApiError(422, "Rules rejected; the rules in service are unchanged", rules_error_items(e.errors))
 
 
 def _respond(err: ApiError):

@@ -23,7 +23,7 @@ def head() -> str:
 
 
 def test_database_is_at_head(engine, db_url):
-    assert current_revision(db_url) == head() == "0003"
+    assert current_revision(db_url) == head() == "0004"
 
 
 def test_every_model_table_exists(engine):
@@ -50,7 +50,7 @@ def test_downgrade_to_base_and_back(engine, db_url):
         assert not set(metadata.tables) & set(inspect(engine).get_table_names())
     finally:
         upgrade(engine)
-    assert current_revision(db_url) == "0003"
+    assert current_revision(db_url) == "0004"
     assert schema_differences(db_url) == []
 
 
@@ -68,7 +68,7 @@ def test_key_indexes_exist(engine):
 
 def test_upgrade_by_url_is_idempotent(engine, db_url):
     upgrade(db_url)
-    assert current_revision(db_url) == "0003"
+    assert current_revision(db_url) == "0004"
 
 
 def test_migration_0002_keeps_the_decision_log_rows_and_their_ids(engine, db_url):

@@ -147,7 +147,13 @@ def test_ocms_simulators_command_serves_until_interrupted():
         assert answer.json()["status"] == "success"
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(10) == 0
+        try:
+            code = proc.wait(30)
+        except subprocess.TimeoutExpired:  # never leave the server running behind a failed test
+            proc.kill()
+            proc.wait()
+            raise
+        assert code == 0
 
 
 def test_ocms_simulators_is_a_console_script_of_the_package():

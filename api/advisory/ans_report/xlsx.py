@@ -39,11 +39,12 @@ def render_xlsx(rows: list[AnsRow], criteria: AnsCriteria, generated: dt.datetim
 
     meta = wb.create_sheet("Criteria")
     meta.column_dimensions["A"].width, meta.column_dimensions["B"].width = 16, 24
-    for label, value in (("Report", TITLE), ("Generated", generated.strftime("%Y-%m-%d %H:%M:%S")),
-                         ("Date From", criteria.date_from.isoformat()), ("Date To", criteria.date_to.isoformat()),
+    for label, value in (("Report", TITLE), ("Generated", _cell(meta, generated, "yyyy-mm-dd hh:mm:ss")),
+                         ("Date From", _cell(meta, criteria.date_from, DATE)),
+                         ("Date To", _cell(meta, criteria.date_to, DATE)),
                          ("Vehicle Number", criteria.vehicle_no or "(all)"),
                          ("Subsystem", criteria.subsystem or "(all)"), ("Total Records", len(rows))):
-        meta.append([label, value])
+        meta.append([label, value])  # typed cells: dates are dates, counts are numbers
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

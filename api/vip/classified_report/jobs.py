@@ -3,17 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import datetime as dt
-
-from api.config import business_zone, load_config
+from api.config import load_config
 from api.jobs import register_job
+from repository import business_time
 
 from .job import JOB_NAME, run_classified_report
 
 
 def today_key() -> str:
     """The default run key: today's business date (``OCMS_TIMEZONE``), as ``YYYY-MM-DD``."""
-    return dt.datetime.now(business_zone(load_config()["OCMS_TIMEZONE"])).date().isoformat()
+    return business_time.today().isoformat()
 
 
 @register_job(JOB_NAME, "Build the Classified Vehicle Notices Report (Excel) and email it to the OICs "

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
+from repository import business_time
 from repository.models import (
     DecisionLog,
     EFurnishApplication,
@@ -46,7 +47,7 @@ def test_submission_answers_the_spec_response_and_writes_the_internet_applicatio
     assert r.status_code == 200
     answer = r.get_json()
     assert answer["success"] is True and answer["status"] == "PENDING_APPROVAL"
-    today = dt.date.today()
+    today = business_time.today()
     assert answer["applicationId"] == f"FA{today:%Y%m%d}001"
     [row] = table(db, EFurnishApplication)
     assert {k: row[k] for k in ("application_id", "notice_no", "furnish_type", "id_type", "id_no", "name",
@@ -76,7 +77,7 @@ def test_codes_and_numbers_are_accepted_in_any_case_and_stored_upper_case(client
 def test_application_ids_are_consecutive_per_day(client, db, key):
     seed_notices(db, *(notice_row(f"50050030{i}J") for i in range(3)))
     ids = [post(client, key, body(f"50050030{i}J")).get_json()["applicationId"] for i in range(3)]
-    day = f"{dt.date.today():%Y%m%d}"
+    day = f"{business_time.today():%Y%m%d}"
     assert ids == [f"FA{day}001", f"FA{day}002", f"FA{day}003"]
     with db.engine.connect() as c:
         assert c.scalar(select(Parameter.value).where(Parameter.parameter_id == "FURNISH_APP_SEQ",
@@ -84,12 +85,12 @@ def test_application_ids_are_consecutive_per_day(client, db, key):
 
 
 def test_an_id_already_taken_is_skipped(client, db, key, notice):
-    day = f"{dt.date.today():%Y%m%d}"
+    day = f"{business_time.today():%Y%m%d}"
     seed_notices(db, notice_row("500500309Z"))
     with db.engine.begin() as c:   # an application loaded by other means holds serial 001
         c.execute(text("INSERT INTO eocms_furnish_application (application_id, notice_no, furnish_type, status, "
                        "submitted_date, cre_date, cre_user_id) VALUES (:a, '500500309Z', 'DRIVER', 'APPROVED', "
-                       ":d, :d, 'x')"), {"a": f"FA{day}001", "d": dt.datetime.now()})
+                       ":d, :d, 'x')"), {"a": f"FA{day}001", "d": business_time.now()})
     assert post(client, key, body(notice)).get_json()["applicationId"] == f"FA{day}002"
 
 
@@ -248,7 +249,7 @@ def test_the_database_refuses_a_second_pending_application(db, notice):
     from sqlalchemy.exc import IntegrityError
     insert = text("INSERT INTO eocms_furnish_application (application_id, notice_no, furnish_type, status, "
                   "submitted_date, cre_date, cre_user_id) VALUES (:a, :n, 'DRIVER', :s, :d, :d, 'x')")
-    stamp = dt.datetime.now()
+    stamp = business_time.now()
     with db.engine.begin() as c:
         c.execute(insert, {"a": "FA1", "n": notice, "s": "PENDING_APPROVAL", "d": stamp})
         c.execute(insert, {"a": "FA2", "n": notice, "s": "REJECTED", "d": stamp})

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from api.jobs import run_job
+from repository import business_time
 from repository.models import (
     DecisionLog,
     EFurnishApplication,
@@ -75,7 +76,7 @@ def application(db, model, application_id):
 
 
 def start_of_today() -> dt.datetime:
-    return dt.datetime.combine(dt.date.today(), dt.time.min)
+    return dt.datetime.combine(business_time.today(), dt.time.min)
 
 
 # ---- copy: exactly once --------------------------------------------------------------------------------------
@@ -331,7 +332,7 @@ def test_two_pending_applications_of_one_notice_approve_one_and_queue_the_other(
     """The internet zone allows one pending application per notice; rows loaded otherwise are still handled."""
     seed_notices(db, notice_row("500500303J"))
     first = submit(client, key, "500500303J")
-    stamp = dt.datetime.now()
+    stamp = business_time.now()
     with db.engine.begin() as c:   # a second pending intranet application, as a data load might leave it
         c.execute(text("INSERT INTO ocms_furnish_application (application_id, notice_no, furnish_type, id_type, id_no, "
                        "name, contact_no, status, submitted_date, check_attempts, cre_date, cre_user_id) VALUES "
