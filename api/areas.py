@@ -12,7 +12,8 @@ Nothing else imports the areas wholesale: :func:`api.app.create_app` registers
 | ``advisory`` | OCMS 10 | REPCCS/CES intake, ANS report | mirror-retry, unqualified-an-list, ans-report-daily |
 | ``cps`` | OCMS 15 | Staff Portal, PLUS, Toppan | toppan-cps, cps-stage-map-sync |
 | ``furnish`` | OCMS 14 tab 4 | eService submission, Staff Portal OIC review | furnish-sync |
-| ``vip`` | OCMS 14 tab 6 | classified vehicle reports (list, download) | classified-vehicle-report |
+| ``vip`` | OCMS 14 | Staff Portal revival; classified vehicle reports (list, download) | vip-ts-clv, vip-ts-clv-reapply, ts-old-revival, vip-an-letters, classified-vehicle-report |
+| ``stages`` | OCMS 14 tab 2 | — | stage-progression |
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def blueprints() -> tuple:
     from api.plus import routes as plus
     from api.service import admin, decisions, health, rulesets
     from api.vip.classified_report import routes as vip_reports
+    from api.vip import routes as vip
     return (
         health.blp, rulesets.blp, decisions.blp, admin.blp,   # service
         cas.blp,                                              # CAS APIs 1-2
@@ -37,6 +39,7 @@ def blueprints() -> tuple:
         cps.blp, cps_plus.blp, cps_toppan.blp,                # OCMS 15
         furnish.blp, furnish.review_blp,                      # OCMS 14 tab 4
         vip_reports.blp,                                      # OCMS 14 tab 6
+        vip.blp,                                              # OCMS 14
     )
 
 
@@ -48,6 +51,8 @@ def load_jobs() -> None:
     from api.furnish import jobs as _furnish  # noqa: F401  furnish-sync (OCMS 14 tab 4)
     from api.vip.classified_report import jobs as _vip_report  # noqa: F401  classified-vehicle-report (OCMS 14 tab 6)
     from api.decisions import jobs as _decisions  # noqa: F401  decision-log-maintenance (issue 16)
+    from api.stages import jobs as _stages  # noqa: F401  stage-progression (OCMS 14 tab 2)
+    from api.vip import jobs as _vip  # noqa: F401  vip-ts-clv, vip-ts-clv-reapply, ts-old-revival, vip-an-letters (OCMS 14)
 
 
 __all__ = ["blueprints", "load_jobs"]

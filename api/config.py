@@ -37,6 +37,11 @@ may override any of them by Flask config key (same name).
 | OCMS_TEMPLATES_DIR | ``<repo>/templates``: letter and message templates analysts edit (:mod:`api.letters`) |
 | OCMS_CLASSIFIED_REPORT_TO | empty: the OICs who get the daily Classified Vehicle Notices Report, comma-separated |
 | OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone of every business date and time: schedules, run keys, stamps (repository/business_time.py) |
+| OCMS_SFTP_HOST, OCMS_SFTP_PORT | empty, ``22``: the print vendor's SFTP server (:mod:`api.clients.sftp`) |
+| OCMS_SFTP_USER, OCMS_SFTP_PASSWORD, OCMS_SFTP_KEY_FILE | empty: its login (password or private key file) |
+| OCMS_SFTP_KNOWN_HOSTS | empty: known_hosts file holding the server's host key (required: unknown keys are refused) |
+| OCMS_SFTP_DIR | ``/``: the vendor's directory; letters go to ``<dir>/<YYYYMMDD>/`` |
+| OCMS_SFTP_TIMEOUT | ``30`` (seconds per connect and per operation) |
 """
 from __future__ import annotations
 
@@ -62,6 +67,7 @@ ENV_KEYS = (
     "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO", "OCMS_CLASSIFIED_REPORT_TO",
     "OCMS_TIMEZONE", "OCMS_TIMETABLE", "OCMS_ANS_REPORT_TO", "OCMS_LOG_FORMAT", "OCMS_METRICS_TOKEN", "OCMS_METRICS_BIND",
     *(f"OCMS_{system}_{part}" for system in ("LTA", "DATAHIVE", "MHA") for part in ("URL", "API_KEY", "TIMEOUT")),
+    *(f"OCMS_SFTP_{part}" for part in ("HOST", "PORT", "USER", "PASSWORD", "KEY_FILE", "KNOWN_HOSTS", "DIR", "TIMEOUT")),
 )
 
 #: The business time zone when OCMS_TIMEZONE is not set (DESIGN.md §10).
@@ -146,6 +152,14 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_METRICS_BIND": env.get("OCMS_METRICS_BIND") or None,
         "OCMS_METRICS_PORT": metrics_port(env.get("OCMS_METRICS_BIND")),
         **_external_systems(env),
+        "OCMS_SFTP_HOST": env.get("OCMS_SFTP_HOST") or None,
+        "OCMS_SFTP_PORT": _count(env, "OCMS_SFTP_PORT", 22),
+        "OCMS_SFTP_USER": env.get("OCMS_SFTP_USER") or None,
+        "OCMS_SFTP_PASSWORD": env.get("OCMS_SFTP_PASSWORD") or None,
+        "OCMS_SFTP_KEY_FILE": env.get("OCMS_SFTP_KEY_FILE") or None,
+        "OCMS_SFTP_KNOWN_HOSTS": env.get("OCMS_SFTP_KNOWN_HOSTS") or None,
+        "OCMS_SFTP_DIR": env.get("OCMS_SFTP_DIR") or "/",
+        "OCMS_SFTP_TIMEOUT": _seconds(env, "OCMS_SFTP_TIMEOUT", 30),
     }
 
 

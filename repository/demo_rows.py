@@ -476,10 +476,11 @@ SHOWCASE = {
     "500400067W": "Toppan ROV -> RD1: changed by an officer today: manual (stage only)",
     "500400068X": "Toppan ROV -> RD1: already at RD2: skipped",
     "500400069Y": "ANS report: SZZ7001A suspended PS-ANS yesterday; the past offence of the REPCCS example",
+    "500490001A": "VIP revival: a VIP vehicle's notice at NPA suspended TS-OLD five days ago",
     "500400080S": "Furnish driver/hirer: RD1, one current owner, no application yet",
 }
 #: Vehicles of the showcase (the generated set never uses them).
-SHOWCASE_VEHICLES = ("SBA1234A", "SKL888Z", "SZZ7001A", "SGX5678B", "SFN2468K")
+SHOWCASE_VEHICLES = ("SBA1234A", "SKL888Z", "SZZ7001A", "SGX5678B", "VIP9000001A", "SFN2468K")
 
 
 def _showcase_notice(no: str, vehicle: str, stage: str, notice_dt: datetime, **overrides: Any) -> Row:
@@ -563,6 +564,15 @@ def showcase(g: "_Generator") -> None:
                an_flag="Y", payment_acceptance_allowed="N")
     g.set_epr(r, "PS", "ANS", ans, 30)
     g.suspension_row(r, "PS", "ANS", ans, 30, "Advisory Notice detected - qualified AN")
+
+    old = day - timedelta(days=5)
+    out.add(VipVehicle, {"vehicle_no": "VIP9000001A", "vip_vehicle": "Y", "description": "VIP Vehicle", "status": "ACTIVE",
+                         "vip_label_status": "VALID", "label_expiry_date": g.today + timedelta(days=300),
+                         "cre_date": day - timedelta(days=400), "cre_user_id": "ocmsiz_app_conn",
+                         "upd_date": None, "upd_user_id": None})
+    r = notice("500490001A", "VIP9000001A", "NPA", 5, vehicle_registration_type="V", offence_notice_type="E")
+    g.set_epr(r, "TS", "OLD", old, 21)
+    g.suspension_row(r, "TS", "OLD", old, 21, "VIP vehicle notice")
 
 
 #: Models in insert order (parents before children).

@@ -11,6 +11,7 @@ from .notices import (
     OffenceNoticeOwnerDriver,
     ValidOffenceNotice,
 )
+from .progression import DELIVERED, LetterDelivery, PendingCheck
 from .operations import (
     JOB_FAILED,
     JOB_PARTIAL,
@@ -30,7 +31,7 @@ from .suspensions import ESuspendedNotice, SuspendedNotice
 metadata = Base.metadata
 
 __all__ = [
-    "AnLetterLog", "Base", "BatchJobRun", "Carpark", "ChangeOfProcessing", "CourtCase",
+    "AnLetterLog", "Base", "DELIVERED", "LetterDelivery", "PendingCheck", "BatchJobRun", "Carpark", "ChangeOfProcessing", "CourtCase",
     "DecisionLog", "EFurnishApplication", "ENotificationExclusion", "ESuspendedNotice",
     "EValidOffenceNotice", "EanNotificationLog", "FurnishApplication", "JOB_FAILED",
     "JOB_PARTIAL", "JOB_RUNNING", "JOB_SKIPPED_RUNNING", "JOB_STATUSES", "JOB_SUCCESS", "ManualReviewQueue",

@@ -53,6 +53,7 @@ def stage_map_pairs() -> list[tuple[str, str]]:
         pairs |= {(a, b) for a in group for b in group if a != b}
     pairs |= {(a, "DN1") for a in OWNER_STAGES}
     pairs |= {(a, "CFC") for a in ("RR3", "DR3", "CPC")}
+    pairs.add(("NPA", "RD1"))  # OCMS 14 tab 3 step 12: a VIP AN moves to RD1 once its letter is sent
     return sorted(pairs)
 
 

@@ -6,6 +6,8 @@ import json
 from decimal import Decimal
 
 import pytest
+
+from .test_repo_migrations import head
 from sqlalchemy import insert, select, text
 
 from repository.migrate import current_revision, delete_all_rows, downgrade, upgrade
@@ -73,7 +75,7 @@ def test_rows_are_normalised_and_collisions_reported(at_0001, db_url):
                                  for v in ("sjv1a", "sjv2b", "SJV2B", "SJV3C")])
 
     upgrade(engine)
-    assert current_revision(db_url) >= "0003"   # this migration, and any later one (0004_furnish ...)
+    assert current_revision(db_url) == head()
 
     new = "500400058A"
     assert _all(engine, ValidOffenceNotice, "notice_no", "vehicle_no") == sorted([

@@ -109,8 +109,8 @@ def test_repccs_creates_notice_detail_and_mirror(post, session):
     mirror = session.get(EValidOffenceNotice, "500400058A")
     assert mirror is not None and mirror.vehicle_no == "SBA1234A" and mirror.an_flag == "N"
     logged = session.scalars(select(DecisionLog).filter_by(subject="500400058A").order_by(DecisionLog.id)).all()
-    assert [d.ruleset for d in logged] == ["vehicle_type", "stage_map", "double_booking", "an_qualification"]
-    assert logged[-1].outcome == "NOT_QUALIFIED"
+    assert [d.ruleset for d in logged] == ["vehicle_type", "stage_map", "double_booking", "an_qualification", "vip_notice"]
+    assert logged[-2].outcome == "NOT_QUALIFIED" and logged[-1].outcome == "STANDARD"
 
 
 def test_repccs_anflag_is_ignored(post, session):
@@ -404,7 +404,8 @@ def test_ces_anflag_n_goes_through_qualification(post, session):
     assert post(CES, ces_payload(anFlag="N")).status_code == 200
     assert session.get(ValidOffenceNotice, "500400058A").an_flag == "Y"
     rulesets = [d.ruleset for d in session.scalars(select(DecisionLog).filter_by(subject="500400058A").order_by(DecisionLog.id))]
-    assert rulesets == ["ces_subsystem", "vehicle_type", "stage_map", "ces_eht_flag", "double_booking", "an_qualification"]
+    assert rulesets == ["ces_subsystem", "vehicle_type", "stage_map", "ces_eht_flag", "double_booking", "an_qualification",
+                        "vip_notice"]
 
 
 # ---- double booking -------------------------------------------------------------------------------------------------

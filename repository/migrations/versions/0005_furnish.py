@@ -1,8 +1,8 @@
 """Furnish driver/hirer (OCMS 14 tab 4): furnish pending on notices, the intranet application's checks and review,
 one pending internet application per notice.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0004'
-down_revision: Union[str, None] = '0003'
+revision: str = '0005'
+down_revision: Union[str, None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
