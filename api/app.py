@@ -7,7 +7,7 @@ from flask import Flask
 
 from repository import business_time
 
-from .areas import blueprints, load_jobs
+from .areas import blueprints, load_jobs, pages
 from .config import finalise, load_config
 from .database import init_database
 from .decisions.service import init_rules
@@ -62,5 +62,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     api = Api(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
     for blp in blueprints():
         api.register_blueprint(blp)
+    for page in pages():
+        app.register_blueprint(page)
     load_jobs()
     return app

@@ -14,6 +14,7 @@ Nothing else imports the areas wholesale: :func:`api.app.create_app` registers
 | ``furnish`` | OCMS 14 tab 4 | eService submission, Staff Portal OIC review | furnish-sync |
 | ``vip`` | OCMS 14 | Staff Portal revival; classified vehicle reports (list, download) | vip-ts-clv, vip-ts-clv-reapply, ts-old-revival, vip-an-letters, classified-vehicle-report |
 | ``stages`` | OCMS 14 tab 2 | — | stage-progression |
+| ``workbench`` | issue 15 | the analyst workbench page (:func:`pages`: HTML, not in the OpenAPI document) | — |
 """
 from __future__ import annotations
 
@@ -43,6 +44,12 @@ def blueprints() -> tuple:
     )
 
 
+def pages() -> tuple:
+    """Plain Flask blueprints serving pages (HTML, kept out of the OpenAPI document)."""
+    from api.workbench import routes as workbench
+    return (workbench.bp,)                                    # the analyst workbench (/workbench/)
+
+
 def load_jobs() -> None:
     """Import every area's ``jobs.py``: each registers its jobs with :func:`api.jobs.register_job`."""
     from api.advisory import jobs as _advisory  # noqa: F401  mirror-retry, unqualified-an-list (OCMS 10)
@@ -55,4 +62,4 @@ def load_jobs() -> None:
     from api.vip import jobs as _vip  # noqa: F401  vip-ts-clv, vip-ts-clv-reapply, ts-old-revival, vip-an-letters (OCMS 14)
 
 
-__all__ = ["blueprints", "load_jobs"]
+__all__ = ["blueprints", "load_jobs", "pages"]

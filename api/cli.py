@@ -6,6 +6,9 @@
     ocms rules check [PATH]
     ocms rules test [--coverage] [--quiet] [--rules DIR] [PATH]
     ocms rules explain RULESET --facts FILE_OR_JSON [--param k=v ...] [--rules DIR]
+    ocms rules diff CANDIDATE_DIR [--against fixtures|decision-log] [--since DATE] [--until DATE] [--ruleset NAME]
+                   [--baseline DIR] [--limit N] [--json FILE]
+    ocms rules replay (--id N ... | --subject NOTICE_NO) [--ruleset NAME] [--limit N] [--json]
     ocms jobs list
     ocms jobs run NAME [--key RUN_KEY] [--force]
     ocms scheduler [--timetable FILE] [--check] [--metrics-bind HOST:PORT] [--workers N]
@@ -15,6 +18,9 @@ Settings come from the ``OCMS_*`` environment (see api/config.py). Exit
 status: 0 success, 1 failure (bad rules, failed fixtures, failed job, bad
 timetable), 2 usage (unknown job), 3 ``jobs run`` found the key already
 running elsewhere (SKIPPED_RUNNING: nothing done).
+``rules diff`` and ``rules replay`` answer like diff(1): 0 nothing would
+change, 1 something would, 2 trouble (invalid candidate, nothing published, no
+decision found).
 """
 from __future__ import annotations
 
@@ -166,6 +172,118 @@ def cmd_rules_explain(args, config) -> int:
         registry.close()
     print(json.dumps(decision.to_dict(), indent=2, default=str))
     return 0
+
+
+def _versions(config, tmp: str):
+    from .workbench.replay import VersionRegistries
+    engine, vocabulary = _engine()
+    return VersionRegistries(_database(config), Path(tmp),
+                             lambda d: engine.RuleRegistry(d, actions=vocabulary))
+
+
+def cmd_rules_diff(args, config) -> int:
+    """Impact of a candidate rules directory beside the rules in service (issue 15)."""
+    import tempfile
+
+    from .workbench.impact import SOURCES, Window, format_section, run_impact
+    against = tuple(dict.fromkeys(args.against or SOURCES))
+    candidate = _registry(args.candidate)
+    if candidate is None:
+        print(f"the candidate {args.candidate} has errors (above); nothing compared", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        versions = _versions(config, tmp)
+        try:
+            if args.baseline:
+                baseline, label = _registry(args.baseline), f"the rules in {args.baseline}"
+                if baseline is None:
+                    return 2
+                versions._by_bundle["--baseline"] = baseline  # closed with the others
+            else:
+                try:
+                    found = versions.published()
+                except Exception as e:
+                    print(f"cannot read the published rules from the database: {str(e).splitlines()[0]}\n"
+                          "(set OCMS_DATABASE_URL, or compare with --baseline DIR)", file=sys.stderr)
+                    return 2
+                if found is None:
+                    print("nothing is published in the database yet: start the service once, or use --baseline DIR",
+                          file=sys.stderr)
+                    return 2
+                baseline, generation = found
+                label = f"the rules in service (published generation {generation})"
+            window = Window(since=args.since, until=args.until, ruleset=args.ruleset)
+            try:
+                result = run_impact(baseline, candidate, database=versions.database, against=against,
+                                    fixtures_dir=config["OCMS_FIXTURES_DIR"], window=window, keep=max(args.limit, 0))
+            except Exception as e:  # the decision log could not be read
+                if "decision-log" not in against:
+                    raise
+                print(f"cannot read the decision log: {str(e).splitlines()[0]}\n"
+                      "(set OCMS_DATABASE_URL, or use --against fixtures)", file=sys.stderr)
+                return 2
+        finally:
+            versions.close()
+            candidate.close()
+    print(f"candidate {args.candidate} against {label}")
+    for key, title in (("fixtures", "fixture cases"), ("decisionLog", "logged decisions")):
+        if key not in result:
+            continue
+        section = result[key]
+        print(f"\n== {title}" + (f" ({section['rowsRead']} read in {section['seconds']} s, "
+                                  f"{section['rowsPerSecond']} rows/s)" if key == "decisionLog" else ""))
+        for e in section.get("errors", []):
+            print(f"{e['file']}:{e['line']}:{e['column']}: {e['message']}")
+        print(format_section(section, args.limit))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    return 1 if result["changed"] else 0
+
+
+def cmd_rules_replay(args, config) -> int:
+    """Re-decide logged decisions under the version that made them and under today's (issue 15)."""
+    import tempfile
+
+    from repository.queries import logged_decisions
+
+    from .workbench.replay import format_replay, replay_rows
+    if not args.id and not args.subject:
+        print("give --id N (repeatable) or --subject NOTICE_NO", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        versions = _versions(config, tmp)
+        try:
+            try:
+                found = versions.published()
+            except Exception as e:
+                print(f"cannot read the decision log: {str(e).splitlines()[0]} (set OCMS_DATABASE_URL)", file=sys.stderr)
+                return 2
+            if found is None:
+                print("nothing is published in the database yet", file=sys.stderr)
+                return 2
+            today, generation = found
+            with versions.database.session() as s:
+                rows = logged_decisions(s, ids=args.id or None, subject=args.subject, ruleset=args.ruleset,
+                                        limit=args.limit)
+                items = replay_rows(rows, database=versions.database, today=today, today_generation=generation,
+                                    versions=versions)
+        finally:
+            versions.close()
+    if not items:
+        print("no decision found in the decision log for " + (f"ids {args.id}" if args.id else f"subject {args.subject}"),
+              file=sys.stderr)
+        return 2
+    print(json.dumps(items, indent=2, default=str) if args.json else format_replay(items))
+    return 1 if any(it["changedToday"] for it in items) else 0
+
+
+def _date(value: str):
+    from datetime import date, datetime
+    try:
+        return datetime.fromisoformat(value) if "T" in value or " " in value else \
+            datetime.combine(date.fromisoformat(value), datetime.min.time())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD) or a date and time") from None
 
 
 # ---- jobs ---------------------------------------------------------------------------
@@ -326,6 +444,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a ruleset parameter (repeatable)")
     x.add_argument("--rules", help="rules directory (default $OCMS_RULES_DIR)")
     x.set_defaults(func=cmd_rules_explain)
+    d = rules.add_parser("diff", help="which decisions a candidate rules directory would change (fixtures, decision log)")
+    d.add_argument("candidate", help="the candidate rules directory")
+    d.add_argument("--against", action="append", choices=("fixtures", "decision-log"),
+                   help="what to decide again (repeatable; default both)")
+    d.add_argument("--since", type=_date, help="logged decisions from this date (YYYY-MM-DD, included)")
+    d.add_argument("--until", type=_date, help="logged decisions before this date (excluded)")
+    d.add_argument("--ruleset", help="only this ruleset")
+    d.add_argument("--baseline", help="compare with this rules directory instead of the published version")
+    d.add_argument("--limit", type=int, default=50, help="changed decisions listed per source (counts are complete)")
+    d.add_argument("--json", metavar="FILE", help="also write the whole report as JSON")
+    d.set_defaults(func=cmd_rules_diff)
+    rp = rules.add_parser("replay", help="re-decide logged decisions under their own version and under today's")
+    rp.add_argument("--id", type=int, action="append", default=[], help="decision-log id (repeatable)")
+    rp.add_argument("--subject", help="every decision of this notice number")
+    rp.add_argument("--ruleset", help="only this ruleset")
+    rp.add_argument("--limit", type=int, default=50, help="at most this many decisions (newest first)")
+    rp.add_argument("--json", action="store_true", help="print JSON")
+    rp.set_defaults(func=cmd_rules_replay)
 
     jobs = sub.add_parser("jobs", help="batch jobs").add_subparsers(dest="jobs_command", required=True)
     jobs.add_parser("list", help="list the registered jobs").set_defaults(func=cmd_jobs_list)

@@ -12,7 +12,11 @@ may override any of them by Flask config key (same name).
 | OCMS_JWT_SECRET | empty: Staff Portal JWTs (HS256, claims ``sub`` and ``roles``) are refused |
 | OCMS_REPORT_DIR | ``<instance path>/reports`` |
 | OCMS_LOG_LEVEL | ``INFO`` |
-| OCMS_RULES_CHECK_INTERVAL | ``1`` (seconds between a worker's looks at ``ocms_rules_state``) |
+| OCMS_RULES_CHECK_INTERVAL | ``1`` (seconds between a worker's looks at ``ocms_rules_state``, and its heartbeat) |
+| OCMS_RULES_RELOAD_WAIT | ``10`` (seconds a reload or shadow switch waits for every live worker before answering 202) |
+| OCMS_RULES_HEARTBEAT_TIMEOUT | ``5`` (seconds after which a worker without a heartbeat counts as gone) |
+| OCMS_RULES_CANDIDATES_DIR | empty: the only folder under which ``POST /v1/admin/rules/impact`` and shadow runs may read a candidate directory |
+| OCMS_IMPACT_MAX_DECISIONS | ``200000`` (logged decisions one ``POST /v1/admin/rules/impact`` evaluates at most; the CLI has no limit) |
 | OCMS_REPCCS_URL, OCMS_CES_URL | empty: base URLs of the unqualified-AN list receivers (``POST <url>/unqualified-an-list``) |
 | OCMS_REPCCS_API_KEY, OCMS_CES_API_KEY | empty: their ``API-Key`` header |
 | OCMS_UNQUALIFIED_AN_TIMEOUT | ``60`` (seconds per call, OCMS 10 §3.9) |
@@ -60,7 +64,8 @@ SYSTEMS = ("cas", "plus", "repccs", "ces", "toppan", "admin", "eservice")
 
 ENV_KEYS = (
     "OCMS_DATABASE_URL", "OCMS_RULES_DIR", "OCMS_FIXTURES_DIR", "OCMS_API_KEYS", "OCMS_JWT_SECRET",
-    "OCMS_REPORT_DIR", "OCMS_LOG_LEVEL", "OCMS_RULES_CHECK_INTERVAL", "OCMS_TEMPLATES_DIR",
+    "OCMS_REPORT_DIR", "OCMS_LOG_LEVEL", "OCMS_RULES_CHECK_INTERVAL", "OCMS_TEMPLATES_DIR", "OCMS_RULES_RELOAD_WAIT",
+    "OCMS_RULES_HEARTBEAT_TIMEOUT", "OCMS_RULES_CANDIDATES_DIR", "OCMS_IMPACT_MAX_DECISIONS",
     "OCMS_REPCCS_URL", "OCMS_CES_URL", "OCMS_REPCCS_API_KEY", "OCMS_CES_API_KEY",
     "OCMS_UNQUALIFIED_AN_TIMEOUT", "OCMS_UNQUALIFIED_AN_BACKOFF",
     "OCMS_CAS_URL", "OCMS_CAS_APIM_KEY", "OCMS_HTTP_TIMEOUT", "OCMS_HTTP_RETRIES", "OCMS_HTTP_BACKOFF",
@@ -127,6 +132,10 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_TEMPLATES_DIR": env.get("OCMS_TEMPLATES_DIR") or str(PROJECT_ROOT / "templates"),
         "OCMS_LOG_LEVEL": (env.get("OCMS_LOG_LEVEL") or "INFO").upper(),
         "OCMS_RULES_CHECK_INTERVAL": interval,
+        "OCMS_RULES_RELOAD_WAIT": _seconds(env, "OCMS_RULES_RELOAD_WAIT", 10),
+        "OCMS_RULES_HEARTBEAT_TIMEOUT": _seconds(env, "OCMS_RULES_HEARTBEAT_TIMEOUT", 5),
+        "OCMS_RULES_CANDIDATES_DIR": env.get("OCMS_RULES_CANDIDATES_DIR") or None,
+        "OCMS_IMPACT_MAX_DECISIONS": _count(env, "OCMS_IMPACT_MAX_DECISIONS", 200_000),
         "OCMS_REPCCS_URL": env.get("OCMS_REPCCS_URL") or None,
         "OCMS_CES_URL": env.get("OCMS_CES_URL") or None,
         "OCMS_REPCCS_API_KEY": env.get("OCMS_REPCCS_API_KEY") or None,

@@ -1,8 +1,9 @@
 """``ocms serve``: the app under gunicorn, created in each worker after the fork.
 
 The master never builds the app, so no database engine and no durable_rules
-ruleset exists before the fork; each worker loads the rules itself and
-follows reloads through ``ocms_rules_state``.
+ruleset exists before the fork; each worker loads the published rules version
+itself and starts its follower thread, which follows new generations and shadow
+runs and writes the worker's heartbeat (api/decisions/service.py).
 """
 from __future__ import annotations
 
@@ -27,8 +28,11 @@ class GunicornServer(BaseApplication):
 
         from .app import create_app
         app = create_app()
-        # Load the rules now, in the worker, so a worker never first meets them mid-traffic.
-        get_rules(app).ensure_loaded()
+        # Load the published rules now, in the worker, so a worker never first meets them mid-traffic,
+        # and follow reloads from here on without waiting for a request.
+        rules = get_rules(app)
+        rules.ensure_loaded()
+        rules.start_following()
         return app
 
 

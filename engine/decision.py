@@ -51,6 +51,7 @@ class Decision:
     default_applied: bool = False
     results: list[dict[str, Any]] = field(default_factory=list)
     trace: list[TraceStep] | None = None
+    parameters: dict[str, Any] | None = None  # parameter overrides the caller gave (the decision log keeps them)
 
     def to_dict(self) -> dict:
         d = {

@@ -24,6 +24,16 @@ from .operations import (
     ReportFile,
     RulesState,
 )
+from .rules import (
+    RulesBlob,
+    RulesBundle,
+    RulesBundleFile,
+    RulesShadow,
+    RulesShadowCount,
+    RulesShadowDiff,
+    RulesVersion,
+    RulesWorker,
+)
 from .reference import Carpark, ENotificationExclusion, OffenceRuleCode, Parameter, StageMap, VipVehicle
 from .suspensions import ESuspendedNotice, SuspendedNotice
 
@@ -36,6 +46,7 @@ __all__ = [
     "EValidOffenceNotice", "EanNotificationLog", "FurnishApplication", "JOB_FAILED",
     "JOB_PARTIAL", "JOB_RUNNING", "JOB_SKIPPED_RUNNING", "JOB_STATUSES", "JOB_SUCCESS", "ManualReviewQueue",
     "NAMING_CONVENTION", "OffenceNoticeDetail", "OffenceNoticeOwnerDriver", "OffenceRuleCode",
-    "Parameter", "ReportFile", "RulesState", "StageMap", "SYSTEM_USER", "SuspendedNotice",
+    "Parameter", "ReportFile", "RulesBlob", "RulesBundle", "RulesBundleFile", "RulesShadow", "RulesShadowCount",
+    "RulesShadowDiff", "RulesState", "RulesVersion", "RulesWorker", "StageMap", "SYSTEM_USER", "SuspendedNotice",
     "UnqualifiedAnTransmissionLog", "ValidOffenceNotice", "VipVehicle", "metadata", "now",
 ]

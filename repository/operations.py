@@ -85,10 +85,13 @@ class DecisionLog(Base):
     actions: Mapped[Optional[Any]] = mapped_column(JSON(none_as_null=True))
     fired_rules: Mapped[Optional[Any]] = mapped_column(JSON(none_as_null=True))
     dry_run: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # parameter overrides the decision was made with (e.g. from ocms_parameter), so replay decides alike
+    parameters: Mapped[Optional[Any]] = mapped_column(JSON(none_as_null=True))
 
 
 class RulesState(Base):
-    """The loaded rules' identity; workers compare ``generation`` to know to reload."""
+    """The published rules in service: generation (a row of ``ocms_rules_version``), its bundle hash,
+    the shadow run in force, and the last refused reload (the same for every worker)."""
 
     __tablename__ = "ocms_rules_state"
 
@@ -97,3 +100,5 @@ class RulesState(Base):
     generation: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
     updated_by: Mapped[Optional[str]] = mapped_column(String(50))
+    shadow_id: Mapped[Optional[int]] = mapped_column(Integer)  # ocms_rules_shadow.id in force, or none
+    last_rejected: Mapped[Optional[Any]] = mapped_column(JSON(none_as_null=True))  # {at, by, directory, errors}

@@ -229,9 +229,10 @@ def send_to(uow, system: str, client: UnqualifiedListClient, day: dt.date,
             return out
 
 
-def _registry(config: dict) -> RuleRegistry:
-    from api.decisions.instrumented import new_registry
-    return new_registry(config["OCMS_RULES_DIR"])
+def _registry(session, config: dict) -> RuleRegistry:
+    """The published rules version (as the workers serve it), not the files on disk."""
+    from api.decisions.service import published_registry
+    return published_registry(session, config.get("OCMS_RULES_DIR"))
 
 
 def send_unqualified_an_list(uow, business_date: dt.date, config: dict,
@@ -248,7 +249,13 @@ def send_unqualified_an_list(uow, business_date: dt.date, config: dict,
     if page_size < 1:
         raise ValueError("parameter UNQUALIFIED_AN/BATCH_SIZE must be at least 1")
     clients = clients or {"REPCCS": repccs_client(config, retries=retries), "CES": ces_client(config, retries=retries)}
-    conditions = subsystem_conditions(session, registry or _registry(config), business_date)
+    own = registry is None
+    registry = registry or _registry(session, config)
+    try:
+        conditions = subsystem_conditions(session, registry, business_date)
+    finally:
+        if own:
+            registry.close()
     outcomes = {system: send_to(uow, system, clients[system], business_date, conditions[system], page_size)
                 for system in SYSTEMS}
     counts: dict[str, Any] = {"businessDate": business_date.isoformat(),

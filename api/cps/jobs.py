@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import delete, insert
 
 from api.jobs import register_job
-from api.decisions.instrumented import new_registry
+from api.decisions.service import published_registry
 from engine import RuleRegistry
 from repository.models import SYSTEM_USER, Parameter, StageMap, now
 
@@ -33,10 +33,8 @@ def stage_map_rows(registry: RuleRegistry) -> tuple[list[tuple[str, str]], dict[
 
 @register_job("cps-stage-map-sync", "Copy rules/stage_map.yaml into ocms_stage_map and NEXT_STAGE/STAGEDAYS")
 def stage_map_sync_job(uow, run_key: str) -> dict:
-    """Replace the database copy of the stage map with the ruleset's answers."""
-    from api.config import load_config
-
-    registry = new_registry(load_config()["OCMS_RULES_DIR"])
+    """Replace the database copy of the stage map with the published stage_map ruleset's answers."""
+    registry = published_registry(uow.session)  # the published version, as the workers serve it
     try:
         pairs, following = stage_map_rows(registry)
     finally:
@@ -62,8 +60,6 @@ def stage_map_sync_job(uow, run_key: str) -> dict:
 @register_job("toppan-cps", "Toppan automatic stage changes from $OCMS_TOPPAN_DIR/<run key>/*.json (OCMS 15 §7)")
 def toppan_cps_job(uow, run_key: str) -> dict:
     """Apply every Toppan batch file of the run key's folder; counts per §7.4, summed over the batches."""
-    from api.config import load_config
-
     from .schemas import ToppanRequestSchema
 
     from marshmallow import ValidationError
@@ -72,7 +68,7 @@ def toppan_cps_job(uow, run_key: str) -> dict:
 
     directory = toppan_dir() / run_key
     batches = read_batches(directory) if directory.is_dir() else iter(())
-    registry = new_registry(load_config()["OCMS_RULES_DIR"])
+    registry = published_registry(uow.session)  # the published version, as the workers serve it
     try:
         totals = {"batches": 0, "badBatches": 0, "totalNotices": 0, "automaticUpdates": 0, "manualUpdates": 0,
                   "skipped": 0}

@@ -38,7 +38,7 @@ def decision_log_row(decision: Decision, subject: str | None, request_id: str | 
         "outputs": json_safe({**decision.outputs, **({"code": decision.code} if decision.code else {}),
                               **({"message": decision.message} if decision.message else {})}),
         "actions": json_safe([a.to_dict() for a in decision.actions]), "fired_rules": list(decision.fired),
-        "dry_run": dry_run,
+        "dry_run": dry_run, "parameters": json_safe(decision.parameters) if decision.parameters else None,
     }
 
 

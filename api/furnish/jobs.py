@@ -26,12 +26,11 @@ def minute_key() -> str:
 @register_job(JOB_NAME, "Copy new furnish applications to the intranet, check them with MHA, auto-approve or "
                         "queue them for an OIC (OCMS 14 tab 4)", default_key=minute_key)
 def furnish_sync_job(uow, run_key: str) -> dict[str, Any]:
-    """Copy, check and decide furnish applications with the settings and rules of the environment."""
-    from api.decisions.vocabulary import VOCABULARY
-    from engine import RuleRegistry
+    """Copy, check and decide furnish applications with the settings of the environment and the published rules."""
+    from api.decisions.service import published_registry
 
     config = load_config()
-    registry = RuleRegistry(config["OCMS_RULES_DIR"], actions=VOCABULARY)
+    registry = published_registry(uow.session, config["OCMS_RULES_DIR"])  # what the workers serve
     try:
         return run_furnish_sync(uow, registry, config, run_key)
     finally:

@@ -93,7 +93,7 @@ class DecisionLogSchema(Schema):
 @require_any_credential()
 def dry_run(body: dict, ruleset: str):
     """Evaluate facts against a ruleset and return the decision; writes nothing."""
-    decision = get_rules().registry.evaluate(ruleset, body["facts"], explain=body["explain"], use_cache=False,
+    decision = get_rules().in_service.evaluate(ruleset, body["facts"], explain=body["explain"], use_cache=False,
                                              parameters=body["parameters"])
     return decision.to_dict()
 
@@ -111,3 +111,51 @@ def decision_log(query: dict):
         # Read the rows while the session is open; the schema dumps plain dicts.
         decisions = [{c: getattr(r, c) for c in LOG_COLUMNS} for r in rows]
     return {"subject": query["subject"], "decisions": decisions}
+
+
+class ReplayQuerySchema(Schema):
+    subject = fields.String(load_default=None, validate=validate.Length(min=1, max=64),
+                            metadata={"description": "every decision of this subject (notice number)"})
+    id = fields.List(fields.Integer(validate=validate.Range(min=1, max=2**63 - 1)), load_default=None,
+                     metadata={"description": "decision-log id(s)"})
+    ruleset = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class ReplaySchema(Schema):
+    decisions = fields.List(fields.Dict(), metadata={
+        "description": "per decision: recorded, then (under the version that made it, with generation), reproduced, "
+                       "today (under the published version, with its trace), changedToday"})
+
+
+@blp.route("/decision-log/replay", methods=["GET"])
+@blp.arguments(ReplayQuerySchema, location="query")
+@blp.response(200, ReplaySchema)
+@blp.alt_response(400, description="Neither subject nor id given (OCMS-4000)")
+@blp.alt_response(401, description="Not the admin key nor a Staff Portal JWT (OCMS-4001)")
+@blp.alt_response(404, description="No such decision (OCMS-4004)")
+@blp.doc(security=OPERATOR)
+@require_auth(systems=("admin",), roles=("*",))
+def replay(query: dict):
+    """Logged decisions re-decided under the version that made them and under today's ("and would it today?")."""
+    from api.web.errors import bad_request, not_found
+    from api.workbench.replay import VersionRegistries, replay_rows
+    from repository.queries import logged_decisions
+    if not query["subject"] and not query["id"]:
+        raise bad_request(errors=[{"field": "subject", "message": "give subject or id"}])
+    service = get_rules()
+    today = service.in_service
+    versions = VersionRegistries(get_db(), service.snapshots, service.new_registry)
+    try:
+        with get_db().session() as s:
+            rows = logged_decisions(s, ids=query["id"], subject=query["subject"], ruleset=query["ruleset"],
+                                    limit=query["limit"])
+            items = replay_rows(rows, database=get_db(), today=today, today_generation=service.generation,
+                                versions=versions)
+    finally:
+        versions.close()
+    if not items:
+        raise not_found("No such decision in the decision log",
+                        [{"field": "subject" if query["subject"] else "id", "message": "no decision found"}])
+    from api.web.paths import for_callers
+    return for_callers({"decisions": items})

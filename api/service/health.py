@@ -39,6 +39,6 @@ def ready():
         "status": "UP" if db_ok and registry is not None else "DOWN",
         "database": "UP" if db_ok else "DOWN",
         "rules": "UP" if registry is not None else "DOWN",
-        "rulesHash": registry.dir_hash if registry is not None else None,
+        "rulesHash": get_rules().bundle_hash if registry is not None else None,
     }
     return body, 200 if body["status"] == "UP" else 503

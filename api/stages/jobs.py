@@ -18,14 +18,13 @@ def stage_progression_job(uow, run_key: str) -> dict:
     """Due notices to their next stage, with the LTA/MHA/DataHive checks and reminder letters each stage needs."""
     from api.clients.sftp import SftpClient
     from api.config import load_config
-    from api.decisions.vocabulary import VOCABULARY
-    from engine import RuleRegistry
+    from api.decisions.service import published_registry
 
     from .checks import Clients
 
     day = job_day(run_key)
     config = load_config()
-    registry = RuleRegistry(config["OCMS_RULES_DIR"], actions=VOCABULARY)
+    registry = published_registry(uow.session, config["OCMS_RULES_DIR"])  # what the workers serve
     clients = Clients.from_config(config, registry.get("stage_progression").parameters)
     sftp = SftpClient.from_config(config) if config.get("OCMS_SFTP_HOST") else None
     try:

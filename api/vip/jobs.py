@@ -23,13 +23,11 @@ from .ts_clv import reapply_ts_clv, suspend_ts_clv
 
 
 @contextlib.contextmanager
-def job_rules():
-    """The rules of ``OCMS_RULES_DIR`` for one job run (loaded once, freed after)."""
-    from api.config import load_config
-    from api.decisions.vocabulary import VOCABULARY
-    from engine import RuleRegistry
+def job_rules(uow):
+    """The published rules version for one job run (loaded once, freed after): what the workers serve."""
+    from api.decisions.service import published_registry
 
-    registry = RuleRegistry(load_config()["OCMS_RULES_DIR"], actions=VOCABULARY)
+    registry = published_registry(uow.session)
     try:
         yield registry
     finally:
@@ -41,7 +39,7 @@ def job_rules():
 def vip_ts_clv_job(uow, run_key: str) -> dict:
     """VIP notices at RR3/DR3 whose CPC is due: CPC, next stage CSD, TS-CLV (REVIVAL_DAYS/CLV)."""
     day = job_day(run_key)
-    with job_rules() as registry:
+    with job_rules(uow) as registry:
         return suspend_ts_clv(uow, registry, day, request_id=f"vip-ts-clv:{run_key}")
 
 
@@ -50,7 +48,7 @@ def vip_ts_clv_job(uow, run_key: str) -> dict:
 def vip_ts_clv_reapply_job(uow, run_key: str) -> dict:
     """Due TS-CLV at CPC: revival record and a new TS-CLV while the vehicle is VIP (OCMS 14 tab 5)."""
     day = job_day(run_key)
-    with job_rules() as registry:
+    with job_rules(uow) as registry:
         return reapply_ts_clv(uow, registry, day, request_id=f"vip-ts-clv-reapply:{run_key}")
 
 
@@ -59,7 +57,7 @@ def vip_ts_clv_reapply_job(uow, run_key: str) -> dict:
 def ts_old_revival_job(uow, run_key: str) -> dict:
     """TS-OLD suspensions due by the key's date are revived; next stage and date from the stage map."""
     day = job_day(run_key)
-    with job_rules() as registry:
+    with job_rules(uow) as registry:
         return revive_due_ts_old(uow, registry, day)
 
 
@@ -77,7 +75,7 @@ def vip_an_letters_job(uow, run_key: str) -> dict:
 
     day = job_day(run_key)
     config = load_config()
-    with job_rules() as registry:
+    with job_rules(uow) as registry:
         clients = Clients.from_config(config, registry.get("stage_progression").parameters)
         sftp = SftpClient.from_config(config)
         try:

@@ -49,3 +49,61 @@ def decisions_for_subject(
         stmt = stmt.where(DecisionLog.ruleset == ruleset)
     stmt = stmt.order_by(DecisionLog.decided_at.desc(), DecisionLog.id.desc()).limit(limit)
     return list(session.scalars(stmt))
+
+
+#: Columns :func:`iter_logged_decisions` yields, in order.
+LOGGED_COLUMNS = ("id", "subject", "ruleset", "facts", "parameters", "fired_rules", "outcome")
+
+
+def _logged_select(*, since=None, until=None, ruleset: str | None = None, facts_as_text: bool = False):
+    from sqlalchemy import Text, cast
+    facts = cast(DecisionLog.facts, Text) if facts_as_text else DecisionLog.facts
+    params = cast(DecisionLog.parameters, Text) if facts_as_text else DecisionLog.parameters
+    fired = cast(DecisionLog.fired_rules, Text) if facts_as_text else DecisionLog.fired_rules
+    stmt = select(DecisionLog.id, DecisionLog.subject, DecisionLog.ruleset, facts, params,
+                  fired, DecisionLog.outcome).where(DecisionLog.dry_run.is_(False))
+    if since is not None:
+        stmt = stmt.where(DecisionLog.decided_at >= since)
+    if until is not None:
+        stmt = stmt.where(DecisionLog.decided_at < until)
+    if ruleset is not None:
+        stmt = stmt.where(DecisionLog.ruleset == ruleset)
+    return stmt
+
+
+def iter_logged_decisions(session: Session, *, since=None, until=None, ruleset: str | None = None,
+                          limit: int | None = None, batch_size: int = 5000, facts_as_text: bool = False):
+    """Yield applied decisions as tuples of :data:`LOGGED_COLUMNS`, streamed in batches.
+
+    One SELECT read through a server-side cursor on PostgreSQL (``yield_per``),
+    so a million rows never sit in memory at once; ``since``/``until`` bound
+    ``decided_at`` (``until`` excluded); dry runs are left out. With
+    ``facts_as_text`` facts, parameters and fired rules come as their JSON text
+    (not decoded). Read through Core (plain tuples, no ORM bookkeeping).
+    """
+    stmt = _logged_select(since=since, until=until, ruleset=ruleset, facts_as_text=facts_as_text)
+    if limit is not None:
+        stmt = stmt.order_by(DecisionLog.id.desc()).limit(limit)
+    result = session.connection().execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
+    for partition in result.partitions(batch_size):
+        yield from partition
+
+
+def count_logged_decisions(session: Session, *, since=None, until=None, ruleset: str | None = None) -> int:
+    """How many applied decisions :func:`iter_logged_decisions` would yield (no limit)."""
+    from sqlalchemy import func
+    sub = _logged_select(since=since, until=until, ruleset=ruleset).subquery()
+    return int(session.scalar(select(func.count()).select_from(sub)) or 0)
+
+
+def logged_decisions(session: Session, *, ids=None, subject: str | None = None, ruleset: str | None = None,
+                     limit: int = 100) -> list[DecisionLog]:
+    """Decision-log rows by id(s) or by subject (newest first), for replay."""
+    stmt = select(DecisionLog)
+    if ids is not None:
+        stmt = stmt.where(DecisionLog.id.in_(list(ids)))
+    if subject is not None:
+        stmt = stmt.where(DecisionLog.subject == subject)
+    if ruleset is not None:
+        stmt = stmt.where(DecisionLog.ruleset == ruleset)
+    return list(session.scalars(stmt.order_by(DecisionLog.decided_at.desc(), DecisionLog.id.desc()).limit(limit)))

@@ -9,7 +9,9 @@ route that aborts any request not for loopback and records it in
 
 * ``live_server`` — the app on a free loopback port (werkzeug, a thread);
 * ``browser`` — one headless Chromium per test session;
-* ``page`` — a fresh page with the loopback-only route.
+* ``page`` — a fresh page with the loopback-only route;
+* ``artifacts`` — the folder a test keeps its screenshots in: ``$OCMS_TEST_ARTIFACTS/<test module>/``
+  (default ``instance/test-artifacts/<test module>/``), printed by the test.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ CHROMIUM = os.environ.get("OCMS_CHROMIUM") or "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +74,13 @@ def live_server(app):
     finally:
         server.shutdown()
         thread.join(10)
+
+
+@pytest.fixture
+def artifacts(request) -> Path:
+    """Where this test module's screenshots go (kept after the run)."""
+    root = Path(os.environ.get("OCMS_TEST_ARTIFACTS") or PROJECT_ROOT / "instance" / "test-artifacts")
+    d = root / request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    d.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {d}")
+    return d

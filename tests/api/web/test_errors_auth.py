@@ -93,7 +93,7 @@ def test_unexpected_error_is_5000_without_internals(app, key, monkeypatch):
 
     def boom(self):
         raise RuntimeError("secret internal detail /etc/passwd")
-    monkeypatch.setattr(RulesService, "registry", property(boom))
+    monkeypatch.setattr(RulesService, "in_service", property(boom))
     r = app.test_client().post(DRY_RUN, json={"facts": FACTS}, headers={**key("cas"), "X-Request-ID": "rid-500"})
     assert r.status_code == 500
     assert r.json == {"data": {"appCode": "OCMS-5000", "message": "Internal Server Error"}}

@@ -1,0 +1,189 @@
+"""End to end, issue 9 item 6: ``ocms serve --workers 3`` on the test database (PostgreSQL in the PostgreSQL run).
+
+* right after ``POST /v1/admin/rules/reload`` answers 200, every request (whichever worker takes it)
+  gets the new version, and no request that started after the 200 got the old one;
+* a refused reload shows the same ``lastRejected`` from every worker;
+* a shadow run started through one worker reaches all of them without a restart, and every live
+  decision (REPCCS intakes spread over the workers) is also decided by the shadow;
+* a worker killed with SIGKILL after the files changed on disk (no reload) comes back
+  serving the published version, not the files on disk.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+DATA = Path(__file__).parent / "data"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+QUALIFIED = json.loads((DATA / "an_facts_qualified.json").read_text())
+CAS = {"Ocp-Apim-Subscription-Key": "e2e-cas-key"}
+ADMIN = {"Ocp-Apim-Subscription-Key": "e2e-admin-key"}
+REPCCS = {"Ocp-Apim-Subscription-Key": "e2e-repccs-key"}
+WORKERS = 3
+
+
+def free_port() -> int:
+    from simulators.runner import free_port as port
+    return port()
+
+
+def wait_for(predicate, timeout=60.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def children(pid: int) -> set[int]:
+    return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+@pytest.fixture
+def server(tmp_path, rules_dir, clean_db, database_url):
+    """``ocms serve --workers 3`` on a free port, on the (emptied, reference-seeded) test database."""
+    from sqlalchemy.orm import Session
+
+    from repository.seed import seed_reference
+    with Session(clean_db) as s:
+        seed_reference(s)
+        s.commit()
+    port = free_port()
+    env = {**os.environ, "OCMS_DATABASE_URL": database_url, "OCMS_RULES_DIR": str(rules_dir),
+           "OCMS_API_KEYS": "cas:e2e-cas-key,admin:e2e-admin-key,repccs:e2e-repccs-key", "OCMS_RULES_CHECK_INTERVAL": "0.2",
+           "OCMS_RULES_HEARTBEAT_TIMEOUT": "3", "OCMS_RULES_RELOAD_WAIT": "20", "OCMS_LOG_LEVEL": "INFO"}
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 "--workers", str(WORKERS)], cwd=PROJECT_ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+
+    def all_workers_current():
+        assert proc.poll() is None, log_path.read_text()
+        try:
+            r = requests.get(base + "/v1/admin/rules/generations/1", headers=ADMIN, timeout=5)
+        except (requests.ConnectionError, requests.Timeout):  # workers may still be booting
+            return False
+        return r.status_code == 200 and len(r.json()["workers"]) == WORKERS
+    try:
+        wait_for(all_workers_current, what=f"{WORKERS} workers serving generation 1")
+        yield base, proc, rules_dir, log_path
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def decide(base) -> tuple[int, str | None]:
+    r = requests.post(base + "/v1/decisions/an_qualification", json={"facts": QUALIFIED}, headers=CAS, timeout=10)
+    return r.status_code, (r.json().get("version") if r.status_code == 200 else r.text)
+
+
+def set_version(rules_dir: Path, version: str) -> None:
+    path = rules_dir / "an_qualification.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(f"version: {version}\n" if ln.startswith("version:") else ln for ln in lines))
+
+
+def test_one_version_in_service_across_workers(server):
+    base, proc, rules_dir, log_path = server
+    status, old = decide(base)
+    assert status == 200
+
+    # -- reload under traffic: nothing that started after the 200 gets the old version
+    answers, stop = [], threading.Event()
+
+    def traffic():
+        while not stop.is_set():
+            started = time.monotonic()
+            answers.append((started, decide(base)))
+
+    threads = [threading.Thread(target=traffic) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.3)
+        set_version(rules_dir, "7.7.7")
+        r = requests.post(base + "/v1/admin/rules/reload", headers=ADMIN, timeout=60)
+        answered = time.monotonic()
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["complete"] is True and body["generation"] == 2
+        assert len(body["workers"]) == WORKERS and all(w["generation"] == 2 for w in body["workers"])
+        right_after = [decide(base) for _ in range(45)]  # new connections: spread over the workers
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert set(right_after) == {(200, "7.7.7")}, (body["workers"], log_path.read_text()[-6000:])
+    late = [a for started, a in answers if started > answered]
+    assert late and set(late) == {(200, "7.7.7")}, late[:3]
+    assert {a for _, a in answers} <= {(200, old), (200, "7.7.7")}
+
+    # -- a refused reload: every worker shows the same lastRejected (stored once)
+    (rules_dir / "broken_example.yaml").write_text((DATA / "broken_ruleset.bad.yaml").read_text())
+    r = requests.post(base + "/v1/admin/rules/reload", headers=ADMIN, timeout=60)
+    assert r.status_code == 422
+    seen = {json.dumps(requests.get(base + "/v1/rulesets", headers=CAS, timeout=10).json()["lastRejected"],
+                       sort_keys=True) for _ in range(30)}
+    assert len(seen) == 1 and json.loads(seen.pop())["errors"]
+
+    # -- a shadow run reaches every worker, and sees every live decision whichever worker makes it
+    files = {p.name: p.read_text() for p in rules_dir.glob("*.yaml") if p.name != "broken_example.yaml"}
+    files["an_qualification.yaml"] = files["an_qualification.yaml"].replace("local_vehicle_types: [S, D, V, I]",
+                                                                            "local_vehicle_types: [D, V, I]")
+    r = requests.post(base + "/v1/admin/rules/shadow", json={"files": files}, headers=ADMIN, timeout=60)
+    assert r.status_code == 200, r.text
+    shadow_id = r.json()["shadowId"]
+    assert len(r.json()["workers"]) == WORKERS and all(w["shadowId"] == shadow_id for w in r.json()["workers"])
+    for i in range(30):
+        n = f"5004{i:05d}A"
+        body = {"transactionId": f"E2E-{i}", "subsystemLabel": "001", "anFlag": "N", "noticeNo": n,
+                "vehicleNo": f"SBA{i:04d}E", "computerRuleCode": 10100, "compositionAmount": 70.00,
+                "noticeDateAndTime": "2026-01-15T08:30:00", "offenceNoticeType": "O", "vehicleCategory": "C",
+                "vehicleRegistrationType": "S", "ppCode": "A0001", "ppName": "Car Park", "creUserId": "e2e",
+                "creDate": "2026-01-15T08:31:00"}
+        assert requests.post(base + "/v1/repccsWebhook", json=body, headers=REPCCS, timeout=30).status_code == 200
+
+    def all_compared():  # each worker writes its results every check interval
+        got = requests.get(base + "/v1/admin/rules/shadow", headers=ADMIN, timeout=10).json()
+        return got["perRuleset"].get("an_qualification", {}).get("compared") == 30 and got
+    wait_for(all_compared, timeout=30, what="the shadow results of every worker")
+    summary = all_compared()
+    assert summary["perRuleset"]["an_qualification"]["differed"] == 30
+    assert summary["pairs"] == [{"ruleset": "an_qualification", "live": "NOT_QUALIFIED", "shadow": "NOT_QUALIFIED",
+                                 "count": 30}]
+    r = requests.delete(base + "/v1/admin/rules/shadow", headers=ADMIN, timeout=60)
+    assert r.status_code == 200 and all(w["shadowId"] is None for w in r.json()["workers"])
+
+    # -- files change on disk without a reload; a worker dies and comes back on the published version
+    set_version(rules_dir, "5.5.5")  # (the broken file stays there too: a restart must not read either)
+    before = children(proc.pid)
+    assert len(before) == WORKERS
+    victim = sorted(before)[0]
+    os.kill(victim, signal.SIGKILL)
+    wait_for(lambda: len(children(proc.pid)) == WORKERS and victim not in children(proc.pid),
+             what="gunicorn to replace the killed worker")
+    newcomer = (children(proc.pid) - before).pop()
+
+    def newcomer_serving():
+        r = requests.get(base + "/v1/admin/rules/generations/2", headers=ADMIN, timeout=10)
+        return any(w["pid"] == newcomer and w["current"] for w in r.json()["workers"])
+    wait_for(newcomer_serving, what="the new worker's heartbeat")
+    assert {decide(base) for _ in range(45)} == {(200, "7.7.7")}
+    text = log_path.read_text()
+    assert f"[{newcomer}]" in text or "published generation 2" in text
+    assert "e2e-cas-key" not in text and "e2e-admin-key" not in text
