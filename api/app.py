@@ -12,6 +12,7 @@ from .database import init_database
 from .decisions.service import init_rules
 from .web.errors import register_error_handlers
 from .web.json import OcmsJSONProvider
+from .web.limits import init_limits
 from .web.request_id import init_request_id
 from .web.smorest import SECURITY_SCHEMES, Api
 
@@ -50,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _configure_logging(app.config["OCMS_LOG_LEVEL"])
 
     init_request_id(app)
+    init_limits(app)  # credentials, body size, query/path text: before any other hook or view
     register_error_handlers(app)
     database = init_database(app)
     init_rules(app, database)

@@ -41,7 +41,8 @@ def intake_deps() -> IntakeDeps:
 
 
 def _json_body() -> object:
-    body = request.get_json(silent=True)
+    # The strict JSON layer refuses malformed bodies itself (400 naming the field); here only a missing one.
+    body = request.get_json() if request.is_json else None
     if body is None:
         raise bad_request("Malformed JSON", [{"field": "body", "message": "request body is not valid JSON"}])
     return body

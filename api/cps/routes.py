@@ -25,7 +25,9 @@ from api.database import get_db
 from api.decisions.service import get_rules
 from api.web.auth import require_jwt
 from api.web.errors import ApiError, bad_request, check_batch_limit, not_found
+from api.web.fields import id_max
 from api.web.smorest import Blueprint
+from repository.models import ReportFile
 from repository.queries import get_int_parameter
 
 from .change import ChangeRequest, apply_changes, validate
@@ -161,14 +163,13 @@ def cps_generate_report(body: dict):
     return {"report": describe(stored), "changes": len(rows)}, 201
 
 
-@blp.route("/reports/<int:report_id>", methods=["GET"])
+@blp.route(f"/reports/<int(max={id_max(ReportFile.id)}):report_id>", methods=["GET"])
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
 @blp.alt_response(404, description="No such CPS report (OCMS-4004)")
 @blp.doc(security=JWT)
 def cps_report_download(report_id: int):
     """Download one CPS report (.xlsx)."""
-    from repository.models import ReportFile
     with get_db().session() as s:
         row = s.get(ReportFile, report_id)
         if row is None or row.report_type != REPORT_TYPE:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from api.web.fields import StrictDate
+from api.web.fields import StrictDate, WindowDateTime, max_length
+from repository.models import ChangeOfProcessing, OffenceNoticeOwnerDriver, ValidOffenceNotice
 
 #: Most notices per Staff Portal validate/submit or PLUS request (one screen's selection); OCMS-4013 above.
 MAX_NOTICES = 500
@@ -11,7 +12,7 @@ MAX_NOTICES = 500
 MAX_TOPPAN_NOTICES = 50_000
 
 STAGE = validate.Regexp(r"^[A-Z0-9]{3}$", error="must be a 3-character stage code, e.g. RD2")
-NOTICE_NO = fields.String(validate=validate.Length(min=1, max=10))
+NOTICE_NO = fields.String(validate=validate.Length(min=1, max=max_length(ValidOffenceNotice.notice_no)))
 SEARCH_CRITERIA = ("noticeNo", "idNo", "vehicleNo", "currentProcessingStage", "dateOfCurrentProcessingStage")
 
 
@@ -27,9 +28,9 @@ def _naive(value):
 class SearchSchema(Schema):
     """§5.3: at least one criterion."""
 
-    noticeNo = fields.String(validate=validate.Length(min=1, max=10))
-    idNo = fields.String(validate=validate.Length(min=1, max=20))
-    vehicleNo = fields.String(validate=validate.Length(min=1, max=14))
+    noticeNo = fields.String(validate=validate.Length(min=1, max=max_length(ValidOffenceNotice.notice_no)))
+    idNo = fields.String(validate=validate.Length(min=1, max=max_length(OffenceNoticeOwnerDriver.id_no)))
+    vehicleNo = fields.String(validate=validate.Length(min=1, max=max_length(ValidOffenceNotice.vehicle_no)))
     currentProcessingStage = fields.String(validate=STAGE)
     dateOfCurrentProcessingStage = StrictDate(format="%Y-%m-%d")
 
@@ -74,13 +75,14 @@ class PlusChangeSchema(Schema):
     noticeNo = fields.List(NOTICE_NO, required=True, validate=validate.Length(min=1))
     lastStageName = fields.String(required=True, validate=STAGE)
     nextStageName = fields.String(required=True, validate=STAGE)
-    lastStageDate = fields.DateTime(load_default=None, allow_none=True)
-    newStageDate = fields.DateTime(load_default=None, allow_none=True)
+    lastStageDate = WindowDateTime(load_default=None, allow_none=True)
+    newStageDate = WindowDateTime(load_default=None, allow_none=True)
     offenceType = fields.String(required=True, validate=validate.OneOf(["O", "E", "U", "D", "H", "DIR"]))
     source = fields.String(required=True, validate=validate.Length(min=1, max=3))
     reasonOfChange = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=3))
     remarks = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-    authorisedOfficer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    authorisedOfficer = fields.String(load_default=None, allow_none=True,
+                                      validate=validate.Length(max=max_length(ChangeOfProcessing.authorised_officer)))
     isConfirmation = fields.Boolean(load_default=False)
 
     @post_load

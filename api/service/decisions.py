@@ -16,12 +16,16 @@ from marshmallow import Schema, fields, validate
 from api.database import get_db
 from api.decisions.service import get_rules
 from api.web.auth import require_any_credential, require_auth
+from api.web.fields import max_length
 from api.web.smorest import ANY_CREDENTIAL, OPERATOR, Blueprint
+from repository.models import DecisionLog
 from repository.queries import decisions_for_subject
 
 blp = Blueprint("decisions", __name__, url_prefix="/v1", description="Dry-run decisions and the decision log")
 
 MAX_LOG_LIMIT = 500
+#: A ruleset name longer than the decision log's column cannot name a ruleset (404).
+RULESET_NAME_MAX = max_length(DecisionLog.ruleset)
 LOG_COLUMNS = ("id", "decided_at", "request_id", "caller", "ruleset", "ruleset_version", "ruleset_hash", "subject",
                "facts", "outcome", "outputs", "actions", "fired_rules", "dry_run")
 
@@ -55,9 +59,9 @@ class DecisionSchema(Schema):
 
 
 class DecisionLogQuerySchema(Schema):
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=64),
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=max_length(DecisionLog.subject)),
                             metadata={"description": "e.g. the notice number"})
-    ruleset = fields.String(load_default=None)
+    ruleset = fields.String(load_default=None, validate=validate.Length(min=1, max=max_length(DecisionLog.ruleset)))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LOG_LIMIT))
 
 
@@ -83,7 +87,7 @@ class DecisionLogSchema(Schema):
     decisions = fields.List(fields.Nested(DecisionLogEntrySchema))
 
 
-@blp.route("/decisions/<ruleset>", methods=["POST"])
+@blp.route(f"/decisions/<string(maxlength={RULESET_NAME_MAX}):ruleset>", methods=["POST"])
 @blp.arguments(DecisionRequestSchema)
 @blp.response(200, DecisionSchema)
 @blp.alt_response(401, description="Missing or wrong credentials (OCMS-4001)")

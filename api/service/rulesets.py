@@ -5,7 +5,9 @@ from marshmallow import Schema, fields
 
 from api.decisions.service import get_rules
 from api.web.auth import require_any_credential
+from api.web.fields import max_length
 from api.web.smorest import ANY_CREDENTIAL, Blueprint
+from repository.models import DecisionLog
 
 blp = Blueprint("rulesets", __name__, url_prefix="/v1/rulesets", description="Rulesets in service")
 
@@ -53,7 +55,7 @@ def list_rulesets():
     return get_rules().registry.status()
 
 
-@blp.route("/<name>")
+@blp.route(f"/<string(maxlength={max_length(DecisionLog.ruleset)}):name>")
 @blp.response(200, RulesetSummarySchema)
 @blp.alt_response(401, description="Missing or wrong credentials (OCMS-4001)")
 @blp.doc(security=ANY_CREDENTIAL)

@@ -133,6 +133,22 @@ class OcmsParser(FlaskParser):
     def handle_error(self, error: ValidationError, req, schema, *, error_status_code, error_headers):
         raise bad_request(errors=flatten_messages(_strip_location(error.messages)))
 
+    def _raw_load_json(self, req):
+        """The body through the app's strict JSON layer (:func:`api.web.json.strict_loads`), not bare ``json``."""
+        from flask import current_app
+        from webargs import core
+
+        from .json import JSONInputError
+        if not core.is_json(req.mimetype):
+            return core.missing
+        data = req.get_data(cache=True)
+        if not data:
+            return core.missing
+        try:
+            return current_app.json.loads(data)
+        except JSONInputError as e:
+            raise bad_request("Malformed JSON", [{"field": e.field, "message": e.message}]) from None
+
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise bad_request("Malformed JSON", [{"field": "body", "message": "request body is not valid JSON"}])
 

@@ -23,7 +23,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from api.database import get_db
 from api.web.auth import require_jwt
 from api.web.errors import bad_request, not_found
-from api.web.fields import StrictDate
+from api.web.fields import StrictDate, id_max
 from api.web.smorest import Blueprint
 from repository.models import ReportFile, now
 
@@ -109,7 +109,7 @@ def ans_report(query: dict):
     return _download(row)
 
 
-@blp.route("/ans/<int:report_id>", methods=["GET"])
+@blp.route(f"/ans/<int(max={id_max(ReportFile.id)}):report_id>", methods=["GET"])
 @blp.response(200, description="A stored ANS report file")
 @blp.alt_response(401, description="No valid Staff Portal JWT (OCMS-4001)")
 @blp.alt_response(404, description="No such ANS report (OCMS-4004)")
