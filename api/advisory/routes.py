@@ -52,6 +52,7 @@ def _receive(source: str):
     result = receive_notice(source, _json_body(), database=get_db(), registry=get_rules().registry, deps=intake_deps(),
                             request_id=getattr(g, "request_id", None), caller=getattr(g, "caller", None))
     resp = jsonify(result.response())
+    resp.status_code = result.status
     resp.headers["Server-Timing"] = result.timings.header()
     return resp
 

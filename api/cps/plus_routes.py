@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import g
 
-from api.database import get_db
+from api.database import get_db, run_in_transaction
 from api.decisions.service import get_rules
 from api.web.auth import require_key
 from api.web.errors import check_batch_limit
@@ -32,7 +32,6 @@ blp = Blueprint("plus_cps", __name__, url_prefix="/v1/plus", description="PLUS โ
 def plus_change_processing_stage(body: dict):
     """Change the processing stage of notices for PLUS (ยง6.2): success and failed lists."""
     check_batch_limit(body["noticeNo"], MAX_NOTICES, "noticeNo")
-    with get_db().unit_of_work() as uow:
-        answer = plus_change(uow, get_rules().registry, body, g.request_id, g.caller)
-        uow.commit()
-    return answer
+    registry, request_id, caller = get_rules().registry, g.request_id, g.caller
+    return run_in_transaction(get_db(), lambda uow, attempt: plus_change(uow, registry, body, request_id, caller),
+                              what="PLUS change processing stage")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from flask import current_app, g, send_file
 
-from api.database import get_db
+from api.database import get_db, run_in_transaction
 from api.decisions.service import get_rules
 from api.web.auth import require_jwt
 from api.web.errors import ApiError, bad_request, check_batch_limit, not_found
@@ -93,24 +93,28 @@ def cps_validate(body: dict):
 def cps_submit(body: dict):
     """Apply the changeable notices in one transaction and generate the change report (§5.2 steps 16-22)."""
     req = _change_request(body)
-    db, registry = get_db(), get_rules().registry
-    stored = None
-    try:
-        with db.unit_of_work() as uow:
-            applied = apply_changes(uow, registry, req, g.request_id, g.caller, user=req.officer)
+    registry, request_id, caller, report_dir = get_rules().registry, g.request_id, g.caller, \
+        current_app.config["OCMS_REPORT_DIR"]
+
+    def work(uow, attempt):
+        stored = None
+        try:
+            applied = apply_changes(uow, registry, req, request_id, caller, user=req.officer)
             if applied.audit:
                 rows = [(a["notice_no"], a["last_processing_stage"], a["new_processing_stage"], a["date_of_change"],
                          a["reason_of_change"], a["authorised_officer"], a["source"], a["remarks"],
                          applied.facts[a["notice_no"]].offender_name, applied.facts[a["notice_no"]].vehicle_no)
                         for a in applied.audit]
-                stored = store_report(uow.session, current_app.config["OCMS_REPORT_DIR"], rows, req.officer,
-                                      {"requestId": g.request_id, "newProcessingStage": req.new_stage,
+                stored = store_report(uow.session, report_dir, rows, req.officer,
+                                      {"requestId": request_id, "newProcessingStage": req.new_stage,
                                        "notices": len(rows)})
-            uow.commit()
-    except BaseException:
-        if stored is not None:
-            Path(stored.storage_path).unlink(missing_ok=True)
-        raise
+            uow.commit()  # here, so that a failed commit removes this try's report file too
+        except BaseException:
+            if stored is not None:
+                Path(stored.storage_path).unlink(missing_ok=True)
+            raise
+        return applied, stored
+    applied, stored = run_in_transaction(get_db(), work, what="CPS submit")
     results = applied.results
     return {"results": results, "updated": sum(r["status"] == "UPDATED" for r in results),
             "notUpdated": sum(r["status"] != "UPDATED" for r in results), **_summary(results),
@@ -148,19 +152,23 @@ def cps_reports(query: dict):
 def cps_generate_report(body: dict):
     """Generate a report of every change (any source) whose date_of_change is in the range (§8.2 steps 5-7)."""
     start, end = _range(body)
-    stored = None
-    try:
-        with get_db().unit_of_work() as uow:
+    officer, report_dir = _officer(), current_app.config["OCMS_REPORT_DIR"]
+
+    def work(uow, attempt):
+        stored = None
+        try:
             rows = report_rows(uow.session, start=start, end=end)
-            stored = store_report(uow.session, current_app.config["OCMS_REPORT_DIR"], rows, _officer(),
+            stored = store_report(uow.session, report_dir, rows, officer,
                                   {"startDate": start.isoformat(), "endDate": end.isoformat(), "changes": len(rows)},
                                   prefix="CPS_Range_Report")
             uow.commit()
-    except BaseException:
-        if stored is not None:
-            Path(stored.storage_path).unlink(missing_ok=True)
-        raise
-    return {"report": describe(stored), "changes": len(rows)}, 201
+        except BaseException:
+            if stored is not None:
+                Path(stored.storage_path).unlink(missing_ok=True)
+            raise
+        return stored, len(rows)
+    stored, changes = run_in_transaction(get_db(), work, what="CPS range report")
+    return {"report": describe(stored), "changes": changes}, 201
 
 
 @blp.route(f"/reports/<int(max={id_max(ReportFile.id)}):report_id>", methods=["GET"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import g
 
-from api.database import get_db
+from api.database import get_db, run_in_transaction
 from api.decisions.service import get_rules
 from api.web.auth import require_key
 from api.web.smorest import Blueprint
@@ -27,8 +27,8 @@ blp = Blueprint("toppan", __name__, url_prefix="/v1/internal/toppan", descriptio
 @blp.doc(security=[{"subscriptionKey": []}])
 def toppan_change_processing_stage(body: dict):
     """Apply one Toppan batch: skipped / MANUAL (stage only) / AUTOMATIC (stage and amount), §7.4 statistics."""
-    with get_db().unit_of_work() as uow:
-        stats = update_batch(uow, get_rules().registry, body["noticeNumbers"], body["currentStage"],
-                             body["newStage"], request_id=g.request_id, caller=g.caller)
-        uow.commit()
+    registry, request_id, caller = get_rules().registry, g.request_id, g.caller
+    stats = run_in_transaction(get_db(), lambda uow, attempt: update_batch(
+        uow, registry, body["noticeNumbers"], body["currentStage"], body["newStage"], request_id=request_id,
+        caller=caller), what="Toppan change processing stage")
     return {"batchId": body["batchId"], **stats}

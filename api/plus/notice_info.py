@@ -2,8 +2,9 @@
 
 Technical spec v1.1 §4 with DESIGN.md §10. For one request, in ONE transaction:
 
-1. One ``SELECT`` of the notices asked for (``FOR UPDATE`` on PostgreSQL, so a
-   payment cannot slip in between the check and the update), one of their
+1. One ``SELECT`` of the notices asked for (``ORDER BY notice_no FOR UPDATE`` on
+   PostgreSQL, so a payment cannot slip in between the check and the update,
+   and overlapping requests lock in the same order), one of their
    internet mirrors and one of their court cases.
 2. The engine decides every notice in one batch (ruleset ``plus_notice_update``,
    facts ``notice_found`` and ``crs_reason_of_suspension``). No paid check lives here.
@@ -75,7 +76,7 @@ def _load(session: Session, notice_numbers: Sequence[str]) -> tuple[
     """
     stmt = select(ValidOffenceNotice).where(ValidOffenceNotice.notice_no.in_(notice_numbers))
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+        stmt = stmt.order_by(ValidOffenceNotice.notice_no).with_for_update()
     notices = {n.notice_no: n for n in session.scalars(stmt)}
     if not notices:
         return notices, [], {}

@@ -15,7 +15,10 @@ the same rule:
   answers "not found", so the two cannot meet on one path.
 * OCMS-4005 / 405 — method not allowed.
 * OCMS-4022 / 422 — a rules reload was refused (every load error listed).
-* OCMS-5003 / 503 — not ready (health check).
+* OCMS-5003 / 503 — not ready (health check); the database busy (a lock or a
+  statement past ``OCMS_LOCK_TIMEOUT`` / ``OCMS_STATEMENT_TIMEOUT``, a conflict
+  still there after the retries of :func:`api.database.run_in_transaction`) or
+  unreachable. Nothing was written; ``Retry-After`` says when to try again.
 
 Internals never leak: an unexpected exception is logged with the request id
 and answered OCMS-5000 "Internal Server Error".
@@ -27,10 +30,12 @@ from typing import Any, Iterable
 
 from flask import Flask, g, jsonify
 from marshmallow import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from engine import FactError, RulesLoadError, UnknownRulesetError
+from repository.db import UNAVAILABLE, classify_error
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +201,26 @@ def handle_unexpected(e: Exception):
     return _respond(ApiError(500, "Internal Server Error"))
 
 
+#: Seconds a caller is asked to wait after a 503 for a busy database.
+RETRY_AFTER_SECONDS = 2
+
+
+def database_busy(kind: str) -> ApiError:
+    """503 OCMS-5003: the database is busy or unreachable; nothing was written."""
+    message = ("The database is unavailable; nothing was written, please retry" if kind == UNAVAILABLE
+               else "The database is busy; nothing was written, please retry")
+    return ApiError(503, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def handle_database_error(e: SQLAlchemyError):
+    """Lock/statement timeouts, lasting conflicts and an unreachable database are 503; anything else 500."""
+    kind = classify_error(e)
+    if kind is None:
+        return handle_unexpected(e)
+    log.warning("database %s in request %s: %s", kind, getattr(g, "request_id", "-"), str(e).splitlines()[0][:300])
+    return _respond(database_busy(kind))
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the one mapping from error kinds to responses."""
     app.register_error_handler(ApiError, _respond)
@@ -205,4 +230,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(RulesLoadError, lambda e: _respond(rules_rejected(e)))
     app.register_error_handler(ValidationError, lambda e: _respond(bad_request(errors=flatten_messages(e.messages))))
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(SQLAlchemyError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

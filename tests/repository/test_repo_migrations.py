@@ -23,7 +23,7 @@ def head() -> str:
 
 
 def test_database_is_at_head(engine, db_url):
-    assert current_revision(db_url) == head() == "0001"
+    assert current_revision(db_url) == head() == "0002"
 
 
 def test_every_model_table_exists(engine):
@@ -37,8 +37,8 @@ def test_migration_matches_models(engine, db_url):
 
 
 def test_initial_migration_creates_tables_explicitly():
-    source = (MIGRATIONS_DIR / "versions" / "0001_initial.py").read_text()
-    created = set(re.findall(r"op\.create_table\('([a-z_]+)'", source))
+    source = "".join(p.read_text() for p in sorted((MIGRATIONS_DIR / "versions").glob("0*.py")))
+    created = set(re.findall(r"op\.create_table\(\s*['\"]([a-z_]+)['\"]", source))
     assert created == set(metadata.tables)
     assert "create_all" not in source
 
@@ -50,7 +50,7 @@ def test_downgrade_to_base_and_back(engine, db_url):
         assert not set(metadata.tables) & set(inspect(engine).get_table_names())
     finally:
         upgrade(engine)
-    assert current_revision(db_url) == "0001"
+    assert current_revision(db_url) == "0002"
     assert schema_differences(db_url) == []
 
 
@@ -68,4 +68,4 @@ def test_key_indexes_exist(engine):
 
 def test_upgrade_by_url_is_idempotent(engine, db_url):
     upgrade(db_url)
-    assert current_revision(db_url) == "0001"
+    assert current_revision(db_url) == "0002"

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from repository.models import (
     DecisionLog, ESuspendedNotice, EValidOffenceNotice, OffenceNoticeDetail, SuspendedNotice, ValidOffenceNotice,
+    WebhookReceipt,
 )
 
 from .test_intake import CES, KEYS, REPCCS, an_app, ces_payload, payload, post, session  # noqa: F401
@@ -40,8 +41,8 @@ def test_same_notice_twice_at_once_repccs(an_app, session):
         assert session.scalar(select(func.count()).select_from(OffenceNoticeDetail)) == 1
         assert session.scalar(select(func.count()).select_from(EValidOffenceNotice)) == 1
         assert set(session.scalars(select(DecisionLog.subject))) == {"500400058A"}
-        for table in (DecisionLog, ESuspendedNotice, SuspendedNotice, OffenceNoticeDetail, EValidOffenceNotice,
-                      ValidOffenceNotice):
+        for table in (WebhookReceipt, DecisionLog, ESuspendedNotice, SuspendedNotice, OffenceNoticeDetail,
+                      EValidOffenceNotice, ValidOffenceNotice):
             session.execute(table.__table__.delete())
         session.commit()
 
@@ -62,10 +63,12 @@ def test_same_notice_twice_at_once_ces(an_app, session):
 def test_twenty_webhooks_for_one_vehicle_at_once(an_app, session):
     from api.advisory.notice_numbers import is_generated_format
     # 10 distinct offences (hours apart) plus 10 re-sends of one offence (same rule code and time): generated numbers.
+    # Each a transaction of its own (a repeated transactionId would be answered, not created: test_idempotency.py).
     distinct = [(REPCCS if i % 2 else CES, (payload if i % 2 else ces_payload)(
-        noticeNo=..., noticeDateAndTime=f"2026-01-15T{8 + i:02d}:00:00")) for i in range(10)]
+        noticeNo=..., noticeDateAndTime=f"2026-01-15T{8 + i:02d}:00:00", transactionId=f"TXN-D{i}")) for i in range(10)]
     same = [(REPCCS if i % 2 else CES, (payload if i % 2 else ces_payload)(
-        noticeNo=..., noticeDateAndTime="2026-01-20T10:00:00", anFlag="N")) for i in range(10)]
+        noticeNo=..., noticeDateAndTime="2026-01-20T10:00:00", anFlag="N", transactionId=f"TXN-S{i}"))
+        for i in range(10)]
     results = _together(an_app, distinct + same)
     assert [s for s, _ in results] == [200] * 20, results
     session.expire_all()
