@@ -14,6 +14,7 @@ the same rule:
   OCMS-4004 for "CFC not allowed" on its PLUS endpoint; that endpoint never
   answers "not found", so the two cannot meet on one path.
 * OCMS-4005 / 405 — method not allowed.
+* OCMS-4008 / 408 — the request body stopped arriving (``ocms serve --body-timeout``).
 * OCMS-4022 / 422 — a rules reload was refused (every load error listed).
 * OCMS-5003 / 503 — not ready (health check); the database busy (a lock or a
   statement past ``OCMS_LOCK_TIMEOUT`` / ``OCMS_STATEMENT_TIMEOUT``, a conflict
@@ -32,7 +33,7 @@ from flask import Flask, g, jsonify
 from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from engine import FactError, RulesLoadError, UnknownRulesetError
 from repository.db import UNAVAILABLE, classify_error
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 
 #: Messages the specs give for each status; others use werkzeug's reason phrase.
 MESSAGES = {
-    400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+    400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
     413: "Payload Too Large", 422: "Unprocessable Entity", 500: "Internal Server Error", 503: "Service Unavailable",
 }
 
@@ -186,6 +187,8 @@ def _respond(err: ApiError):
 
 def handle_http_exception(e: HTTPException):
     """werkzeug's aborts (404 route, 405, 413 body too large ...) in the envelope."""
+    if isinstance(e, ClientDisconnected):  # the body ended (or stalled past --body-timeout) before its length
+        return handle_body_timeout(e)
     status = e.code or 500
     if status >= 500:
         return handle_unexpected(e)
@@ -221,6 +224,14 @@ def handle_database_error(e: SQLAlchemyError):
     return _respond(database_busy(kind))
 
 
+def handle_body_timeout(e: Exception):
+    """The body stopped arriving (a slow or stalled client, a socket timeout): 408, nothing done, connection closed."""
+    log.info("request %s: body not received in time", getattr(g, "request_id", "-"))
+    resp = _respond(ApiError(408, "Request Timeout", [{"field": "body", "message": "the body did not arrive in time"}]))
+    resp.headers["Connection"] = "close"
+    return resp
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the one mapping from error kinds to responses."""
     app.register_error_handler(ApiError, _respond)
@@ -231,4 +242,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ValidationError, lambda e: _respond(bad_request(errors=flatten_messages(e.messages))))
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(SQLAlchemyError, handle_database_error)
+    app.register_error_handler(TimeoutError, handle_body_timeout)
     app.register_error_handler(Exception, handle_unexpected)

@@ -7,8 +7,10 @@ the request id:
    answers 401 OCMS-4001 before its body or query string is read.
 2. **Body size**: a body over ``OCMS_MAX_CONTENT_LENGTH`` bytes (default
    :data:`DEFAULT_MAX_CONTENT_LENGTH`, Flask's ``MAX_CONTENT_LENGTH``) is 413
-   OCMS-4013 before it is read: at once when ``Content-Length`` says so, and
-   as soon as the limit is passed for a chunked body (werkzeug's limited stream).
+   OCMS-4013 before it is read: at once when ``Content-Length`` says so; a
+   chunked body (no ``Content-Length``) is read here up to the limit, refused
+   as soon as it passes it, and otherwise handed on as an ordinary body of
+   known length.
 3. **Query string and path**: every query parameter (name and value) and path
    part is text without NUL/control characters or unpaired surrogates and at
    most :data:`MAX_QUERY_VALUE_LENGTH` characters; else 400 OCMS-4000 naming it.
@@ -19,6 +21,8 @@ duplicate keys, nesting, NUL/control characters and lone surrogates are 400
 OCMS-4000 naming the field.
 """
 from __future__ import annotations
+
+import io
 
 from flask import Flask, Request, current_app, request
 
@@ -53,9 +57,28 @@ class OcmsRequest(Request):
 
 def _check_size() -> None:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is None:
+        return
     length = request.content_length
-    if limit is not None and length is not None and length > limit:
-        raise body_too_large(limit)
+    if length is not None:
+        if length > limit:
+            raise body_too_large(limit)
+        return
+    environ = request.environ
+    if environ.get("wsgi.input_terminated"):  # a chunked body: buffer it, at most ``limit`` bytes
+        raw, parts, size = environ["wsgi.input"], [], 0
+        while size <= limit:
+            part = raw.read(min(65536, limit + 1 - size))
+            if not part:
+                break
+            parts.append(part)
+            size += len(part)
+        if size > limit:
+            raise body_too_large(limit)
+        data = b"".join(parts)
+        environ["wsgi.input"] = io.BytesIO(data)
+        environ["CONTENT_LENGTH"] = str(len(data))
+        environ.pop("wsgi.input_terminated", None)
 
 
 def _check_text(field: str, value: str) -> None:
