@@ -51,6 +51,7 @@ class NoticePayloadSchema(Schema):
     anFlag = _text(1, metadata={"description": "string(1); ignored for REPCCS, used by CES (EHT)"})
     noticeNo = _text(max_length(N.notice_no), metadata={"description": "string(10); generated when absent (9 digits + check letter)"})
     vehicleNo = fields.String(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
+                              validate=validate.Length(max=max_length(N.vehicle_no)),
                               metadata={"description": f"string(14), or the UPL placeholder {UPL_VEHICLE_NO}"})
     computerRuleCode = fields.Integer(required=True, strict=True,
                                       validate=validate.Range(min=RULE_CODE_MIN, max=RULE_CODE_MAX),
@@ -99,6 +100,7 @@ class CesPayloadSchema(NoticePayloadSchema):
     """CesCreateNoticeDto (POST /v1/cesWebhook-create-notice); subsystemLabel checked by rules/ces_subsystem.yaml."""
 
     subsystemLabel = fields.String(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
+                                   validate=validate.Length(max=max_length(N.subsystem_label)),
                                    metadata={"description": "3-8 characters, first three digits 030-999"})
 
 
