@@ -46,6 +46,7 @@ from api.web.json import money
 from engine import RuleRegistry
 from repository.base import SYSTEM_USER, now
 from repository.models import EValidOffenceNotice, ValidOffenceNotice
+from repository.queries import lock_notices
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,10 @@ def update_court_notices(session: Session, registry: RuleRegistry, notices: Sequ
 
     stages: dict[str, str | None] = {}
     if wanted:
-        stmt = STAGE_QUERY_FOR_UPDATE if session.get_bind().dialect.name == "postgresql" else STAGE_QUERY
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        if not postgresql:
+            lock_notices(session, wanted)  # SQLite: the write lock before the stages are read
+        stmt = STAGE_QUERY_FOR_UPDATE if postgresql else STAGE_QUERY
         stages = dict(session.execute(stmt, {"notice_numbers": wanted}).all())
 
     checked = [no for no in wanted if no in stages]

@@ -41,7 +41,7 @@ from api.decisions.log import record_decisions
 from engine import RuleRegistry
 from repository.base import SYSTEM_USER
 from repository.models import CourtCase, EValidOffenceNotice, ValidOffenceNotice
-from repository.queries import get_int_parameter
+from repository.queries import get_int_parameter, lock_notices
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +74,8 @@ def _load(session: Session, notice_numbers: Sequence[str]) -> tuple[
     ``apply_actions`` finds them without a query per notice; the identity map
     holds objects weakly, so the caller keeps the returned list while applying.
     """
+    lock_notices(session, notice_numbers)  # key order on PostgreSQL, the write lock on SQLite
     stmt = select(ValidOffenceNotice).where(ValidOffenceNotice.notice_no.in_(notice_numbers))
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.order_by(ValidOffenceNotice.notice_no).with_for_update()
     notices = {n.notice_no: n for n in session.scalars(stmt)}
     if not notices:
         return notices, [], {}
