@@ -20,7 +20,7 @@ from api.database import get_db
 from api.decisions.service import get_rules
 from api.web.auth import require_key
 from api.web.errors import ApiError, bad_request
-from api.web.smorest import Blueprint
+from api.web.smorest import Blueprint, ErrorEnvelopeSchema
 
 from . import IntakeDeps, NoticeNumberAllocator, receive_notice
 from .payloads import CesPayloadSchema, RepccsPayloadSchema
@@ -58,11 +58,14 @@ def _receive(source: str):
 
 
 def _doc(schema, ok_message: str, extra: dict) -> dict:
+    envelope = {"application/json": {"schema": ErrorEnvelopeSchema}}
+    extra = {code: {**r, "content": envelope} for code, r in extra.items()}
     responses = {
-        "200": {"description": f"Notice created: OCMS-2000 \"{ok_message}\""},
-        "400": {"description": "OCMS-4000: missing or invalid fields (each named)"},
-        "401": {"description": "OCMS-4001: missing or wrong Ocp-Apim-Subscription-Key"},
-        "500": {"description": "OCMS-5000: database failure, nothing written; retry"},
+        "200": {"description": f"Notice created (or a repeat of its transactionId answered): OCMS-2000 "
+                               f"\"{ok_message}\"", "content": envelope},
+        "400": {"description": "OCMS-4000: missing or invalid fields (each named)", "content": envelope},
+        "401": {"description": "OCMS-4001: missing or wrong Ocp-Apim-Subscription-Key", "content": envelope},
+        "500": {"description": "OCMS-5000: database failure, nothing written; retry", "content": envelope},
         **extra,
     }
     return {"security": SUBSCRIPTION_KEY, "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},

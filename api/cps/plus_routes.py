@@ -17,7 +17,7 @@ from api.web.errors import check_batch_limit
 from api.web.smorest import Blueprint
 
 from .plus import plus_change
-from .schemas import MAX_NOTICES, PlusChangeSchema
+from .schemas import MAX_NOTICES, PlusChangeResponseSchema, PlusChangeSchema
 
 blp = Blueprint("plus_cps", __name__, url_prefix="/v1/plus", description="PLUS → OCMS: change processing stage")
 
@@ -28,6 +28,7 @@ blp = Blueprint("plus_cps", __name__, url_prefix="/v1/plus", description="PLUS �
 @blp.alt_response(401, description="Missing or wrong PLUS key (OCMS-4001)")
 @blp.alt_response(404, description="CFC not allowed from PLUS (OCMS-4004)")
 @blp.alt_response(413, description="More than 500 notices (OCMS-4013)")
+@blp.doc(responses={"200": {"description": "The notices changed and those refused", "content": {"application/json": {"schema": PlusChangeResponseSchema}}}})
 @blp.doc(security=[{"subscriptionKey": []}])
 def plus_change_processing_stage(body: dict):
     """Change the processing stage of notices for PLUS (§6.2): success and failed lists."""

@@ -33,7 +33,17 @@ from repository.queries import get_int_parameter
 from .change import ChangeRequest, apply_changes, validate
 from .queries import SOURCE_OCMS, report_rows
 from .reports import DEFAULT_RANGE_DAYS, REPORT_TYPE, describe, list_reports, store_report
-from .schemas import MAX_NOTICES, ChangeSchema, ReportRangeSchema, SearchSchema
+from .schemas import (
+    MAX_NOTICES,
+    ChangeSchema,
+    ReportCreatedSchema,
+    ReportListSchema,
+    ReportRangeSchema,
+    SearchResponseSchema,
+    SearchSchema,
+    SubmitResponseSchema,
+    ValidateResponseSchema,
+)
 from .search import search
 
 blp = Blueprint("cps", __name__, url_prefix="/v1/cps", description="Change Processing Stage (Staff Portal, OCMS 15)")
@@ -65,6 +75,7 @@ def _summary(results: list[dict]) -> dict:
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(SearchSchema)
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.doc(responses={"200": {"description": "Eligible and ineligible notices", "content": {"application/json": {"schema": SearchResponseSchema}}}})
 @blp.doc(security=JWT)
 def cps_search(body: dict):
     """Search notices (§5.3) and segregate them: eligible, or ineligible with the reason (§3.2)."""
@@ -77,6 +88,7 @@ def cps_search(body: dict):
 @blp.arguments(ChangeSchema)
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
 @blp.alt_response(413, description="More than 500 notices (OCMS-4013)")
+@blp.doc(responses={"200": {"description": "A result per notice; nothing written", "content": {"application/json": {"schema": ValidateResponseSchema}}}})
 @blp.doc(security=JWT)
 def cps_validate(body: dict):
     """Per notice: CHANGEABLE, a warning to confirm, or the first failed check (§4.2); writes nothing."""
@@ -89,6 +101,7 @@ def cps_validate(body: dict):
 @blp.arguments(ChangeSchema)
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
 @blp.alt_response(413, description="More than 500 notices (OCMS-4013)")
+@blp.doc(responses={"200": {"description": "A result per notice and the change report", "content": {"application/json": {"schema": SubmitResponseSchema}}}})
 @blp.doc(security=JWT)
 def cps_submit(body: dict):
     """Apply the changeable notices in one transaction and generate the change report (§5.2 steps 16-22)."""
@@ -135,6 +148,7 @@ def _range(body: dict) -> tuple[dt.date, dt.date]:
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(ReportRangeSchema, location="query")
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.doc(responses={"200": {"description": "The CPS reports created in the range", "content": {"application/json": {"schema": ReportListSchema}}}})
 @blp.doc(security=JWT)
 def cps_reports(query: dict):
     """The CPS reports created from startDate to endDate (yyyy-MM-dd, at most 90 days), newest first."""
@@ -148,6 +162,7 @@ def cps_reports(query: dict):
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(ReportRangeSchema)
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.doc(responses={"201": {"description": "The report generated", "content": {"application/json": {"schema": ReportCreatedSchema}}}})
 @blp.doc(security=JWT)
 def cps_generate_report(body: dict):
     """Generate a report of every change (any source) whose date_of_change is in the range (§8.2 steps 5-7)."""
@@ -175,6 +190,8 @@ def cps_generate_report(body: dict):
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
 @blp.alt_response(404, description="No such CPS report (OCMS-4004)")
+@blp.doc(responses={"200": {"description": "The report (.xlsx)", "content": {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}})
 @blp.doc(security=JWT)
 def cps_report_download(report_id: int):
     """Download one CPS report (.xlsx)."""

@@ -14,7 +14,7 @@ from api.decisions.service import get_rules
 from api.web.auth import require_key
 from api.web.smorest import Blueprint
 
-from .schemas import ToppanRequestSchema
+from .schemas import ToppanRequestSchema, ToppanResponseSchema
 from .toppan import update_batch
 
 blp = Blueprint("toppan", __name__, url_prefix="/v1/internal/toppan", description="Toppan → OCMS: automatic CPS")
@@ -24,6 +24,7 @@ blp = Blueprint("toppan", __name__, url_prefix="/v1/internal/toppan", descriptio
 @require_key("toppan")  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(ToppanRequestSchema)
 @blp.alt_response(401, description="Missing or wrong Toppan key (OCMS-4001)")
+@blp.doc(responses={"200": {"description": "The batch statistics (§7.4)", "content": {"application/json": {"schema": ToppanResponseSchema}}}})
 @blp.doc(security=[{"subscriptionKey": []}])
 def toppan_change_processing_stage(body: dict):
     """Apply one Toppan batch: skipped / MANUAL (stage only) / AUTOMATIC (stage and amount), §7.4 statistics."""

@@ -67,7 +67,8 @@ class DecisionLogQuerySchema(Schema):
 
 class DecisionLogEntrySchema(Schema):
     id = fields.Integer()
-    decidedAt = fields.DateTime(attribute="decided_at")
+    decidedAt = fields.DateTime(attribute="decided_at", metadata={"format": "local-date-time",
+                                                              "description": "local (SGT) time, no offset"})
     requestId = fields.String(attribute="request_id", allow_none=True)
     caller = fields.String(allow_none=True)
     ruleset = fields.String()

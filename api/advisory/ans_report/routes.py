@@ -24,12 +24,12 @@ from api.database import get_db, run_in_transaction
 from api.web.auth import require_jwt
 from api.web.errors import bad_request, not_found
 from api.web.fields import StrictDate, id_max
-from api.web.smorest import Blueprint
+from api.web.smorest import Blueprint, ErrorEnvelopeSchema
 from repository.models import ReportFile, now
 
 from . import ans_rows, max_range_days, read_report, render_pdf, render_xlsx, store_report
 from .query import AnsCriteria
-from .store import discard
+from .store import CONTENT_TYPES, discard
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,10 @@ def _download(row: ReportFile):
 
 @blp.route("/ans", methods=["GET"])
 @blp.arguments(AnsReportQuerySchema, location="query", unknown=RAISE)
-@blp.response(200, description="The report file (Excel or PDF); or, with no rows, the OCMS-2000 message")
+@blp.doc(responses={"200": {"description": "The report file (Excel or PDF); or, with no rows, the OCMS-2000 message",
+                             "content": {"application/json": {"schema": ErrorEnvelopeSchema},
+                                         CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+                                         CONTENT_TYPES["pdf"]: {"schema": {"type": "string", "format": "binary"}}}}})
 @blp.alt_response(400, description="Invalid criteria (OCMS-4000), each field named")
 @blp.alt_response(401, description="No valid Staff Portal JWT (OCMS-4001)")
 @blp.doc(security=STAFF_JWT)
@@ -113,7 +116,9 @@ def ans_report(query: dict):
 
 
 @blp.route(f"/ans/<int(max={id_max(ReportFile.id)}):report_id>", methods=["GET"])
-@blp.response(200, description="A stored ANS report file")
+@blp.doc(responses={"200": {"description": "A stored ANS report file", "content": {
+    CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+    CONTENT_TYPES["pdf"]: {"schema": {"type": "string", "format": "binary"}}}}})
 @blp.alt_response(401, description="No valid Staff Portal JWT (OCMS-4001)")
 @blp.alt_response(404, description="No such ANS report (OCMS-4004)")
 @blp.doc(security=STAFF_JWT)
