@@ -99,8 +99,8 @@ class RepccsPayloadSchema(NoticePayloadSchema):
 class CesPayloadSchema(NoticePayloadSchema):
     """CesCreateNoticeDto (POST /v1/cesWebhook-create-notice); subsystemLabel checked by rules/ces_subsystem.yaml."""
 
+    # Its length (3-8) is checked by rules/ces_subsystem.yaml with the spec's message, before anything is stored.
     subsystemLabel = fields.String(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
-                                   validate=validate.Length(max=max_length(N.subsystem_label)),
                                    metadata={"description": "3-8 characters, first three digits 030-999"})
 
 

@@ -321,7 +321,9 @@ def test_every_request_schema_bounds_its_strings_numbers_and_dates(edge_app):
     assert len(schemas) > 10
     for schema in schemas:
         check(schema, type(schema).__name__)
-    assert loose == [], loose
+    # Checked by a ruleset instead (its message is the spec's), before anything is stored:
+    by_rules = {"CesPayloadSchema.subsystemLabel": "rules/ces_subsystem.yaml: 3-8 characters"}
+    assert [x for x in loose if x not in by_rules] == [], loose
 
 
 # ---- strict JWT ------------------------------------------------------------------------------------------------
