@@ -18,11 +18,11 @@ each one batch object or a list of them, as the Toppan cron leaves them.
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from api.decisions.log import record_decisions
+from api.web.json import strict_loads
 from engine import RuleRegistry
 from repository.models import SYSTEM_USER, now
 
@@ -93,7 +93,7 @@ def read_batches(directory: Path) -> list[tuple[str, dict]]:
     """Every batch in the ``*.json`` files of ``directory`` (sorted by name), with its origin."""
     out = []
     for path in sorted(directory.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = strict_loads(path.read_bytes())  # the API's JSON rules: no duplicate keys, NUL, lone surrogates
         for i, batch in enumerate(data if isinstance(data, list) else [data]):
             out.append((f"{path.name}[{i}]", batch))
     return out

@@ -74,8 +74,11 @@ def _load(session: Session, notice_numbers: Sequence[str]) -> tuple[
     ``apply_actions`` finds them without a query per notice; the identity map
     holds objects weakly, so the caller keeps the returned list while applying.
     """
-    lock_notices(session, notice_numbers)  # key order on PostgreSQL, the write lock on SQLite
     stmt = select(ValidOffenceNotice).where(ValidOffenceNotice.notice_no.in_(notice_numbers))
+    if session.get_bind().dialect.name == "postgresql":  # locked as read, in key order
+        stmt = stmt.order_by(ValidOffenceNotice.notice_no).with_for_update()
+    else:
+        lock_notices(session, notice_numbers)  # SQLite: the write lock before the read
     notices = {n.notice_no: n for n in session.scalars(stmt)}
     if not notices:
         return notices, [], {}
