@@ -25,6 +25,11 @@ may override any of them by Flask config key (same name).
 | OCMS_SMTP_HOST, OCMS_SMTP_PORT | ``127.0.0.1``, ``8025``: where alert emails go (plain SMTP) |
 | OCMS_ALERT_FROM | ``ocms@localhost`` |
 | OCMS_ALERT_TO | empty: operations address(es), comma-separated; unset = alerts only logged |
+| OCMS_LTA_URL, OCMS_LTA_API_KEY | empty: LTA vehicle ownership (``GET <url>/vehicle/owner?vehicleNo=``) and its ``API-Key`` |
+| OCMS_DATAHIVE_URL, OCMS_DATAHIVE_API_KEY | empty: DataHive contacts (``GET <url>/contact?nric=``) |
+| OCMS_MHA_URL, OCMS_MHA_API_KEY | empty: MHA particulars and address (``GET <url>/address?nric=``) |
+| OCMS_LTA_TIMEOUT, OCMS_DATAHIVE_TIMEOUT, OCMS_MHA_TIMEOUT | ``30`` (seconds per call, OCMS 10 §3.4) |
+| OCMS_TEMPLATES_DIR | ``<repo>/templates``: letter and message templates analysts edit (:mod:`api.letters`) |
 
 The service's edge (:func:`edge_settings`; README "Limits and timeouts"):
 
@@ -55,7 +60,7 @@ SYSTEMS = ("cas", "plus", "repccs", "ces", "toppan", "admin")
 
 ENV_KEYS = (
     "OCMS_DATABASE_URL", "OCMS_RULES_DIR", "OCMS_FIXTURES_DIR", "OCMS_API_KEYS", "OCMS_JWT_SECRET",
-    "OCMS_REPORT_DIR", "OCMS_LOG_LEVEL", "OCMS_RULES_CHECK_INTERVAL",
+    "OCMS_REPORT_DIR", "OCMS_LOG_LEVEL", "OCMS_RULES_CHECK_INTERVAL", "OCMS_TEMPLATES_DIR",
     "OCMS_REPCCS_URL", "OCMS_CES_URL", "OCMS_REPCCS_API_KEY", "OCMS_CES_API_KEY",
     "OCMS_UNQUALIFIED_AN_TIMEOUT", "OCMS_UNQUALIFIED_AN_BACKOFF",
     "OCMS_CAS_URL", "OCMS_CAS_APIM_KEY", "OCMS_HTTP_TIMEOUT", "OCMS_HTTP_RETRIES", "OCMS_HTTP_BACKOFF",
@@ -63,6 +68,7 @@ ENV_KEYS = (
     "OCMS_MAX_CONTENT_LENGTH", "OCMS_JSON_MAX_DEPTH", "OCMS_JWT_ISSUER", "OCMS_JWT_AUDIENCE", "OCMS_JWT_LEEWAY",
     "OCMS_STATEMENT_TIMEOUT", "OCMS_LOCK_TIMEOUT", "OCMS_EARLIEST_DATE", "OCMS_LATEST_DATE",
     "OCMS_FUTURE_TOLERANCE_HOURS",
+    *(f"OCMS_{system}_{part}" for system in ("LTA", "DATAHIVE", "MHA") for part in ("URL", "API_KEY", "TIMEOUT")),
 )
 
 
@@ -116,6 +122,7 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_API_KEYS": parse_api_keys(env.get("OCMS_API_KEYS")),
         "OCMS_JWT_SECRET": env.get("OCMS_JWT_SECRET") or None,
         "OCMS_REPORT_DIR": env.get("OCMS_REPORT_DIR") or str(instance / "reports"),
+        "OCMS_TEMPLATES_DIR": env.get("OCMS_TEMPLATES_DIR") or str(PROJECT_ROOT / "templates"),
         "OCMS_LOG_LEVEL": (env.get("OCMS_LOG_LEVEL") or "INFO").upper(),
         "OCMS_RULES_CHECK_INTERVAL": interval,
         "OCMS_REPCCS_URL": env.get("OCMS_REPCCS_URL") or None,
@@ -133,8 +140,19 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_SMTP_PORT": _count(env, "OCMS_SMTP_PORT", 8025),
         "OCMS_ALERT_FROM": env.get("OCMS_ALERT_FROM") or "ocms@localhost",
         "OCMS_ALERT_TO": [a.strip() for a in (env.get("OCMS_ALERT_TO") or "").split(",") if a.strip()],
+        **_external_systems(env),
         **edge_settings(env),
     }
+
+
+def _external_systems(env: Mapping[str, str]) -> dict:
+    """URL, API key and per-call timeout of LTA, DataHive and MHA (OCMS 10 §3.4: 30 s)."""
+    out: dict = {}
+    for system in ("LTA", "DATAHIVE", "MHA"):
+        out[f"OCMS_{system}_URL"] = (env.get(f"OCMS_{system}_URL") or "").rstrip("/") or None
+        out[f"OCMS_{system}_API_KEY"] = env.get(f"OCMS_{system}_API_KEY") or None
+        out[f"OCMS_{system}_TIMEOUT"] = _timeout(env, f"OCMS_{system}_TIMEOUT", 30.0)
+    return out
 
 
 def edge_settings(env: Mapping[str, str]) -> dict:

@@ -1,6 +1,6 @@
 """The ``ocms-simulators`` command: serve the stand-ins of external systems on loopback.
 
-    ocms-simulators run [cas|smtp|receivers|all] [--host H] [--port P] [--smtp-port P]
+    ocms-simulators run [cas|smtp|receivers|lta|datahive|mha|all] [--host H] [--port P] [--smtp-port P]
                         [--receiver-port P] [--vehicles N] [--apim-key K]
 
 Used by ``bin/demo`` and by people trying the service by hand; the tests start
@@ -12,16 +12,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .runner import run_simulators
+from .runner import CHOICES, run_simulators
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ocms-simulators", description="Loopback stand-ins of OCMS's external systems")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="serve the chosen simulators on loopback until Ctrl-C")
-    r.add_argument("which", nargs="?", choices=("cas", "smtp", "receivers", "all"), default="all")
+    r.add_argument("which", nargs="?", choices=CHOICES, default="all")
     r.add_argument("--host", default="127.0.0.1")
-    r.add_argument("--port", type=int, help="port of the simulator named (all: CAS; default CAS 8701, SMTP 8025)")
+    r.add_argument("--port", type=int, help="port of the simulator named (with all: CAS, and 0 = free ports for every one; defaults CAS 8701, SMTP 8025, LTA 8711, DataHive 8712, MHA 8713)")
     r.add_argument("--smtp-port", type=int, help="SMTP port with 'all' (default 8025)")
     r.add_argument("--receiver-port", type=int, help="REPCCS receiver port (CES: the next one; default 9101)")
     r.add_argument("--vehicles", type=int, default=150, help="VIP vehicles the CAS simulator serves")

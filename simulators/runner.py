@@ -9,6 +9,7 @@ point the service at them, and serves until interrupted.
 """
 from __future__ import annotations
 
+import importlib
 import socket
 import sys
 import threading
@@ -19,6 +20,15 @@ from werkzeug.serving import make_server
 
 LOOPBACK = "127.0.0.1"
 RECEIVER_PORT = 9101  # REPCCS's unqualified-AN receiver; CES's is the next port
+
+#: The JSON APIs of the owner-particulars systems: name -> (module, class, default port, the service's URL setting).
+JSON_APIS = {
+    "lta": ("simulators.lta", "LtaSimulator", 8711, "OCMS_LTA_URL"),
+    "datahive": ("simulators.datahive", "DataHiveSimulator", 8712, "OCMS_DATAHIVE_URL"),
+    "mha": ("simulators.mha", "MhaSimulator", 8713, "OCMS_MHA_URL"),
+}
+#: What ``ocms-simulators run`` can start.
+CHOICES = ("cas", "smtp", "receivers", *JSON_APIS, "all")
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -68,7 +78,7 @@ class ServerThread:
 def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = None, smtp_port: int | None = None,
                    vehicles: int = 150, apim_key: str | None = None, out: TextIO | None = None,
                    until: threading.Event | None = None, receiver_port: int | None = None) -> int:
-    """Serve the CAS, SMTP and/or REPCCS/CES receiver simulators until interrupted (or ``until`` is set)."""
+    """Serve the chosen simulators (:data:`CHOICES`) until interrupted (or ``until`` is set); print their URLs."""
     from simulators.cas import DEFAULT_PORT as CAS_PORT
     from simulators.cas import CasSimulator
     from simulators.smtp import DEFAULT_PORT as SMTP_PORT
@@ -94,6 +104,15 @@ def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = 
             say(f"SMTP simulator on smtp://{smtp.host}:{smtp.port}  (received messages are printed here)")
             say(f"  export OCMS_SMTP_HOST={smtp.host} OCMS_SMTP_PORT={smtp.port} "
                 f"OCMS_ALERT_TO=operations@example.com")
+        for name, (module, cls_name, default_port, setting) in JSON_APIS.items():
+            if which not in (name, "all"):
+                continue
+            cls = getattr(importlib.import_module(module), cls_name)
+            chosen = port if which == name and port is not None else (0 if port == 0 else default_port)
+            sim = cls(host=host, port=chosen).start()
+            started.append(sim)
+            say(f"{sim.NAME} simulator on {sim.url}  (control: POST {sim.url}/_control, GET {sim.url}/_calls)")
+            say(f"  export {setting}={sim.url}")
         if which in ("receivers", "all"):
             from simulators.an_receivers import PATH, AnReceiverSimulator
             # REPCCS on receiver_port (default 9101), CES on the next one; 0: any free ports

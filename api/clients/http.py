@@ -99,16 +99,22 @@ def call_with_retry(
     system: str,
     headers: Mapping[str, str] | None = None,
     json: Any = None,
+    params: Mapping[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> CallOutcome:
-    """Call ``method url`` until ``parse`` accepts a 2xx answer, retrying as the module says."""
+    """Call ``method url`` until ``parse`` accepts a 2xx answer, retrying as the module says.
+
+    ``params`` go into the query string (URL-encoded by requests); ``json`` is the body.
+    Raises :class:`ExternalCallError` (``.status`` set for a final 4xx such as 404).
+    """
     errors: list[str] = []
     attempts = 0
     for attempt in range(1, max(policy.retries, 0) + 2):
         attempts = attempt
         wait: float | None = None
         try:
-            response = session.request(method, url, headers=dict(headers or {}), json=json, timeout=policy.timeout)
+            response = session.request(method, url, headers=dict(headers or {}), json=json, params=params,
+                                       timeout=policy.timeout)
         except requests.Timeout as e:
             errors.append(f"timeout ({type(e).__name__})")
         except requests.ConnectionError as e:

@@ -118,6 +118,10 @@ def test_run_simulators_prints_where_they_are():
             url = text.split(f"export OCMS_{system}_URL=")[1].split()[0]
             answer = requests.post(url + "/unqualified-an-list", json={"unqualifiedNotices": [{"noticeNo": "1"}]}, timeout=5)
             assert answer.json()["status"] == "success"
+        for setting, path in (("OCMS_LTA_URL", "/vehicle/owner?vehicleNo=SBA1A"), ("OCMS_DATAHIVE_URL", "/contact?nric=S1234567D"),
+                              ("OCMS_MHA_URL", "/address?nric=S1234567D")):
+            url = text.split(f"export {setting}=")[1].split()[0]
+            assert requests.get(url + path, timeout=5).status_code == 200
     finally:
         stop.set()
         t.join(5)
