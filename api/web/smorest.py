@@ -3,7 +3,8 @@
 The OpenAPI document describes every answer an operation can give
 (:meth:`Api.register_blueprint` adds what the edge answers everywhere): 400
 (bad input, hostile text in the query or path), 408 (a body that stopped
-arriving), 413 (a body over ``OCMS_MAX_CONTENT_LENGTH``), 500, 503 (database
+arriving), 413 (a body over ``OCMS_MAX_CONTENT_LENGTH``), 414 and 431 (gunicorn:
+request line or headers too long), 500, 503 (database
 busy or down) on every operation, 401 on every protected one and 404 on every
 one with a path parameter — each with the envelope schema. There is no
 catch-all ``default`` response, so a status the document does not name is a
@@ -52,8 +53,9 @@ class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = OcmsParser()
 
 
-#: Answers every operation may give, whatever it does (the edge's and the database's).
-EVERY_OPERATION = (400, 408, 413, 500, 503)
+#: Answers every operation may give, whatever it does (the edge's, gunicorn's — 414 request line, 431 headers too
+#: long — and the database's).
+EVERY_OPERATION = (400, 408, 413, 414, 431, 500, 503)
 
 
 class Api(flask_smorest.Api):
