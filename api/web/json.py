@@ -142,8 +142,10 @@ def strict_loads(data: str | bytes | bytearray, max_depth: int = DEFAULT_MAX_DEP
     except ValueError as e:
         raise JSONInputError(f"not valid JSON: {e}"[:200]) from None
     if isinstance(value, (dict, list)):
-        # Forbidden characters can only come from \u escapes (strict JSON refuses raw control characters).
-        _walk(value, max_depth, strings="\\u" in text or raw_surrogates)
+        # Forbidden characters can only come from escapes - \u, and \b / \f for backspace and form feed -
+        # (strict JSON refuses raw control characters), or from raw surrogates in a str given to us.
+        escapes = "\\u" in text or "\\b" in text or "\\f" in text
+        _walk(value, max_depth, strings=escapes or raw_surrogates)
     elif isinstance(value, str) and text_problem(value):
         raise JSONInputError(f"text {text_problem(value)}")
     return value
