@@ -129,10 +129,11 @@ def strict_loads(data: str | bytes | bytearray, max_depth: int = DEFAULT_MAX_DEP
             text = bytes(data).decode("utf-8")  # strict: UTF-8-encoded surrogates are refused here
         except UnicodeDecodeError as e:
             raise JSONInputError(f"not valid UTF-8 (byte {e.start})") from None
-        raw_surrogates = False
+        raw_surrogates, backslash = False, b"\\" in data  # memchr: far cheaper than a search of the text
     else:
         text = data
-        raw_surrogates = _SURROGATE.search(text) is not None
+        raw_surrogates = not text.isascii() and _SURROGATE.search(text) is not None
+        backslash = "\\" in text
     try:
         value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant, parse_float=_finite)
     except JSONInputError:
@@ -144,7 +145,7 @@ def strict_loads(data: str | bytes | bytearray, max_depth: int = DEFAULT_MAX_DEP
     if isinstance(value, (dict, list)):
         # Forbidden characters can only come from escapes - \u, and \b / \f for backspace and form feed -
         # (strict JSON refuses raw control characters), or from raw surrogates in a str given to us.
-        escapes = "\\u" in text or "\\b" in text or "\\f" in text
+        escapes = backslash and ("\\u" in text or "\\b" in text or "\\f" in text)
         _walk(value, max_depth, strings=escapes or raw_surrogates)
     elif isinstance(value, str) and text_problem(value):
         raise JSONInputError(f"text {text_problem(value)}")
