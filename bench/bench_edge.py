@@ -100,20 +100,19 @@ def request_share(repeats: int) -> tuple[float, float, float]:
     headers = {"Ocp-Apim-Subscription-Key": "k", "Content-Type": "application/json"}
     assert client.post("/v1/ocms/cas-updateCourtNotices", data=body, headers=headers).status_code == 200
     total = timed(lambda: client.post("/v1/ocms/cas-updateCourtNotices", data=body, headers=headers), repeats)
-    hooks = app.before_request_funcs[None]
-    edge = hooks[1:4]
+    edge = app.before_request_funcs[None][1:4]  # credentials, body size, query/path text (after the request id)
     env = {"CONTENT_TYPE": "application/json", "HTTP_OCP_APIM_SUBSCRIPTION_KEY": "k"}
+    with app.test_request_context("/v1/ocms/cas-updateCourtNotices", method="POST", data=body, environ_base=env):
+        app.preprocess_request()  # route matched, request id set, like a real request
 
-    def run_hooks():
-        with app.test_request_context("/v1/ocms/cas-updateCourtNotices", method="POST", data=body,
-                                      environ_base=env):
+        def run_hooks():
+            from flask import g
+            g.pop("caller", None)
             for h in edge:
                 h()
-    ctx_only = timed(lambda: app.test_request_context("/v1/ocms/cas-updateCourtNotices", method="POST", data=body,
-                                                      environ_base=env).__enter__(), repeats)
-    with_hooks = timed(run_hooks, repeats)
+        hooks = timed(run_hooks, repeats)
     parse = timed(lambda: strict_loads(body), repeats) - timed(lambda: json.loads(body), repeats)
-    return total * 1000, max(with_hooks - ctx_only, 0) * 1000, parse * 1000
+    return total * 1000, hooks * 1000, parse * 1000
 
 
 def main() -> int:
