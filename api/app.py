@@ -1,18 +1,22 @@
 """The Flask application factory."""
 from __future__ import annotations
 
-import logging
 from typing import Any, Mapping
 
 from flask import Flask
+
+from repository import business_time
 
 from .areas import blueprints, load_jobs
 from .config import finalise, load_config
 from .database import init_database
 from .decisions.service import init_rules
+from .web.docs import SWAGGER_UI_ASSETS_URL, init_docs_assets
 from .web.errors import register_error_handlers
 from .web.json import OcmsJSONProvider
 from .web.limits import init_limits
+from .web.logging import configure_logging, init_request_log, register_secrets, secrets_of
+from .web.metrics import init_metrics
 from .web.request_id import init_request_id
 from .web.smorest import SECURITY_SCHEMES, Api
 
@@ -23,15 +27,11 @@ OPENAPI_CONFIG = {
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+    # Swagger UI from the files installed with the package (swagger-ui-bundle): /docs works offline.
+    "OPENAPI_SWAGGER_UI_URL": SWAGGER_UI_ASSETS_URL,
+    # No call to the public validator (validator.swagger.io) for the badge.
+    "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
 }
-
-
-def _configure_logging(level: str) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
-    for name in ("api", "engine", "repository"):
-        logging.getLogger(name).setLevel(level)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -48,10 +48,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     finalise(app.config)
-    _configure_logging(app.config["OCMS_LOG_LEVEL"])
+    configure_logging(app.config["OCMS_LOG_LEVEL"], app.config.get("OCMS_LOG_FORMAT", "json"))
+    register_secrets(secrets_of(app.config))
+    business_time.set_zone(app.config["OCMS_TIMEZONE"])  # every business date and time of this process
 
     init_request_id(app)
     init_limits(app)  # credentials, body size, query/path text: before any other hook or view
+    init_request_log(app)
+    init_metrics(app)
+    init_docs_assets(app)
     register_error_handlers(app)
     database = init_database(app)
     init_rules(app, database)

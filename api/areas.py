@@ -6,11 +6,13 @@ Nothing else imports the areas wholesale: :func:`api.app.create_app` registers
 
 | area | spec | blueprints | jobs |
 | --- | --- | --- | --- |
-| ``service`` | DESIGN.md §5, §8 | health, rulesets, decisions (dry run, decision log), admin | — |
+| ``service`` | DESIGN.md §5, §8 | health, rulesets, decisions (dry run, decision log), admin | decision-log-maintenance |
 | ``cas`` | CAS/PLUS technical spec APIs 1-3 | ``cas`` | refresh-vip-vehicles |
 | ``plus`` | CAS/PLUS technical spec API 4 | ``plus`` | — |
-| ``advisory`` | OCMS 10 | REPCCS/CES intake, ANS report | mirror-retry, unqualified-an-list |
+| ``advisory`` | OCMS 10 | REPCCS/CES intake, ANS report | mirror-retry, unqualified-an-list, ans-report-daily |
 | ``cps`` | OCMS 15 | Staff Portal, PLUS, Toppan | toppan-cps, cps-stage-map-sync |
+| ``vip`` | OCMS 14 | Staff Portal revival | vip-ts-clv, vip-ts-clv-reapply, ts-old-revival, vip-an-letters |
+| ``stages`` | OCMS 14 tab 2 | — | stage-progression |
 """
 from __future__ import annotations
 
@@ -25,12 +27,14 @@ def blueprints() -> tuple:
     from api.cps import toppan_routes as cps_toppan
     from api.plus import routes as plus
     from api.service import admin, decisions, health, rulesets
+    from api.vip import routes as vip
     return (
         health.blp, rulesets.blp, decisions.blp, admin.blp,   # service
         cas.blp,                                              # CAS APIs 1-2
         plus.blp,                                             # PLUS API 4
         advisory.blp, ans_report.blp,                         # OCMS 10
         cps.blp, cps_plus.blp, cps_toppan.blp,                # OCMS 15
+        vip.blp,                                              # OCMS 14
     )
 
 
@@ -39,6 +43,9 @@ def load_jobs() -> None:
     from api.advisory import jobs as _advisory  # noqa: F401  mirror-retry, unqualified-an-list (OCMS 10)
     from api.cas import jobs as _cas  # noqa: F401  refresh-vip-vehicles (CAS API 3)
     from api.cps import jobs as _cps  # noqa: F401  toppan-cps, cps-stage-map-sync (OCMS 15)
+    from api.decisions import jobs as _decisions  # noqa: F401  decision-log-maintenance (issue 16)
+    from api.stages import jobs as _stages  # noqa: F401  stage-progression (OCMS 14 tab 2)
+    from api.vip import jobs as _vip  # noqa: F401  vip-ts-clv, vip-ts-clv-reapply, ts-old-revival, vip-an-letters (OCMS 14)
 
 
 __all__ = ["blueprints", "load_jobs"]

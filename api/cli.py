@@ -8,10 +8,13 @@
     ocms rules explain RULESET --facts FILE_OR_JSON [--param k=v ...] [--rules DIR]
     ocms jobs list
     ocms jobs run NAME [--key RUN_KEY] [--force]
+    ocms scheduler [--timetable FILE] [--check] [--metrics-bind HOST:PORT] [--workers N]
     ocms scenarios test [PATH] [--database-url URL] [--quiet]
 
 Settings come from the ``OCMS_*`` environment (see api/config.py). Exit
-status: 0 success, 1 failure (bad rules, failed fixtures, failed job), 2 usage.
+status: 0 success, 1 failure (bad rules, failed fixtures, failed job, bad
+timetable), 2 usage (unknown job), 3 ``jobs run`` found the key already
+running elsewhere (SKIPPED_RUNNING: nothing done).
 """
 from __future__ import annotations
 
@@ -52,6 +55,7 @@ def cmd_serve(args, config) -> int:
               f"(--timeout {args.timeout}s)", file=sys.stderr)
         return 2
     serve(args.host, args.port, args.workers, timeout=args.timeout, log_level=config["OCMS_LOG_LEVEL"],
+          log_format=config["OCMS_LOG_FORMAT"], metrics_bind=args.metrics_bind or config["OCMS_METRICS_BIND"],
           threads=args.threads, body_timeout=args.body_timeout)
     return 0
 
@@ -86,13 +90,13 @@ def cmd_db_seed(args, config) -> int:
 def cmd_rules_check(args, config) -> int:
     engine, vocabulary = _engine()
     directory = args.path or config["OCMS_RULES_DIR"]
-    errors = engine.check_directory(directory, vocabulary)
+    errors = engine.check_directory(directory, vocabulary, timezone=config["OCMS_TIMEZONE"])
     if errors:
         for e in errors:
             print(str(e))
         print(f"{len(errors)} error(s) in {directory}", file=sys.stderr)
         return 1
-    names = sorted(engine.load_directory(directory, vocabulary)[0])
+    names = sorted(engine.load_directory(directory, vocabulary, timezone=config["OCMS_TIMEZONE"])[0])
     print(f"OK: {len(names)} rulesets ({', '.join(names)})")
     return 0
 
@@ -100,7 +104,8 @@ def cmd_rules_check(args, config) -> int:
 def _registry(rules_dir: str):
     engine, vocabulary = _engine()
     try:
-        return engine.RuleRegistry(rules_dir, actions=vocabulary)
+        from repository.business_time import business_zone
+        return engine.RuleRegistry(rules_dir, actions=vocabulary, timezone=str(business_zone()))
     except engine.RulesLoadError as e:
         for err in e.errors:
             print(str(err))
@@ -113,8 +118,7 @@ def cmd_rules_test(args, config) -> int:
     if registry is None:
         return 1
     try:
-        cases, errors = engine.load_fixtures(args.path or config["OCMS_FIXTURES_DIR"])
-        report = engine.run_fixtures(registry, cases, errors)
+        report = engine.replay(registry, args.path or config["OCMS_FIXTURES_DIR"])
         print(engine.format_report(report, coverage=args.coverage, verbose=not args.quiet))
         return 0 if report.ok else 1
     finally:
@@ -185,14 +189,75 @@ def cmd_jobs_list(args, config) -> int:
 def cmd_jobs_run(args, config) -> int:
     from .areas import load_jobs
     from .jobs import UnknownJobError, run_job
+    from .web.logging import configure_logging, register_secrets, secrets_of
+    configure_logging(config["OCMS_LOG_LEVEL"], config["OCMS_LOG_FORMAT"])  # job steps as JSON lines on stderr
+    register_secrets(secrets_of(config))
     load_jobs()
     try:
         outcome = run_job(_database(config), args.name, args.key, force=args.force)
-    except UnknownJobError as e:
+    except (UnknownJobError, ValueError) as e:
         print(str(e), file=sys.stderr)
         return 2
     print(json.dumps(outcome, default=str))
+    if outcome["status"] == "SKIPPED_RUNNING":
+        return 3
     return 0 if outcome["status"] in ("SUCCESS", "ALREADY_DONE") else 1
+
+
+# ---- scheduler ------------------------------------------------------------------------
+def _bind(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError("expected HOST:PORT, e.g. 127.0.0.1:9465")
+    return host or "127.0.0.1", int(port)
+
+
+def cmd_scheduler(args, config) -> int:
+    import datetime as dt
+
+    from .areas import load_jobs
+    from .config import business_zone
+    from .jobs import registry
+    from .jobs.scheduler import Scheduler, keys_due
+    from .jobs.timetable import TimetableError, load_timetable
+    from .web.logging import configure_logging
+
+    import logging
+    from .web.logging import register_secrets, secrets_of
+    configure_logging(config["OCMS_LOG_LEVEL"], config["OCMS_LOG_FORMAT"])
+    register_secrets(secrets_of(config))
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own line per job step says what ran
+    load_jobs()
+    path = args.timetable or config["OCMS_TIMETABLE"]
+    try:
+        timetable = load_timetable(path, known_jobs=registry.JOBS)
+    except TimetableError as e:
+        for err in e.errors:
+            print(err, file=sys.stderr)
+        return 1
+    zone = business_zone(config["OCMS_TIMEZONE"])
+    database = _database(config)
+    if args.check:
+        now = dt.datetime.now(zone)
+        print(f"{path}: {len(timetable.entries)} jobs, times in {zone.key} (now {now:%Y-%m-%d %H:%M:%S})")
+        for e in timetable.entries:
+            nxt = e.fire_times(zone, now, now + dt.timedelta(days=400))[:1]
+            try:
+                due = keys_due(database, e, zone, timetable.catch_up_days, now) if e.enabled else []
+            except Exception as exc:  # no database yet: still check the file
+                due = [f"? ({type(exc).__name__})"]
+            print(f"{e.job}\t{e.schedule()}\tkey {e.key_template}\t"
+                  f"{'next ' + nxt[0].strftime('%Y-%m-%d %H:%M') if nxt else 'never'}\t"
+                  f"{'enabled' if e.enabled else 'disabled'}\tcatch_up {e.catch_up}\t"
+                  f"due now: {', '.join(due) or '-'}")
+        return 0
+    if args.metrics_bind:
+        from prometheus_client import start_http_server
+        host, port = args.metrics_bind
+        start_http_server(port, addr=host)
+        print(f"scheduler metrics on http://{host}:{port}/metrics", file=sys.stderr)
+    Scheduler(database, timetable, zone, max_workers=args.workers).run_forever()
+    return 0
 
 
 # ---- scenarios ------------------------------------------------------------------------
@@ -240,13 +305,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--body-timeout", type=float, default=10.0,
                    help="seconds a request body may take to arrive once its headers are in (408 after)")
     s.add_argument("--dev", action="store_true", help="flask development server (debugging only)")
+    s.add_argument("--metrics-bind", metavar="HOST:PORT",
+                   help="also listen there, serving only /metrics (no credentials) and /health (default $OCMS_METRICS_BIND)")
     s.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema and seed data").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="migrate the database to the newest schema").set_defaults(func=cmd_db_upgrade)
     seed = db.add_parser("seed", help="insert reference data (and demo data with --demo)")
     seed.add_argument("--demo", action="store_true", help="also a reproducible demo data set")
-    seed.add_argument("--notices", type=int, default=3000, help="demo notices (with --demo)")
+    seed.add_argument("--notices", type=int, default=3000,
+                      help="generated demo notices (with --demo), besides the README's showcase notices")
     seed.set_defaults(func=cmd_db_seed)
 
     rules = sub.add_parser("rules", help="check, test and explain rulesets").add_subparsers(
@@ -255,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("path", nargs="?", help="rules directory (default $OCMS_RULES_DIR)")
     c.set_defaults(func=cmd_rules_check)
     t = rules.add_parser("test", help="replay the fixtures against the rules")
-    t.add_argument("path", nargs="?", help="fixtures directory (default $OCMS_FIXTURES_DIR)")
+    t.add_argument("path", nargs="?", help="fixtures root, one ruleset's fixture folder, or one fixture file (default $OCMS_FIXTURES_DIR)")
     t.add_argument("--rules", help="rules directory (default $OCMS_RULES_DIR)")
     t.add_argument("--coverage", action="store_true", help="list how often each rule fired; flag rules never fired")
     t.add_argument("--quiet", action="store_true", help="print failing cases only (and the summary)")
@@ -276,6 +344,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="run even if this key already succeeded")
     r.set_defaults(func=cmd_jobs_run)
 
+    sch = sub.add_parser("scheduler", help="run every job of the timetable at its times (any number of machines)")
+    sch.add_argument("--timetable", help="timetable file (default $OCMS_TIMETABLE, else timetable.yaml)")
+    sch.add_argument("--check", action="store_true", help="validate the timetable, print next runs and due keys, exit")
+    sch.add_argument("--metrics-bind", type=_bind, metavar="HOST:PORT",
+                     help="serve the scheduler's Prometheus metrics there (open: bind it to a protected address)")
+    sch.add_argument("--workers", type=int, default=4, help="jobs that may run at once in this scheduler")
+    sch.set_defaults(func=cmd_scheduler)
+
     sc = sub.add_parser("scenarios", help="API scenarios").add_subparsers(dest="scenarios_command", required=True)
     st = sc.add_parser("test", help="replay API scenarios (given rows, a request, expected answer and rows)")
     st.add_argument("path", nargs="?", help="scenarios directory (default $OCMS_FIXTURES_DIR/scenarios)")
@@ -289,7 +365,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ocms`` console script."""
     args = build_parser().parse_args(argv)
-    return args.func(args, load_config())
+    config = load_config()
+    from repository.business_time import set_zone
+    set_zone(config["OCMS_TIMEZONE"])  # jobs' run keys, stamps and windows are business dates
+    return args.func(args, config)
 
 
 if __name__ == "__main__":

@@ -25,11 +25,22 @@ may override any of them by Flask config key (same name).
 | OCMS_SMTP_HOST, OCMS_SMTP_PORT | ``127.0.0.1``, ``8025``: where alert emails go (plain SMTP) |
 | OCMS_ALERT_FROM | ``ocms@localhost`` |
 | OCMS_ALERT_TO | empty: operations address(es), comma-separated; unset = alerts only logged |
+| OCMS_ANS_REPORT_TO | empty: recipients (comma-separated) of the daily ANS report email |
+| OCMS_LOG_FORMAT | ``json`` (one JSON object per line) or ``text`` |
+| OCMS_METRICS_TOKEN | empty: bearer token that may scrape ``/metrics`` (the admin key may too) |
+| OCMS_METRICS_BIND | empty: ``host:port`` where ``ocms serve`` also listens, serving ``/metrics`` without credentials |
+| OCMS_TIMETABLE | ``<repo>/timetable.yaml``: the jobs ``ocms scheduler`` runs and when |
 | OCMS_LTA_URL, OCMS_LTA_API_KEY | empty: LTA vehicle ownership (``GET <url>/vehicle/owner?vehicleNo=``) and its ``API-Key`` |
 | OCMS_DATAHIVE_URL, OCMS_DATAHIVE_API_KEY | empty: DataHive contacts (``GET <url>/contact?nric=``) |
 | OCMS_MHA_URL, OCMS_MHA_API_KEY | empty: MHA particulars and address (``GET <url>/address?nric=``) |
 | OCMS_LTA_TIMEOUT, OCMS_DATAHIVE_TIMEOUT, OCMS_MHA_TIMEOUT | ``30`` (seconds per call, OCMS 10 §3.4) |
 | OCMS_TEMPLATES_DIR | ``<repo>/templates``: letter and message templates analysts edit (:mod:`api.letters`) |
+| OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone of every business date and time: schedules, run keys, stamps (repository/business_time.py) |
+| OCMS_SFTP_HOST, OCMS_SFTP_PORT | empty, ``22``: the print vendor's SFTP server (:mod:`api.clients.sftp`) |
+| OCMS_SFTP_USER, OCMS_SFTP_PASSWORD, OCMS_SFTP_KEY_FILE | empty: its login (password or private key file) |
+| OCMS_SFTP_KNOWN_HOSTS | empty: known_hosts file holding the server's host key (required: unknown keys are refused) |
+| OCMS_SFTP_DIR | ``/``: the vendor's directory; letters go to ``<dir>/<YYYYMMDD>/`` |
+| OCMS_SFTP_TIMEOUT | ``30`` (seconds per connect and per operation) |
 
 The service's edge (:func:`edge_settings`; README "Limits and timeouts"):
 
@@ -51,6 +62,9 @@ import datetime as dt
 import os
 from pathlib import Path
 from typing import Mapping
+from zoneinfo import ZoneInfo
+
+from repository.business_time import UnknownZoneError, parse_zone
 
 #: The project root (the directory holding rules/, fixtures/, setup.cfg).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +82,13 @@ ENV_KEYS = (
     "OCMS_MAX_CONTENT_LENGTH", "OCMS_JSON_MAX_DEPTH", "OCMS_JWT_ISSUER", "OCMS_JWT_AUDIENCE", "OCMS_JWT_LEEWAY",
     "OCMS_STATEMENT_TIMEOUT", "OCMS_LOCK_TIMEOUT", "OCMS_EARLIEST_DATE", "OCMS_LATEST_DATE",
     "OCMS_FUTURE_TOLERANCE_HOURS",
+    "OCMS_TIMEZONE", "OCMS_TIMETABLE", "OCMS_ANS_REPORT_TO", "OCMS_LOG_FORMAT", "OCMS_METRICS_TOKEN", "OCMS_METRICS_BIND",
     *(f"OCMS_{system}_{part}" for system in ("LTA", "DATAHIVE", "MHA") for part in ("URL", "API_KEY", "TIMEOUT")),
+    *(f"OCMS_SFTP_{part}" for part in ("HOST", "PORT", "USER", "PASSWORD", "KEY_FILE", "KNOWN_HOSTS", "DIR", "TIMEOUT")),
 )
+
+#: The business time zone when OCMS_TIMEZONE is not set (DESIGN.md §10).
+DEFAULT_TIMEZONE = "Asia/Singapore"
 
 
 class ConfigError(ValueError):
@@ -140,9 +159,52 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_SMTP_PORT": _count(env, "OCMS_SMTP_PORT", 8025),
         "OCMS_ALERT_FROM": env.get("OCMS_ALERT_FROM") or "ocms@localhost",
         "OCMS_ALERT_TO": [a.strip() for a in (env.get("OCMS_ALERT_TO") or "").split(",") if a.strip()],
+        "OCMS_TIMEZONE": business_zone(env.get("OCMS_TIMEZONE")).key,
+        "OCMS_TIMETABLE": env.get("OCMS_TIMETABLE") or str(PROJECT_ROOT / "timetable.yaml"),
+        "OCMS_ANS_REPORT_TO": [a.strip() for a in (env.get("OCMS_ANS_REPORT_TO") or "").split(",") if a.strip()],
+        "OCMS_LOG_FORMAT": _choice(env, "OCMS_LOG_FORMAT", ("json", "text"), "json"),
+        "OCMS_METRICS_TOKEN": env.get("OCMS_METRICS_TOKEN") or None,
+        "OCMS_METRICS_BIND": env.get("OCMS_METRICS_BIND") or None,
+        "OCMS_METRICS_PORT": metrics_port(env.get("OCMS_METRICS_BIND")),
         **_external_systems(env),
+        "OCMS_SFTP_HOST": env.get("OCMS_SFTP_HOST") or None,
+        "OCMS_SFTP_PORT": _count(env, "OCMS_SFTP_PORT", 22),
+        "OCMS_SFTP_USER": env.get("OCMS_SFTP_USER") or None,
+        "OCMS_SFTP_PASSWORD": env.get("OCMS_SFTP_PASSWORD") or None,
+        "OCMS_SFTP_KEY_FILE": env.get("OCMS_SFTP_KEY_FILE") or None,
+        "OCMS_SFTP_KNOWN_HOSTS": env.get("OCMS_SFTP_KNOWN_HOSTS") or None,
+        "OCMS_SFTP_DIR": env.get("OCMS_SFTP_DIR") or "/",
+        "OCMS_SFTP_TIMEOUT": _seconds(env, "OCMS_SFTP_TIMEOUT", 30),
         **edge_settings(env),
     }
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def metrics_port(bind: str | None) -> int | None:
+    """The port of ``OCMS_METRICS_BIND`` (``host:port``), or None if unset."""
+    if not bind:
+        return None
+    _, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError("OCMS_METRICS_BIND must be host:port, e.g. 127.0.0.1:9464")
+    return int(port)
+
+
+def business_zone(name: str | None = None) -> ZoneInfo:
+    """The business time zone ``name`` (default :data:`DEFAULT_TIMEZONE`); ConfigError if unknown.
+
+    The one parser of OCMS_TIMEZONE (repository/business_time.py), as a start-up error.
+    """
+    try:
+        return parse_zone(name or DEFAULT_TIMEZONE)
+    except UnknownZoneError:
+        raise ConfigError(f"OCMS_TIMEZONE {name!r} is not a known time zone (e.g. Asia/Singapore)") from None
 
 
 def _external_systems(env: Mapping[str, str]) -> dict:
@@ -228,3 +290,4 @@ def finalise(config: dict) -> None:
     config["OCMS_API_KEYS"] = parse_api_keys(config.get("OCMS_API_KEYS"))
     config["OCMS_RULES_CHECK_INTERVAL"] = float(config.get("OCMS_RULES_CHECK_INTERVAL") or 0)
     config["OCMS_LOG_LEVEL"] = str(config.get("OCMS_LOG_LEVEL") or "INFO").upper()
+    config["OCMS_TIMEZONE"] = business_zone(config.get("OCMS_TIMEZONE")).key

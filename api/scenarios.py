@@ -22,14 +22,24 @@ A scenario file, `fixtures/scenarios/<area>/<anything>.yaml`, is a list of::
           ocms_court_case: [{notice_no: 500400059B}]
         unchanged: [ocms_valid_offence_notice]   # tables whose rows are exactly as given
 
+Dates relative to the business date (Singapore time by default) keep a
+scenario true on any day: ``"${today}"`` is today's date, ``"${today-24m}"``
+24 months earlier, ``"${today+3d}"``, ``"${today-1y-2d}"`` (units ``d`` days,
+``m`` months, ``y`` years, applied left to right; a month's day is clamped:
+31 Mar - 1m = 28/29 Feb). Anything around them stays, so
+``"${today-24m}T00:00:00"`` is a datetime. They work in ``given``,
+``request`` and ``expect`` alike.
+
 The runner talks to the real app (Flask test client) and a real database;
 the same files run in pytest and through `ocms scenarios test`.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import time
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +51,7 @@ from sqlalchemy import Date, DateTime, Numeric, String, and_, insert, select
 
 from engine.errors import RulesError
 from engine.loader import YamlLoader
+from repository import business_time
 from repository.migrate import delete_all_rows
 from repository.models import metadata
 
@@ -125,9 +136,42 @@ def _shape_problem(raw: Any) -> str | None:
     return None
 
 
+# ---- relative dates -------------------------------------------------------------
+_RELATIVE = re.compile(r"\$\{today((?:[+-]\d+[dmy])*)\}")
+_STEP = re.compile(r"([+-])(\d+)([dmy])")
+
+
+def shift(day: dt.date, steps: str) -> dt.date:
+    """``day`` moved by ``steps`` such as ``-24m+1d`` (days, months, years; left to right, days clamped)."""
+    for sign, amount, unit in _STEP.findall(steps):
+        n = int(amount) * (1 if sign == "+" else -1)
+        if unit == "d":
+            day = day + dt.timedelta(days=n)
+            continue
+        months = day.year * 12 + day.month - 1 + (n * 12 if unit == "y" else n)
+        year, month = divmod(months, 12)
+        day = day.replace(year=year, month=month + 1, day=min(day.day, calendar.monthrange(year, month + 1)[1]))
+    return day
+
+
+def resolve_dates(value: Any, today: dt.date | None = None) -> Any:
+    """``value`` with every ``${today...}`` replaced by the ISO date it names (recursively through lists and maps)."""
+    today = today or business_time.today()
+    if isinstance(value, str):
+        return _RELATIVE.sub(lambda m: shift(today, m.group(1)).isoformat(), value) if "${" in value else value
+    if isinstance(value, list):
+        return [resolve_dates(v, today) for v in value]
+    if isinstance(value, dict):
+        return {resolve_dates(k, today): resolve_dates(v, today) for k, v in value.items()}
+    return value
+
+
 # ---- running -----------------------------------------------------------------
 def run_scenario(app, scenario: Scenario) -> ScenarioResult:
     """Empty the tables, insert the given rows, send the request, check the answer and the rows."""
+    today = business_time.today()
+    scenario = Scenario(scenario.name, scenario.file, scenario.line, resolve_dates(scenario.given, today),
+                        resolve_dates(scenario.request, today), resolve_dates(scenario.expect, today))
     engine = get_db(app).engine
     delete_all_rows(engine)
     try:

@@ -98,15 +98,37 @@ class GunicornServer(BaseApplication):
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: int = 30,
-          log_level: str | None = None, threads: int = DEFAULT_THREADS,
-          body_timeout: float = DEFAULT_BODY_TIMEOUT) -> None:
-    """Run gunicorn in the foreground until SIGTERM/SIGINT (``timeout``: the worker timeout, seconds)."""
-    GunicornServer({
-        "bind": f"{host}:{port}", "workers": workers, "timeout": timeout, "preload_app": False,
-        "worker_class": "api.server.OcmsWorker", "threads": max(1, threads),
-        "accesslog": "-",
-        # Several services (and test runs) share a host: no shared ~/.gunicorn control socket.
-        "control_socket_disable": True, "loglevel": (log_level or "info").lower(),
-        # The access log names the request id, never the subscription key.
-        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(L)ss rid=%({x-request-id}o)s',
-    }, body_timeout=body_timeout).run()
+          log_level: str | None = None, log_format: str = "json", metrics_bind: str | None = None,
+          threads: int = DEFAULT_THREADS, body_timeout: float = DEFAULT_BODY_TIMEOUT) -> None:
+    """Run gunicorn in the foreground until SIGTERM/SIGINT (``timeout``: the worker timeout, seconds).
+
+    Workers: :class:`OcmsWorker` (gthread), ``threads`` each; ``body_timeout`` seconds for a body to arrive.
+
+    Metrics (api/web/metrics.py): every worker writes to one
+    ``PROMETHEUS_MULTIPROC_DIR`` made ready here, before the fork; a worker's
+    live gauges go when it exits. ``metrics_bind`` (``host:port``) is a second
+    address serving ``/metrics`` without credentials. Logs: JSON lines
+    (api/web/logging.py); the app writes the request line, so gunicorn's
+    access log is off.
+    """
+    import os
+    import shutil
+
+    from .web.gunicorn_hooks import child_exit, gunicorn_logconfig, prepare_multiprocess_dir
+
+    metrics_dir, made = prepare_multiprocess_dir()
+    binds = [f"{host}:{port}"] + ([metrics_bind] if metrics_bind else [])
+    if metrics_bind:
+        os.environ["OCMS_METRICS_BIND"] = metrics_bind  # the workers tell that address from the main one
+    try:
+        GunicornServer({
+            "bind": binds, "workers": workers, "timeout": timeout, "preload_app": False,
+            "worker_class": "api.server.OcmsWorker", "threads": max(1, threads),
+            "accesslog": None, "child_exit": child_exit,
+            "logconfig_dict": gunicorn_logconfig(log_level or "info", log_format),
+            # Several services (and test runs) share a host: no shared ~/.gunicorn control socket.
+            "control_socket_disable": True, "loglevel": (log_level or "info").lower(),
+        }, body_timeout=body_timeout).run()
+    finally:
+        if made:
+            shutil.rmtree(metrics_dir, ignore_errors=True)

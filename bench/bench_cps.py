@@ -44,6 +44,7 @@ from sqlalchemy import bindparam, insert, text  # noqa: E402
 from api import create_app  # noqa: E402
 from api.database import get_db  # noqa: E402
 from api.decisions.service import get_rules  # noqa: E402
+from repository import business_time  # noqa: E402
 from repository.migrate import drop_schema, upgrade  # noqa: E402
 from repository.db import make_engine  # noqa: E402
 from repository.models import (  # noqa: E402
@@ -55,7 +56,7 @@ TOPPAN_KEY = "bench-toppan-key"
 
 
 def seed(db, toppan: int, submit: int) -> tuple[list[str], list[str]]:
-    now = dt.datetime.now().replace(microsecond=0)
+    now = business_time.now()
     t_nos = [f"T{i:09d}" for i in range(toppan)]
     s_nos = [f"S{i:09d}" for i in range(submit)]
     rows = [{"notice_no": n, "vehicle_no": f"SBA{i % 9999:04d}X", "notice_date_and_time": now - dt.timedelta(days=20),
@@ -85,7 +86,7 @@ def reset(db, nos: list[str], stage: str, manual: list[str]) -> None:
                       {"st": stage, "nos": nos})
         if manual:
             s.execute(insert(ChangeOfProcessing), [
-                {"notice_no": n, "date_of_change": dt.date.today(), "last_processing_stage": "NPA",
+                {"notice_no": n, "date_of_change": business_time.today(), "last_processing_stage": "NPA",
                  "new_processing_stage": stage, "source": "OCMS"} for n in manual])
         uow.commit()
 
@@ -114,7 +115,7 @@ def bare_audit(conn, nos, last, new, source, when):
 
 
 def bare_toppan(engine, nos):
-    when = dt.datetime.now().replace(microsecond=0)
+    when = business_time.now()
     with engine.begin() as c:
         found = {n: st for n, st in c.execute(text(
             "SELECT notice_no, last_processing_stage FROM ocms_valid_offence_notice WHERE notice_no IN :nos")
@@ -132,7 +133,7 @@ def bare_toppan(engine, nos):
 
 
 def bare_submit(engine, nos):
-    when = dt.datetime.now().replace(microsecond=0)
+    when = business_time.now()
     with engine.begin() as c:
         found = {n: st for n, st in c.execute(text(
             "SELECT notice_no, last_processing_stage FROM ocms_valid_offence_notice WHERE notice_no IN :nos")

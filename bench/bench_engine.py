@@ -267,9 +267,10 @@ def main() -> None:
     rs, eng = comp.ruleset, comp.engine
     params = dict(DEFAULT_PARAMETERS)
     batches = chunks(facts, BATCH)
-    events = [comp.checker.check(f)[1] for f in facts]
+    checked = [comp.checker.check(f) for f in facts]
+    events = [ev for _, ev, _ in checked]
     event_batches = chunks(events, BATCH)
-    keys = {comp.cache_key(ev) for ev in events}
+    keys = {comp.cache_key(values) for values, _, _ in checked}
 
     def engine_single():
         for f in facts:
@@ -323,7 +324,7 @@ def main() -> None:
     # (c) on the low-cardinality mix: its own registry, so the two caches do not evict each other
     reg_lc = RuleRegistry(RULES_DIR, VOCABULARY)
     comp_lc = reg_lc._compiled(RULESET)
-    keys_lc = {comp_lc.cache_key(ev) for ev in (comp_lc.checker.check(f)[1] for f in lowcard)}
+    keys_lc = {comp_lc.cache_key(values) for values in (comp_lc.checker.check(f)[0] for f in lowcard)}
     batches_lc = chunks(lowcard, BATCH)
 
     def engine_cached_lc():
@@ -372,7 +373,7 @@ def main() -> None:
               f"{t / hand_t:>8.1f}x  {t / eng_t:>15.2f}x")
     print("\n'vs hand' / 'vs engine-single': time per decision relative to (d) / (a) (higher = slower).")
     print(f"decision cache (LRU, {reg.cache_size} entries; key = the truth of each of the ruleset's "
-          f"{len(comp.cache_key(events[0]))} distinct conditions):")
+          f"{len(comp.cache_key(checked[0][0]))} distinct conditions):")
     for label, k, a, b in (("main set", keys, s0, s1), ("low-card mix", keys_lc, s0_lc, s1_lc)):
         hits, misses = b["hits"] - a["hits"], b["misses"] - a["misses"]
         print(f"  {label:<13} {len(k):>6} distinct keys in {args.n} facts; first (cold) pass hit rate "

@@ -42,6 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from repository import business_time  # noqa: E402
+
 DEFAULT_PG = "postgresql://root@127.0.0.1:5432/test_an"
 KEYS = {"repccs": "bench-repccs-key", "ces": "bench-ces-key"}
 VEHICLES = 5000
@@ -69,7 +71,7 @@ def prepare(url: str, seed: int) -> None:
         rows.append({"notice_no": f"4{v:08d}H", "vehicle_no": f"SBN{v:05d}A", "offence_notice_type": "O",
                      "notice_date_and_time": datetime(2025, 1, 1) + timedelta(minutes=rng.randrange(500_000)),
                      "vehicle_registration_type": "S", "computer_rule_code": 10100, "composition_amount": 50,
-                     "cre_date": datetime.now(), "cre_user_id": "bench"})
+                     "cre_date": business_time.now(), "cre_user_id": "bench"})
     with engine.begin() as c:
         c.execute(insert(ValidOffenceNotice), rows)
     engine.dispose()

@@ -2,19 +2,26 @@
 
 Two steps: the written condition becomes the *normal* tree (negations pushed to
 the leaves, because durable_rules has no general `not`), then the normal tree
-becomes durable_rules' JSON. Absent values are compared with JSON null and
-never with `$nex` (which hangs on events lacking the field — DESIGN.md §4).
+becomes durable_rules' JSON over the *encoded* event of :mod:`engine.encoding`
+(ranks, booleans, null: what durable_rules compares exactly). Absent values
+are compared with JSON null and never with `$nex` (which hangs on events
+lacking the field — DESIGN.md §4). Leaves keep the typed values as written
+(Decimal, date, str ...): the reference evaluator compares those.
 """
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from typing import Any
 
+from .encoding import Encoding
 from .errors import RulesError
 from .model import TRUE, All, And, Any_, Leaf, Not, Or, Ruleset, Test
 
 MARKER = "_ocms"  # every event carries it; the catch-all default rule matches on it
+# durable_rules 2.0.28 never returns from create_ruleset when a ruleset has more than 512 alternatives
+# (an any/in-list branch is one; measured: one rule with an in-list of 513 values, 171 rules of 3, 513 rules)
+# and refuses an event with more than 255 properties (MAX_OBJECT_PROPERTIES).
+ENGINE_MAX_ALTERNATIVES = 512
+ENGINE_MAX_FIELDS = 250
 INDEX = "_i"  # position of an event within a batch
 DEFAULT_RULE = "default"
 
@@ -25,21 +32,6 @@ class CompileError(Exception):
     def __init__(self, test: Test, message: str, hint: str = ""):
         self.test, self.message, self.hint = test, message, hint
         super().__init__(message)
-
-
-def to_engine(value: Any) -> Any:
-    """A typed fact value in the form durable_rules compares (JSON scalars)."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, float):
-        return value
-    if isinstance(value, dt.datetime):
-        return int((value - dt.datetime(1970, 1, 1)).total_seconds())
-    if isinstance(value, dt.date):
-        return value.toordinal()
-    raise TypeError(f"no engine form for {value!r}")
 
 
 def normalise(cond, negate: bool = False):
@@ -78,14 +70,13 @@ def _test(t: Test, negate: bool):
     simple = {"equals": "eq", "not": "neq", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte",
               "absent": "null", "present": "notnull"}
     if op in simple:
-        ev = None if op in ("absent", "present") else to_engine(v)
-        return _leaf(f, simple[op], ev, negate)
+        return _leaf(f, simple[op], None if op in ("absent", "present") else v, negate)
     if op in ("in", "not_in"):
         positive = (op == "in") != negate
-        leaves = tuple(Leaf(f, "eq" if positive else "neq", to_engine(x)) for x in v)
+        leaves = tuple(Leaf(f, "eq" if positive else "neq", x) for x in dict.fromkeys(v))
         return _flat(Or if positive else And, leaves)
     if op == "between":
-        lo, hi = to_engine(v[0]), to_engine(v[1])
+        lo, hi = v
         if negate:
             return Or((Leaf(f, "lt", lo), Leaf(f, "gt", hi)))
         return And((Leaf(f, "gte", lo), Leaf(f, "lte", hi)))
@@ -97,22 +88,37 @@ def _test(t: Test, negate: bool):
     raise CompileError(t, f"unknown operator {op!r}")
 
 
-def leaf_json(leaf: Leaf) -> dict:
-    f, op, v = leaf.field, leaf.op, leaf.value
-    if op == "eq":
-        return {f: v}
-    if op == "null":
-        return {f: None}
-    if op == "notnull":
-        return {"$neq": {f: None}}
-    return {"$" + op: {f: v}}
-
-
-def node_json(node) -> dict:
+def node_json(node, encoding: Encoding) -> dict:
+    """A normal tree as a durable_rules condition over the encoded event."""
     if isinstance(node, Leaf):
-        return leaf_json(node)
+        return encoding.leaf_json(node)
     key = "$and" if isinstance(node, And) else "$or"
-    return {key: [node_json(i) for i in node.items]}
+    return {key: [node_json(i, encoding) for i in node.items]}
+
+
+def alternatives(node) -> int:
+    """An upper bound of the alternatives durable_rules may build for a normal tree (its DNF size)."""
+    if isinstance(node, Leaf):
+        return 1
+    if isinstance(node, And):
+        n = 1
+        for i in node.items:
+            n *= alternatives(i)
+        return n
+    return sum(alternatives(i) for i in node.items)
+
+
+def widest_any(node) -> int:
+    """The most items of one any (or in-list) in a normal tree."""
+    if isinstance(node, Leaf):
+        return 0
+    own = len(node.items) if isinstance(node, Or) else 0
+    return max([own] + [widest_any(i) for i in node.items])
+
+
+def needs_probe(rs: Ruleset) -> bool:
+    """True when the ruleset may be beyond durable_rules' limits (register it in a child process first)."""
+    return sum(alternatives(r.normal) for r in rs.rules) + 1 > ENGINE_MAX_ALTERNATIVES
 
 
 def engine_rule_name(index: int) -> str:
@@ -120,17 +126,35 @@ def engine_rule_name(index: int) -> str:
 
 
 def compile_ruleset(rs: Ruleset) -> tuple[dict, list[RulesError]]:
-    """Fill each rule's normal condition; return the durable_rules definition and errors."""
+    """Fill each rule's normal condition; return the durable_rules definition and errors.
+
+    The definition reads the event :class:`engine.encoding.Encoding` builds
+    for this ruleset (the FactChecker posts exactly that).
+    """
     errors: list[RulesError] = []
     definition: dict = {}
-    for i, rule in enumerate(rs.rules):
+    for rule in rs.rules:
         try:
             rule.normal = normalise(rule.when)
         except CompileError as e:
+            rule.normal = None
             errors.append(RulesError(rs.file, e.test.line, e.test.column, "unsupported_condition", e.message, e.hint,
                                      rs.name, rule.id))
-            continue
-        cond = {MARKER: 1} if rule.normal == TRUE else {"$and": [{MARKER: 1}, node_json(rule.normal)]}
+    for rule in rs.rules:
+        if rule.normal is not None and widest_any(rule.normal) > ENGINE_MAX_ALTERNATIVES:
+            errors.append(RulesError(rs.file, rule.line, rule.column, "engine_limit",
+                                     f"the rule has an in-list or any of more than {ENGINE_MAX_ALTERNATIVES} values; "
+                                     "durable_rules never finishes loading that", "split the list over several rules",
+                                     rs.name, rule.id))
+    if errors:
+        return {}, errors
+    encoding = Encoding(rs)
+    fields = len(encoding.encoders) + len(encoding.patterns)
+    if fields > ENGINE_MAX_FIELDS:
+        return {}, [RulesError(rs.file, 1, 1, "engine_limit", f"the rules read {fields} fields; the engine takes at most "
+                               f"{ENGINE_MAX_FIELDS}", "split the ruleset", rs.name)]
+    for i, rule in enumerate(rs.rules):
+        cond = {MARKER: 1} if rule.normal == TRUE else {"$and": [{MARKER: 1}, node_json(rule.normal, encoding)]}
         definition[engine_rule_name(i)] = {"all": [{"m": cond}], "pri": i + 1}
     definition[DEFAULT_RULE] = {"all": [{"m": {MARKER: 1}}], "pri": len(rs.rules) + 1_000_000}
     return definition, errors
@@ -140,4 +164,4 @@ def rule_by_engine_name(rs: Ruleset) -> dict[str, int]:
     return {engine_rule_name(i): i for i in range(len(rs.rules))}
 
 
-__all__ = ["compile_ruleset", "normalise", "to_engine", "MARKER", "INDEX", "DEFAULT_RULE", "CompileError"]
+__all__ = ["compile_ruleset", "normalise", "node_json", "MARKER", "INDEX", "DEFAULT_RULE", "CompileError"]

@@ -90,5 +90,25 @@ class UnknownRulesetError(EngineError, KeyError):
 
 
 class EngineDisagreement(EngineError):
-    """durable_rules and the reference evaluator fired different rules (a compiler bug)."""
+    """durable_rules and the rules as written (the reference evaluator) fired different rules.
 
+    A bug in the service, never in the rules: the decision is refused (the
+    HTTP layer answers OCMS-5000), never cached, logged with the ruleset and
+    facts, and counted (``RuleRegistry.cache_stats()[name]["disagreements"]``).
+    Attributes: ruleset, facts (JSON form of the first subject that
+    disagreed), engine_fired and expected (rule ids), count (subjects of the
+    call that disagreed).
+    """
+
+    def __init__(self, message: str, ruleset: str | None = None, facts: dict | None = None,
+                 engine_fired: list | None = None, expected=None, count: int = 1):
+        super().__init__(message)
+        self.ruleset, self.facts, self.engine_fired, self.expected, self.count = ruleset, facts, engine_fired, expected, count
+
+
+
+def did_you_mean(word: str, options) -> str:
+    """' (did you mean 'x'?)' for the closest of options, or ''."""
+    import difflib
+    close = difflib.get_close_matches(word, [str(o) for o in options], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

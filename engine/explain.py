@@ -1,22 +1,25 @@
-"""The reference evaluator: runs the normal condition tree in Python.
+"""The reference evaluator: runs the normal condition tree in Python over typed values.
 
-It explains a decision (which rule failed on which condition) and, run beside
-durable_rules, checks that the compilation agrees with the rules as written.
+It decides what the rules as written decide (Decimal compared exactly, dates
+as dates, patterns by :mod:`engine.pattern`), explains a decision (which rule
+failed on which condition) and, run beside durable_rules, checks every
+decision the engine makes before it is used or cached (registry.py).
 """
 from __future__ import annotations
 
 import operator
-import re
 from functools import lru_cache
 from typing import Any
 
-from .model import And, Leaf, Or
+from .encoding import leaves as leaves_of
+from .model import And, Leaf, Or, Ruleset
+from .pattern import compile_pattern
 
 
 @lru_cache(maxsize=8192)
 def leaf_test(leaf: Leaf):
-    """A leaf as a function of the event. A comparison with an absent value never
-    holds, negated or not — durable_rules' behaviour, which this must mirror."""
+    """A leaf as a function of the typed values. A comparison with an absent value never
+    holds, negated or not — durable_rules' behaviour with null, which the rules follow."""
     f, v, op = leaf.field, leaf.value, leaf.op
     if op == "null":
         return lambda e: e.get(f) is None
@@ -25,8 +28,8 @@ def leaf_test(leaf: Leaf):
     if op == "eq":
         return lambda e: e.get(f) == v  # v is never None here: "equals null" is "absent"
     if op == "mt":
-        match = re.compile(v).fullmatch
-        return lambda e: isinstance(x := e.get(f), str) and match(x) is not None
+        match = compile_pattern(v).fullmatch
+        return lambda e: type(x := e.get(f)) is str and match(x)
     cmp = {"neq": operator.ne, "lt": operator.lt, "lte": operator.le, "gt": operator.gt, "gte": operator.ge}[op]
     return lambda e: (x := e.get(f)) is not None and cmp(x, v)
 
@@ -69,28 +72,71 @@ def _describe(node) -> str:
     return "(" + joiner.join(_describe(i) for i in node.items) + ")"
 
 
-def leaves_of(node, out: dict | None = None) -> dict:
-    """The distinct leaves of a normal tree, in first-seen order (a dict used as an ordered set)."""
-    out = {} if out is None else out
-    if isinstance(node, Leaf):
-        out.setdefault(node, None)
-    else:
-        for i in node.items:
-            leaves_of(i, out)
-    return out
-
-
 def predicate_key(leaves: list[Leaf]):
-    """A function giving, for an event, the truth of every leaf: the decision cache key.
+    """A function giving, for typed values, the truth of every leaf: the decision cache key.
 
-    Two events with the same truth vector get the same decision from any rule
+    Two subjects with the same truth vector get the same decision from any rule
     built from these leaves, however different their raw values (counts,
-    amounts, dates), so the cache stays small and hits often. The engine still
-    decides each distinct vector the first time it is seen.
+    amounts, dates), so the cache stays small and hits often. The function is
+    generated as one expression per leaf (the same tests as leaf_test, without
+    a call per leaf: the key is on every decision's path).
     """
-    tests = tuple(leaf_test(leaf) for leaf in leaves)
+    env: dict[str, Any] = {"_str": str}
+    lines, parts, seen = [], [], {}
+    for n, leaf in enumerate(leaves):
+        if leaf.field not in seen:
+            seen[leaf.field] = f"x{len(seen)}"
+            lines.append(f"    {seen[leaf.field]} = g({leaf.field!r})")
+        x, c = seen[leaf.field], f"c{n}"
+        env[c] = leaf.value
+        if leaf.op == "null":
+            parts.append(f"{x} is None")
+        elif leaf.op == "notnull":
+            parts.append(f"{x} is not None")
+        elif leaf.op == "eq":
+            parts.append(f"{x} == {c}")
+        elif leaf.op == "mt":
+            env[c] = compile_pattern(leaf.value).fullmatch
+            parts.append(f"(type({x}) is _str and {c}({x}))")
+        else:
+            sym = {"neq": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}[leaf.op]
+            parts.append(f"({x} is not None and {x} {sym} {c})")
+    src = "def key(e):\n    g = e.get\n" + "\n".join(lines) + ("\n" if lines else "") + \
+        f"    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})\n"
+    exec(compile(src, "<cache key>", "exec"), env)  # noqa: S102 - source built above from leaf fields and ops only
+    return env["key"]
 
-    def key(event: dict) -> tuple:
-        return tuple([t(event) for t in tests])
 
-    return key
+def _over_key(node, index: dict):
+    """A normal tree as a function of the truth vector (the cache key)."""
+    if isinstance(node, Leaf):
+        i = index[node]
+        return lambda k: k[i]
+    parts = tuple(_over_key(n, index) for n in node.items)
+    if isinstance(node, And):
+        return lambda k: all(p(k) for p in parts)
+    return lambda k: any(p(k) for p in parts)
+
+
+def key_decider(rs: Ruleset, leaves: list[Leaf]):
+    """A function from a truth vector to the rule indices the rules as written fire (in order).
+
+    ``first``: the first rule that holds (or none); ``collect``: every rule that
+    holds. The key already holds every leaf's truth, so this costs a few
+    boolean operations: it is how every engine answer is checked (registry.py).
+    """
+    index = {leaf: i for i, leaf in enumerate(leaves)}
+    rules = tuple((i, _over_key(r.normal, index)) for i, r in enumerate(rs.rules))
+    if rs.hit_policy == "first":
+        def decide(k: tuple) -> tuple:
+            for i, test in rules:
+                if test(k):
+                    return (i,)
+            return ()
+    else:
+        def decide(k: tuple) -> tuple:
+            return tuple(i for i, test in rules if test(k))
+    return decide
+
+
+__all__ = ["first_failure", "holds", "key_decider", "leaf_holds", "leaf_test", "leaves_of", "predicate_key"]

@@ -21,6 +21,7 @@ of durable_rules against the rules as written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -76,20 +77,58 @@ class Report:
                 if any(n == 0 for n in rules.values())}
 
 
-def load_fixtures(directory: str | Path, only_ruleset: str | None = None) -> tuple[list[Case], list[RulesError]]:
-    """Read every fixture file under a directory; collect located errors."""
-    d = Path(directory)
+def fixture_files(path: str | Path) -> tuple[list[Path], str]:
+    """The fixture files a path names, and where that looked (for a "no case found" message).
+
+    ``path`` may be the fixtures root (``fixtures/``: every ``<ruleset>/*.yaml``),
+    one ruleset's folder (``fixtures/an_qualification``: its ``*.yaml``) or one
+    fixture file. ``fixtures/scenarios/`` holds API scenarios, never fact cases.
+    """
+    p = Path(path)
+    if any(part in NOT_RULESET_DIRS for part in p.resolve().parts[-3:]):
+        return [], f"{p}, which holds API scenarios, not fact cases (run them with 'ocms scenarios test')"
+    if p.is_file():
+        return [p], f"the file {p}"
+    if not p.is_dir():
+        return [], f"{p} (no such file or folder)"
+    own = [f for f in sorted(p.glob("*.y*ml")) if f.is_file() and not f.name.startswith((".", "_"))]
+    nested = [f for f in sorted(p.glob("*/*.y*ml")) if f.parent.name not in NOT_RULESET_DIRS and f.is_file()]
+    return own + nested, f"{p}/*.yaml and {p}/<ruleset>/*.yaml"
+
+
+def load_fixtures(path: str | Path, only_ruleset: str | None = None) -> tuple[list[Case], list[RulesError]]:
+    """Read the fixture cases a path names (see fixture_files) -> (cases, located errors).
+
+    A file's cases belong to the ruleset named by its ``ruleset:`` key, else by
+    its folder. Finding no case at all is an error (code ``no_cases``) saying
+    where it looked: a run over nothing must not pass.
+    """
+    files, where = fixture_files(path)
     cases: list[Case] = []
     errors: list[RulesError] = []
-    if not d.is_dir():
-        return [], [RulesError(str(d), 1, 1, "not_a_directory", f"fixtures directory {str(d)!r} does not exist")]
-    files = [f for f in sorted(d.glob("*/*.y*ml")) if f.parent.name not in NOT_RULESET_DIRS]
     for f in files:
-        default_rs = f.parent.name
-        c, e = _load_file(f, default_rs)
+        c, e = _load_file(f, f.parent.name)
         errors.extend(e)
         cases.extend(x for x in c if only_ruleset in (None, x.ruleset))
+    if not cases and not errors:
+        what = f" for ruleset {only_ruleset!r}" if only_ruleset else ""
+        errors.append(RulesError(str(path), 1, 1, "no_cases", f"no fixture case found{what}: looked in {where}",
+                                 "point at the fixtures folder, one ruleset's folder (fixtures/<ruleset>) or one fixture file"))
     return cases, errors
+
+
+def replay(registry, path: str | Path, only_ruleset: str | None = None) -> Report:
+    """Load the fixtures a path names and replay them; coverage covers the rulesets they exercise.
+
+    Over the fixtures root every loaded ruleset is in the coverage (so a
+    ruleset without fixtures shows as uncovered); over a ruleset's folder or
+    one file, only the rulesets its cases name.
+    """
+    cases, errors = load_fixtures(path, only_ruleset)
+    p = Path(path)
+    whole = cases and p.is_dir() and not any(f.parent == p for f in fixture_files(p)[0]) and only_ruleset is None
+    scope = None if whole else sorted({c.ruleset for c in cases})
+    return run_fixtures(registry, cases, errors, scope=scope)
 
 
 def _load_file(path: Path, default_ruleset: str | None) -> tuple[list[Case], list[RulesError]]:
@@ -147,6 +186,14 @@ def _action_list(actions) -> list[dict]:
     return out
 
 
+def _same(got, want) -> bool:
+    """Equal, numbers compared by the decimal they say (10.00 is 10.0)."""
+    nums = (int, float, Decimal)
+    if isinstance(got, nums) and isinstance(want, nums) and not isinstance(got, bool) and not isinstance(want, bool):
+        return Decimal(str(got)) == Decimal(str(want))
+    return got == want
+
+
 def check_case(case: Case, decision: Decision) -> list[str]:
     """What in the decision differs from the case's expectations."""
     exp, problems = case.expect, []
@@ -160,7 +207,7 @@ def check_case(case: Case, decision: Decision) -> list[str]:
     if "default" in exp and bool(exp["default"]) != decision.default_applied:
         problems.append(f"default: expected {exp['default']}, got {decision.default_applied}")
     for k, v in (exp.get("outputs") or {}).items():
-        if decision.outputs.get(k) != v:
+        if not _same(decision.outputs.get(k), v):
             problems.append(f"outputs.{k}: expected {v!r}, got {decision.outputs.get(k)!r}")
     if "actions" in exp:
         got = [{a.name: a.params} for a in decision.actions]
@@ -172,7 +219,7 @@ def check_case(case: Case, decision: Decision) -> list[str]:
 def run_case(registry, case: Case) -> CaseResult:
     """Evaluate one case through the engine (explain on) and compare."""
     try:
-        decision = registry.evaluate(case.ruleset, case.facts, explain=True, parameters=case.parameters)
+        decision = registry.evaluate(case.ruleset, case.facts, explain=True, parameters=case.parameters, use_cache=False)
     except FactError as e:
         want = case.expect.get("error")
         if want is None:
@@ -187,9 +234,11 @@ def run_case(registry, case: Case) -> CaseResult:
     return CaseResult(case, check_case(case, decision), decision)
 
 
-def run_fixtures(registry, cases: list[Case], errors: list[RulesError] | None = None) -> Report:
-    """Replay cases; count how often each loaded rule fired."""
-    coverage = {rs.name: {rid: 0 for rid in rs.rule_ids()} for rs in registry.rulesets()}
+def run_fixtures(registry, cases: list[Case], errors: list[RulesError] | None = None,
+                 scope: list[str] | None = None) -> Report:
+    """Replay cases; count how often each rule fired, for every loaded ruleset (or those in ``scope``)."""
+    coverage = {rs.name: {rid: 0 for rid in rs.rule_ids()} for rs in registry.rulesets()
+                if scope is None or rs.name in scope}
     results = []
     for case in cases:
         r = run_case(registry, case)
@@ -220,7 +269,9 @@ def format_report(report: Report, coverage: bool = False, verbose: bool = True) 
             for rid, n in rules.items():
                 lines.append(f"    {'  ' if n else '!!'} {rid}: {n}")
         unc = report.uncovered
-        if unc:
+        if not report.coverage:
+            lines.append("  (no ruleset exercised)")
+        elif unc:
             lines.append("Rules no fixture fires: " + "; ".join(f"{rs}: {', '.join(ids)}" for rs, ids in sorted(unc.items())))
         else:
             lines.append("Every rule is fired by at least one fixture.")

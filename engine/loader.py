@@ -3,6 +3,21 @@
 `load_file` / `load_directory` return parsed rulesets plus a list of every
 problem found (file:line:column, a code, a message and a hint); nothing here
 evaluates anything.
+
+A rules file means what the analyst wrote (issue 9). YAML readers differ on
+what a plain scalar is, so the loader reads only the unambiguous core and
+refuses the rest with a located error and a hint:
+- booleans are only true/false (NO, yes, on stay text);
+- numbers are only plain decimals (20412, -3, 80.00, 1.5e3), read exactly
+  (80.00 is Decimal('80.00'), never a binary float); 010, 0x1F, 1_000, 8:30
+  (YAML 1.1 octal, hex, underscores, base 60) and .inf/.nan are errors
+  ("quote codes such as '010'");
+- a string fact compares only with text, so an unquoted number or date there
+  is an error; outcome, code and message are text too;
+- anchors, aliases, merge keys (<<) and explicit tags are refused (a 1 KB file
+  of nested aliases would otherwise expand to gigabytes: "billion laughs");
+  files above MAX_FILE_BYTES and nesting deeper than MAX_DEPTH are refused;
+- a key written twice in any mapping (action arguments included) is an error.
 """
 from __future__ import annotations
 
@@ -19,7 +34,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .actions import ActionVocabulary
 from .decision import Action
-from .errors import RulesError
+from .errors import RulesError, did_you_mean as _did_you_mean
+from .facts import business_zone, convert, to_business_time
+from .pattern import PatternError, compile_pattern
 from .model import (
     FACT_TYPES, HIT_POLICIES, OPERATORS_BY_TYPE, All, Any_, FactSpec, Not, Rule, Ruleset, Test, Then,
 )
@@ -51,11 +68,81 @@ YamlLoader.yaml_implicit_resolvers = {
 YamlLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
                                  list("tTfF"))
 
+MAX_FILE_BYTES = 256 * 1024  # the largest ruleset is ~10 KB; PyYAML reads ~1 MB/s
+MAX_DEPTH = 40  # nesting of mappings and lists
+
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+_FLOAT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)$")
+_NONFINITE = re.compile(r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+# plain scalars some YAML reader takes for a number (1.1: octal 010, hex, 1_000, base 60 8:30; 1.2: 0o17, .5)
+_AMBIGUOUS = re.compile(r"^[-+]?(?:0[0-9_]+(?:\.[0-9_]*)?|0[xXoObB][0-9a-fA-F_]+|[0-9][0-9_]*_[0-9_]*(?:\.[0-9_]*)?"
+                        r"|[0-9][0-9_]*(?::[0-9]{1,2})+(?:\.[0-9_]*)?|\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?"
+                        r"|[0-9][0-9_]*\.(?:[eE][-+]?[0-9]+)?)$")
+
+
+class RulesYamlLoader(YamlLoader):
+    """The reader of rules files: the unambiguous core of YAML only (see the module docstring)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(event.start_mark, "yaml_alias", f"alias *{event.anchor} refused",
+                           "write the value out in full: anchors and aliases (& and *) are not allowed in rules")
+        event = self.peek_event()
+        if getattr(event, "anchor", None) is not None:
+            raise _Refused(event.start_mark, "yaml_alias", f"anchor &{event.anchor} refused",
+                           "write the value out in full: anchors and aliases (& and *) are not allowed in rules")
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!"):
+            raise _Refused(event.start_mark, "yaml_tag", f"explicit tag {tag} refused",
+                           "leave tags out; quote a value to make it text: '010'")
+        depth = getattr(self, "_depth", 0)
+        if depth >= MAX_DEPTH:
+            raise _Refused(event.start_mark, "too_deep", f"nesting deeper than {MAX_DEPTH} levels",
+                           "flatten the condition: combine with any:/all: lists")
+        self._depth = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth
+
+
+RulesYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                                                              "tag:yaml.org,2002:merge")]
+    for first, resolvers in YamlLoader.yaml_implicit_resolvers.items()
+}
+RulesYamlLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+RulesYamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789"))
+RulesYamlLoader.add_implicit_resolver("tag:yaml.org,2002:float", _NONFINITE, list("-+."))
+
+
+class _Refused(Exception):
+    def __init__(self, mark, code: str, message: str, hint: str):
+        self.mark, self.code, self.message, self.hint = mark, code, message, hint
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """Numbers exactly as written: a float literal becomes a Decimal (80.00 -> Decimal('80.00'))."""
+
+    def construct_yaml_float(self, node):
+        text = str(node.value).replace("_", "")
+        low = text.lower()
+        if low.endswith((".inf", ".nan")):
+            return Decimal(("-" if low.startswith("-") else "") + ("Infinity" if low.endswith("inf") else "NaN"))
+        try:
+            return Decimal(text)
+        except ArithmeticError:
+            return super().construct_yaml_float(node)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:float", _Constructor.construct_yaml_float)
+
 _local = threading.local()
 
 
 def _value(node: Node) -> Any:
-    """Plain Python value of a YAML node.
+    """Plain Python value of a YAML node (floats as Decimal).
 
     PyYAML's constructor memoises every node it builds until a document ends;
     we build values node by node, so the memo is emptied after each call (else
@@ -63,7 +150,7 @@ def _value(node: Node) -> Any:
     """
     con = getattr(_local, "constructor", None)
     if con is None:
-        con = _local.constructor = yaml.constructor.SafeConstructor()
+        con = _local.constructor = _Constructor()
     try:
         return con.construct_object(node, deep=True)
     finally:
@@ -74,11 +161,13 @@ def _value(node: Node) -> Any:
 class _FileParser:
     """Validate one ruleset file; collect errors instead of stopping at the first."""
 
-    def __init__(self, path: Path, text: str, actions: ActionVocabulary | None, display: str):
+    def __init__(self, path: Path, text: str, actions: ActionVocabulary | None, display: str, zone=None):
         self.path = path
         self.text = text
         self.display = display
         self.actions = actions
+        self.zone = business_zone(zone)
+        self._places: set[tuple[int, int]] = set()
         self.errors: list[RulesError] = []
         self.ruleset_name: str | None = None
         self.rule_id: str | None = None
@@ -86,13 +175,17 @@ class _FileParser:
     # -- error helpers --------------------------------------------------
     def err(self, node: Node | None, code: str, message: str, hint: str = "") -> None:
         line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
+        if (line, col) in self._places:
+            return  # a scalar refused by check_scalars_and_keys (e.g. 0x1F) is not also "not an integer"
+        if code in ("ambiguous_number", "not_finite"):
+            self._places.add((line, col))
         self.errors.append(RulesError(self.display, line, col, code, message, hint, self.ruleset_name, self.rule_id))
 
     def mapping(self, node: Node, what: str) -> list[tuple[ScalarNode, Node]] | None:
         if not isinstance(node, MappingNode):
             self.err(node, "bad_shape", f"{what} must be a mapping (key: value lines)")
             return None
-        seen: dict[str, Node] = {}
+        seen: set[str] = set()
         pairs = []
         for k, v in node.value:
             key = _value(k) if isinstance(k, ScalarNode) else None
@@ -100,13 +193,43 @@ class _FileParser:
                 self.err(k, "bad_shape", f"keys of {what} must be plain names")
                 continue
             key = str(key)
-            if key in seen:
-                self.err(k, "duplicate_key", f"key {key!r} appears twice in {what}",
-                         f"first at line {seen[key].start_mark.line + 1}; YAML would silently keep only the last")
+            if key in seen:  # reported by check_scalars_and_keys
                 continue
-            seen[key] = k
+            seen.add(key)
             pairs.append((k, v))
         return pairs
+
+    def check_scalars_and_keys(self, node: Node) -> None:
+        """Every mapping of the file: no key twice. Every plain scalar: no ambiguous or non-finite number."""
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, MappingNode):
+                seen: dict[str, Node] = {}
+                for k, v in n.value:
+                    if isinstance(k, ScalarNode):
+                        key = str(k.value)
+                        if key == "<<" and k.style is None:
+                            self.err(k, "yaml_alias", "merge key << refused", "write the keys out in full")
+                        elif key in seen:
+                            self.err(k, "duplicate_key", f"key {key!r} appears twice in the same mapping",
+                                     f"first at line {seen[key].start_mark.line + 1}; YAML would silently keep only the last")
+                        else:
+                            seen[key] = k
+                    stack.append(v)
+                    stack.append(k)
+            elif isinstance(n, SequenceNode):
+                stack.extend(n.value)
+            elif isinstance(n, ScalarNode) and n.style is None:
+                text = n.value
+                if _AMBIGUOUS.match(text):
+                    self.err(n, "ambiguous_number", f"{text} reads as a number to some YAML readers and as text to others",
+                             f"quote codes such as '010' (write '{text}'); write numbers without leading zeros, "
+                             "underscores or colons, e.g. 10")
+                elif _NONFINITE.match(text):
+                    self.err(n, "not_finite", f"{text} is not a finite number", f"write a number such as 80.00, or '{text}' in quotes for text")
+        # report in file order
+        self.errors.sort(key=lambda e: (e.line, e.column))
 
     def check_keys(self, pairs, allowed: set[str], what: str) -> None:
         for k, _ in pairs:
@@ -116,8 +239,20 @@ class _FileParser:
 
     # -- whole file -------------------------------------------------------
     def parse(self) -> Ruleset | None:
+        if len(self.text.encode("utf-8")) > MAX_FILE_BYTES:
+            self.errors.append(RulesError(self.display, 1, 1, "file_too_large",
+                                          f"the file is larger than {MAX_FILE_BYTES // 1024} KB",
+                                          "split it into several rulesets"))
+            return None
         try:
-            root = yaml.compose(self.text, Loader=YamlLoader)
+            root = yaml.compose(self.text, Loader=RulesYamlLoader)
+        except _Refused as e:
+            self.errors.append(RulesError(self.display, e.mark.line + 1, e.mark.column + 1, e.code, e.message, e.hint))
+            return None
+        except RecursionError:
+            self.errors.append(RulesError(self.display, 1, 1, "too_deep", "the file nests too deeply",
+                                          "flatten the condition: combine with any:/all: lists"))
+            return None
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             self.errors.append(RulesError(self.display, (mark.line + 1) if mark else 1, (mark.column + 1) if mark else 1,
@@ -128,6 +263,7 @@ class _FileParser:
             self.errors.append(RulesError(self.display, 1, 1, "empty_file", "the file is empty",
                                           "a ruleset file starts with 'ruleset: <name>'"))
             return None
+        self.check_scalars_and_keys(root)
         pairs = self.mapping(root, "the ruleset file")
         if pairs is None:
             return None
@@ -141,7 +277,7 @@ class _FileParser:
             self.err(top["ruleset"][1], "bad_name", f"ruleset name {name!r} must be lower_snake_case",
                      "e.g. an_qualification")
         self.ruleset_name = name
-        version = str(_value(top["version"][1])) if "version" in top else "0"
+        version = self.text_of(top["version"][1], "version") if "version" in top else "0"
         hit = "first"
         if "hit_policy" in top:
             hit = str(_value(top["hit_policy"][1]))
@@ -167,11 +303,18 @@ class _FileParser:
         return Ruleset(
             name=name, version=version, hash=hashlib.sha256(self.text.encode()).hexdigest(), file=self.display,
             hit_policy=hit, facts=facts, rules=rules, default=default,
-            title=str(_value(top["title"][1])) if "title" in top else "",
-            description=str(_value(top["description"][1])) if "description" in top else "",
-            source=str(_value(top["source"][1])) if "source" in top else "",
+            title=self.text_of(top["title"][1], "title") if "title" in top else "",
+            description=self.text_of(top["description"][1], "description") if "description" in top else "",
+            source=self.text_of(top["source"][1], "source") if "source" in top else "",
             lists=lists, parameters=params, parameter_types=ptypes,
         )
+
+    def text_of(self, node: Node, what: str) -> str:
+        """A scalar as the text written (version: 1.10 is '1.10', not 1.1)."""
+        if not isinstance(node, ScalarNode):
+            self.err(node, "bad_value", f"{what} must be a single word or text")
+            return ""
+        return str(node.value)
 
     def scalar_str(self, node: Node, what: str) -> str | None:
         if not isinstance(node, ScalarNode) or _value(node) is None:
@@ -203,15 +346,29 @@ class _FileParser:
                     continue
                 tnode = d["type"][1]
                 ftype = str(_value(tnode))
-                required = bool(_value(d["required"][1])) if "required" in d else True
+                required = True
+                if "required" in d:
+                    required = _value(d["required"][1])
+                    if not isinstance(required, bool):
+                        self.err(d["required"][1], "bad_value", f"required of fact {name!r} must be true or false")
+                        required = True
                 enum = None
                 if "enum" in d:
-                    ev = _value(d["enum"][1])
-                    if not isinstance(ev, list) or not ev:
-                        self.err(d["enum"][1], "bad_value", f"enum of fact {name!r} must be a non-empty list")
-                    else:
-                        enum = tuple(str(x) if ftype == "string" else x for x in ev)
-                desc = str(_value(d["description"][1])) if "description" in d else ""
+                    enode = d["enum"][1]
+                    if not isinstance(enode, SequenceNode) or not enode.value:
+                        self.err(enode, "bad_value", f"enum of fact {name!r} must be a non-empty list")
+                    elif ftype in FACT_TYPES:
+                        values = []
+                        for item in enode.value:
+                            ok, val = coerce_value(ftype, _value(item), self.zone)
+                            if not ok or val is None:
+                                self.err(item, "bad_value_type", f"enum value {item.value!r} of fact {name!r} is not {_a(ftype)}",
+                                         f"quote codes such as '010': write '{item.value}'" if ftype == "string"
+                                         else _TYPE_EXAMPLES[ftype])
+                            else:
+                                values.append(val)
+                        enum = tuple(values)
+                desc = self.text_of(d["description"][1], "description") if "description" in d else ""
             if ftype not in FACT_TYPES:
                 self.err(tnode, "bad_type", f"fact {name!r} has unknown type {ftype!r}",
                          f"types: {', '.join(FACT_TYPES)}" + _did_you_mean(ftype, FACT_TYPES))
@@ -221,6 +378,7 @@ class _FileParser:
 
     def parse_lists(self, node: Node) -> dict[str, list]:
         lists: dict[str, list] = {}
+        self.list_nodes: dict[str, list[Node]] = {}
         for k, v in self.mapping(node, "lists") or []:
             name = str(_value(k))
             val = _value(v)
@@ -231,6 +389,7 @@ class _FileParser:
                 self.err(v, "bad_value", f"list {name!r} must hold plain values only")
                 continue
             lists[name] = val
+            self.list_nodes[name] = list(v.value)
         return lists
 
     def parse_parameters(self, node: Node, facts: dict) -> tuple[dict, dict]:
@@ -264,7 +423,7 @@ class _FileParser:
                 continue
             d = {str(_value(a)): (a, b) for a, b in pairs}
             if "id" in d:
-                self.rule_id = str(_value(d["id"][1]))
+                self.rule_id = self.text_of(d["id"][1], "a rule id") or None
             self.check_keys(pairs, RULE_KEYS, "a rule")
             if "id" not in d:
                 self.err(item, "missing_key", "a rule has no id", "give it the business-rule id of the spec, e.g. id: BR-AN-GATE-001")
@@ -292,7 +451,7 @@ class _FileParser:
                          "a table has id (rule-id prefix), inputs (fact columns), outputs (outcome/code/message/fields) and rows")
         if any(r not in d for r in ("id", "inputs", "outputs", "rows")):
             return []
-        prefix = str(_value(d["id"][1]))
+        prefix = self.text_of(d["id"][1], "the table id")
         inputs = _value(d["inputs"][1])
         outputs = _value(d["outputs"][1])
         if not isinstance(inputs, list) or not isinstance(outputs, list) or not inputs or not outputs:
@@ -316,7 +475,7 @@ class _FileParser:
                 for b in bad:
                     self.err(rp[b][0], "unknown_key", f"unknown key {b!r} in a table row", "a row mapping has id, row and description")
                 if "id" in rp:
-                    rid = str(_value(rp["id"][1]))
+                    rid = self.text_of(rp["id"][1], "a row id") or rid
                 if "row" not in rp:
                     self.err(row, "missing_key", "a table row mapping needs 'row: [cells...]'")
                     continue
@@ -459,12 +618,14 @@ class _FileParser:
                              "define it under lists: or write the values inline" + _did_you_mean(raw, ctx.lists))
                     return None
                 values = ctx.lists[raw]
+                nodes = getattr(self, "list_nodes", {}).get(raw) or [vnode] * len(values)
             elif isinstance(raw, list) and raw:
                 values = raw
+                nodes = list(vnode.value)
             else:
                 self.err(vnode, "bad_value", f"{op} needs a non-empty list or the name of a list under lists:")
                 return None
-            coerced = [self.coerce(fieldname, ftype, v, vnode, ctx) for v in values]
+            coerced = [self.coerce(fieldname, ftype, v, n, ctx) for v, n in zip(values, nodes)]
             if any(c is _BAD for c in coerced):
                 return None
             return Test(fieldname, op, tuple(coerced), line, col)
@@ -472,7 +633,7 @@ class _FileParser:
             if not isinstance(raw, list) or len(raw) != 2:
                 self.err(vnode, "bad_value", "between needs two values [low, high] (both included)")
                 return None
-            lo, hi = (self.coerce(fieldname, ftype, v, vnode, ctx) for v in raw)
+            lo, hi = (self.coerce(fieldname, ftype, v, n, ctx) for v, n in zip(raw, vnode.value))
             if _BAD in (lo, hi):
                 return None
             if lo > hi:
@@ -484,14 +645,15 @@ class _FileParser:
                 self.err(vnode, "bad_value", "matches needs a regular expression in quotes")
                 return None
             try:
+                compile_pattern(raw)
+            except PatternError as e:
+                self.err(vnode, "bad_regex", f"pattern {raw!r} uses {e.message}, which the engine does not support",
+                         e.hint or "the dialect: characters, ., [classes], ( | ), ? * + {m,n}")
+                return None
+            try:
                 re.compile(raw)
             except re.error as e:
                 self.err(vnode, "bad_regex", f"bad regular expression {raw!r}: {e}")
-                return None
-            unsupported = _regex_unsupported(raw)
-            if unsupported:
-                self.err(vnode, "bad_regex", f"pattern {raw!r} uses {unsupported[0]}, which the engine does not support",
-                         unsupported[1])
                 return None
             return Test(fieldname, op, raw, line, col)
         v = self.coerce(fieldname, ftype, raw, vnode, ctx)
@@ -508,10 +670,13 @@ class _FileParser:
                          "define it under parameters:" + _did_you_mean(str(pname), ctx.params))
                 return _BAD
             raw = ctx.params[pname]
-        ok, val = coerce_value(ftype, raw)
+        ok, val = coerce_value(ftype, raw, self.zone)
         if not ok:
-            self.err(node, "bad_value_type", f"{fieldname!r} is {_a(ftype)}; {raw!r} is not",
-                     _TYPE_EXAMPLES[ftype])
+            shown = node.value if isinstance(node, ScalarNode) else raw
+            hint = _TYPE_EXAMPLES[ftype]
+            if ftype == "string" and isinstance(node, ScalarNode) and node.style is None:
+                hint = f"quote codes such as '010': write '{node.value}'"
+            self.err(node, "bad_value_type", f"{fieldname!r} is {_a(ftype)}; {shown!r} is not", hint)
             return _BAD
         spec = ctx.facts.get(fieldname)
         if spec is not None and spec.enum and val not in spec.enum:
@@ -540,9 +705,11 @@ class _FileParser:
                 for item in anode.value:
                     actions.extend(self.parse_action(item))
         for key in ("outcome", "code", "message"):
-            if key in out and out[key] is not None and not isinstance(out[key], (str, int)):
-                self.err(nodes[key], "bad_value", f"{key} must be text")
-        outputs = {k: v for k, v in out.items() if k not in THEN_RESERVED}
+            if key in out and out[key] is not None and not isinstance(out[key], str):
+                shown = nodes[key].value if isinstance(nodes[key], ScalarNode) else out[key]
+                self.err(nodes[key], "bad_value", f"{key} must be text; {shown!r} is not",
+                         f"quote codes such as '010': write {key}: '{shown}'")
+        outputs = {k: _plain(v) for k, v in out.items() if k not in THEN_RESERVED}
         for k in outputs:
             if not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", k):
                 self.err(nodes[k], "bad_name", f"output name {k!r} must be a plain name")
@@ -568,6 +735,7 @@ class _FileParser:
             self.err(item, "unknown_action", f"action {name!r} used, but no actions are registered",
                      "load rules through the application (ocms rules check), which registers its actions")
             return []
+        args = _plain(args)
         problems = self.actions.check(name, args)
         for arg, msg, hint in problems:
             code = "unknown_action" if arg is None else "bad_action_argument"
@@ -620,12 +788,23 @@ _TYPE_EXAMPLES = {
 }
 
 
+def _plain(v: Any) -> Any:
+    """Outputs and action arguments as the application has always had them: numbers as int/float."""
+    if isinstance(v, Decimal):
+        return float(v) if v.is_finite() else v
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
+
+
 def _infer_type(v: Any) -> str | None:
     if isinstance(v, bool):
         return "boolean"
     if isinstance(v, int):
         return "integer"
-    if isinstance(v, float):
+    if isinstance(v, (float, Decimal)):
         return "decimal"
     if isinstance(v, dt.datetime):
         return "datetime"
@@ -636,91 +815,57 @@ def _infer_type(v: Any) -> str | None:
     return None
 
 
-def coerce_value(ftype: str, raw: Any) -> tuple[bool, Any]:
-    """Coerce a value to a fact type's Python form; (False, None) when it does not fit."""
+def coerce_value(ftype: str, raw: Any, zone=None) -> tuple[bool, Any]:
+    """A literal of a rules file as a fact type's typed value; (False, None) when it does not fit.
+
+    Strict: text only for strings, whole numbers for integers, finite exact
+    decimals, true/false for booleans, YYYY-MM-DD for dates; a datetime with
+    an offset is converted to the business time zone ``zone``.
+    """
     if raw is None:
         return True, None
-    try:
-        if ftype == "string":
-            if isinstance(raw, (str, int)) and not isinstance(raw, bool):
-                return True, str(raw)
+    if ftype == "string":
+        return (True, raw) if isinstance(raw, str) else (False, None)
+    if ftype == "integer":
+        if isinstance(raw, bool):
             return False, None
-        if ftype == "integer":
-            if isinstance(raw, bool):
-                return False, None
-            if isinstance(raw, int):
-                return True, raw
-            if isinstance(raw, str) and re.fullmatch(r"-?\d+", raw.strip()):
-                return True, int(raw)
-            if isinstance(raw, (float, Decimal)) and raw == int(raw):
-                return True, int(raw)
-            return False, None
-        if ftype == "decimal":
-            if isinstance(raw, bool):
-                return False, None
-            if isinstance(raw, (int, float, Decimal)):
-                return True, Decimal(str(raw))
-            if isinstance(raw, str):
-                return True, Decimal(raw.strip())
-            return False, None
-        if ftype == "boolean":
-            if isinstance(raw, bool):
-                return True, raw
-            if isinstance(raw, str) and raw.strip().lower() in ("true", "false", "y", "n"):
-                return True, raw.strip().lower() in ("true", "y")
-            return False, None
-        if ftype == "date":
-            if isinstance(raw, dt.datetime):
-                return True, raw.date()
-            if isinstance(raw, dt.date):
-                return True, raw
-            if isinstance(raw, str):
-                return True, dt.date.fromisoformat(raw.strip()[:10])
-            return False, None
-        if ftype == "datetime":
-            if isinstance(raw, dt.datetime):
-                return True, raw.replace(tzinfo=None) if raw.tzinfo is None else raw.astimezone(dt.timezone.utc).replace(tzinfo=None)
-            if isinstance(raw, dt.date):
-                return True, dt.datetime(raw.year, raw.month, raw.day)
-            if isinstance(raw, str):
-                v = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-                return True, v if v.tzinfo is None else v.astimezone(dt.timezone.utc).replace(tzinfo=None)
-            return False, None
-    except (ValueError, ArithmeticError):
+        if isinstance(raw, int):
+            return True, raw
+        if isinstance(raw, str) and re.fullmatch(r"-?[0-9]+", raw):
+            return True, int(raw)
+        if isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value():
+            return True, int(raw)
         return False, None
-    return False, None
-
-
-def _regex_unsupported(pattern: str) -> tuple[str, str] | None:
-    """durable_rules' pattern dialect: no backslash escapes, no anchors (a pattern matches the whole text)."""
-    if "\\" in pattern:
-        return ("a backslash escape", "use a class instead: [0-9] for \\d, [.] for a literal dot")
-    for i, ch in enumerate(pattern):
-        if ch == "$" or (ch == "^" and (i == 0 or pattern[i - 1] != "[")):
-            return (f"the anchor {ch!r}", "leave anchors out: a pattern always has to match the whole text")
-    return None
+    if ftype == "decimal":
+        if isinstance(raw, bool):
+            return False, None
+        if isinstance(raw, Decimal):
+            return (True, raw) if raw.is_finite() else (False, None)
+    if ftype == "datetime" and isinstance(raw, dt.date):
+        if isinstance(raw, dt.datetime):
+            return True, to_business_time(raw, zone or business_zone())
+        return True, dt.datetime(raw.year, raw.month, raw.day)
+    ok, val, _ = convert(ftype, raw, zone)
+    return ok, val
 
 
 def _a(word: str) -> str:
     return ("an " if word[0] in "aeiou" else "a ") + word
 
 
-def _did_you_mean(word: str, options) -> str:
-    import difflib
-    close = difflib.get_close_matches(word, [str(o) for o in options], n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def load_file(path: str | Path, actions: ActionVocabulary | None = None, display: str | None = None,
+              timezone: str | None = None) -> tuple[Ruleset | None, list[RulesError]]:
+    """Parse and validate one ruleset file -> (Ruleset or None, every located RulesError).
 
-
-def load_file(path: str | Path, actions: ActionVocabulary | None = None, display: str | None = None
-              ) -> tuple[Ruleset | None, list[RulesError]]:
-    """Parse and validate one ruleset file."""
+    ``timezone``: business zone for datetime literals with an offset (default Asia/Singapore).
+    """
     path = Path(path)
     shown = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         return None, [RulesError(shown, 1, 1, "unreadable", f"cannot read the file: {e}")]
-    p = _FileParser(path, text, actions, shown)
+    p = _FileParser(path, text, actions, shown, timezone)
     rs = p.parse()
     return rs, p.errors
 
@@ -732,9 +877,9 @@ def rule_files(directory: str | Path) -> list[Path]:
                   if p.suffix in (".yaml", ".yml") and not p.name.startswith(("_", ".")) and p.is_file())
 
 
-def load_directory(directory: str | Path, actions: ActionVocabulary | None = None
+def load_directory(directory: str | Path, actions: ActionVocabulary | None = None, timezone: str | None = None
                    ) -> tuple[dict[str, Ruleset], list[RulesError]]:
-    """Parse and validate every ruleset file of a directory; collect all errors."""
+    """Parse and validate every ruleset file of a directory; collect all errors (see load_file)."""
     d = Path(directory)
     if not d.is_dir():
         return {}, [RulesError(str(d), 1, 1, "not_a_directory", f"rules directory {str(d)!r} does not exist",
@@ -745,7 +890,7 @@ def load_directory(directory: str | Path, actions: ActionVocabulary | None = Non
     if not files:
         errors.append(RulesError(str(d), 1, 1, "no_rulesets", "the rules directory holds no *.yaml ruleset"))
     for f in files:
-        rs, errs = load_file(f, actions, display=_display(f))
+        rs, errs = load_file(f, actions, display=_display(f), timezone=timezone)
         errors.extend(errs)
         if rs is None:
             continue

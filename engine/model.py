@@ -69,7 +69,11 @@ class Not:
 # ---- normal conditions ---------------------------------------------------
 @dataclass(frozen=True)
 class Leaf:
-    """An engine-level comparison: op in eq neq lt lte gt gte mt null notnull."""
+    """An engine-level comparison: op in eq neq lt lte gt gte mt null notnull.
+
+    ``value`` is the typed constant as written (str, int, Decimal, bool, date,
+    naive business datetime) or, for mt, the pattern text.
+    """
 
     field: str
     op: str
@@ -81,7 +85,16 @@ class Leaf:
             return f"{self.field} is absent"
         if self.op == "notnull":
             return f"{self.field} is present"
-        return f"{self.field} {words[self.op]} {self.value!r}"
+        return f"{self.field} {words[self.op]} {show_value(self.value)}"
+
+
+def show_value(v: Any) -> str:
+    """A typed value as an analyst wrote it: 'O', 80.00, 2026-01-15, 2026-01-15T08:30:00."""
+    if isinstance(v, (str, bool)) or v is None:
+        return repr(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
 
 
 @dataclass(frozen=True)

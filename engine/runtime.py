@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 import threading
 
 import durable_rules_engine as _dre
@@ -43,6 +45,7 @@ class EngineRuleset:
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self._retired = False
+        self.renewals = 0  # handles replaced after a failure inside durable_rules
         self._handle = _dre.create_ruleset(self.engine_name, json.dumps(definition))
 
     def fire(self, events: list[dict]) -> list[list[int]]:
@@ -66,11 +69,18 @@ class EngineRuleset:
                     res = _dre.assert_facts(h, payload) if len(msgs) > 1 else _dre.assert_fact(h, payload)
                 else:
                     res = _dre.assert_events(h, payload) if len(msgs) > 1 else _dre.assert_event(h, payload)
+            except BaseException:
+                # A refused payload usually leaves no session behind and the handle stays usable;
+                # if part of a batch got in, the half-built session cannot be deleted (see below).
+                if _session_exists(h, sid):
+                    self._renew()
+                raise
+            try:
                 state = res[1]
                 action = _dre.start_action_for_state(h, state)
             except BaseException:
                 # delete_state on a session whose action was never started crashes the
-                # process: leave that session behind and continue on a fresh handle.
+                # process: drop the whole handle instead and continue on a fresh one.
                 self._renew()
                 raise
             try:
@@ -82,12 +92,23 @@ class EngineRuleset:
                     action = _dre.complete_and_start_action(h, state)
             finally:
                 _dre.delete_state(h, sid)
+        if not all(fired):  # the catch-all rule answers every event: none may go missing (DESIGN.md §4)
+            lost = [i for i, f in enumerate(fired) if not f]
+            raise EngineError(f"durable_rules answered no rule for event(s) {lost[:10]} of {len(events)} in {self.engine_name}")
         return fired
 
     def _renew(self) -> None:
-        """Register the same definition under a new name and use that handle from now on."""
+        """Register the same definition under a new name, use that handle from now on, free the old one.
+
+        Freeing it matters: each handle holds its ruleset's compiled network
+        (about 60 KB for a small ruleset), so keeping them grew a worker by
+        ~140 MB per 2,000 failed asserts (issue 9).
+        """
+        old = self._handle
         self.engine_name = f"{self.ruleset.name}__{next(_names)}"
         self._handle = _dre.create_ruleset(self.engine_name, json.dumps(self.definition))
+        self.renewals += 1
+        _dre.delete_ruleset(old)
 
     def retire(self) -> None:
         """Free the engine handle once no call is using it; later calls raise Retired."""
@@ -95,3 +116,48 @@ class EngineRuleset:
             if not self._retired:
                 self._retired = True
                 _dre.delete_ruleset(self._handle)
+
+
+def _session_exists(handle, sid: str) -> bool:
+    try:
+        _dre.get_state(handle, sid)
+        return True
+    except Exception:  # durable_rules: error 309, no such session
+        return False
+
+
+def try_register(rs: Ruleset, definition: dict) -> str | None:
+    """Register a compiled definition in durable_rules and delete it again; the refusal's text, or None."""
+    name = f"{rs.name}__check{next(_names)}"
+    try:
+        handle = _dre.create_ruleset(name, json.dumps(definition))
+    except Exception as e:  # durable_rules raises its own error type
+        return str(e) or type(e).__name__
+    _dre.delete_ruleset(handle)
+    return None
+
+
+_PROBE = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+import durable_rules_engine as dre
+dre.delete_ruleset(dre.create_ruleset("probe", sys.stdin.read()))
+print("ok")
+"""
+
+
+def probe_register(definition: dict, timeout: float = 3.0) -> str | None:
+    """Register a definition in a child process (durable_rules may hang or eat memory on large ones).
+
+    None if it registered; otherwise why not. Used before registering a
+    ruleset past compiler.ENGINE_MAX_ALTERNATIVES in this process.
+    """
+    try:
+        out = subprocess.run([sys.executable, "-c", _PROBE], input=json.dumps(definition), capture_output=True,
+                             text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"durable_rules did not finish registering it within {timeout:.0f} s"
+    if out.returncode == 0 and out.stdout.strip() == "ok":
+        return None
+    last = (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[-1]
+    return last

@@ -2,8 +2,9 @@
 
 Conventions (DESIGN.md §7):
 
-* Timestamps are naive ``DateTime`` in the service's local time (SGT), as the
-  specs' ``CURRENT_TIMESTAMP`` / ``CURRENT_DATE`` comparisons assume.
+* Timestamps are naive ``DateTime`` in business time (``OCMS_TIMEZONE``, default
+  Asia/Singapore, whatever the host's zone: :mod:`repository.business_time`), as
+  the specs' ``CURRENT_TIMESTAMP`` / ``CURRENT_DATE`` comparisons assume.
 * Money is ``Numeric(10, 2)``; JSON columns use ``sqlalchemy.JSON`` so the same
   schema works on SQLite and PostgreSQL.
 * Audit columns are ``cre_date``/``cre_user_id``/``upd_date``/``upd_user_id``.
@@ -22,6 +23,8 @@ from typing import Optional
 from sqlalchemy import DateTime, MetaData, Numeric, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from . import business_time
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -37,8 +40,8 @@ Money = Numeric(10, 2)
 
 
 def now() -> datetime:
-    """Return the current local time, naive, to the second (the specs' CURRENT_TIMESTAMP)."""
-    return datetime.now().replace(microsecond=0)
+    """Return the current business time (Singapore by default), naive, to the second (the specs' CURRENT_TIMESTAMP)."""
+    return business_time.now()
 
 
 class Base(DeclarativeBase):

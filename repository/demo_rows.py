@@ -2,6 +2,21 @@
 
 Pure Python: :func:`build_demo_rows` returns ``{model: [row dict, ...]}`` and
 :mod:`repository.seed` inserts them set-based.
+
+Two parts, both dated relative to ``today`` (the business date):
+
+* the **showcase** (:data:`SHOWCASE`): the notices the README's examples name,
+  each in the state its example needs (a TS-APP notice for CAS API 1, a court
+  notice for CAS API 2, an unpaid and a paid one for PLUS API 4, RD1 owner
+  notices for CPS and PLUS, ROV notices for Toppan (one changed by an officer
+  today), a PS-ANS notice for the ANS report); ``tests/test_readme_examples.py``
+  runs the README against a seeded demo;
+* the generated set: ``notices`` random notices over every stage, type,
+  suspension and role.
+
+Every notice number has its check letter (9 digits + ``CHECK_LETTERS[...]``,
+:func:`repository.identity.format_notice_no`); every vehicle number is in its
+normalised form.
 """
 
 from __future__ import annotations
@@ -15,6 +30,7 @@ from typing import Any
 
 from .advisory import AnLetterLog, EanNotificationLog, ManualReviewQueue, UnqualifiedAnTransmissionLog
 from .base import SYSTEM_USER
+from .identity import format_notice_no
 from .furnish import EFurnishApplication, FurnishApplication
 from .notices import (
     ChangeOfProcessing,
@@ -79,11 +95,14 @@ class _Generator:
         return f"{self.rng.choice(_FIRST)} {self.rng.choice(_GIVEN)}"
 
     def plate(self, prefix: str = "S") -> str:
-        return f"{prefix}{self.letter()}{self.letter()}{self.rng.randint(1, 9999)}{self.letter()}"
+        while True:
+            plate = f"{prefix}{self.letter()}{self.letter()}{self.rng.randint(1, 9999)}{self.letter()}"
+            if plate not in SHOWCASE_VEHICLES:  # the README's vehicles have only the showcase's notices
+                return plate
 
     def notice_no(self) -> str:
         self.notice_sequence += 1
-        return f"5{self.notice_sequence:08d}{self.letter()}"
+        return format_notice_no(500_000_000 + self.notice_sequence)  # 500000001A, ... (check letter)
 
     # -- reference rows ---------------------------------------------------
     def reference(self) -> None:
@@ -242,8 +261,8 @@ class _Generator:
             self.paid(notice, last_dt)
             return
         if roll < 0.35:
-            self.set_epr(notice, "PS", "DBB", notice["cre_date"], None)
-            self.suspension_row(notice, "PS", "DBB", notice["cre_date"], None, "Double booking detected")
+            self.set_epr(notice, "PS", "DBB", notice["cre_date"], 30)
+            self.suspension_row(notice, "PS", "DBB", notice["cre_date"], 30, "Double booking detected")
             return
         if roll < 0.40:
             when = last_dt + timedelta(days=1)
@@ -436,6 +455,108 @@ class _Generator:
                 })
 
 
+# ---- the README's examples ------------------------------------------------------------------------------
+#: The showcase notices: number -> what the README does with it.
+SHOWCASE = {
+    "500400058V": "CAS API 1: TS-APP, $300.00 payable, nothing paid",
+    "500400059W": "CAS API 1 / PLUS API 4: paid in full (PS-FP): ALREADY_PAID",
+    "500400060N": "CAS API 2: a court notice at CSR",
+    "500400061P": "PLUS API 4: unpaid, no payment suspension: OK",
+    "500400062Q": "CPS validate/submit: RD1, one current owner: changeable to RD2",
+    "500400063R": "CPS validate/submit: at court stage CRT: not changeable",
+    "500400064S": "PLUS CPS: RD1, one current owner: RD1 -> RR3",
+    "500400065T": "Toppan ROV -> RD1: automatic",
+    "500400066V": "Toppan ROV -> RD1: automatic",
+    "500400067W": "Toppan ROV -> RD1: changed by an officer today: manual (stage only)",
+    "500400068X": "Toppan ROV -> RD1: already at RD2: skipped",
+    "500400069Y": "ANS report: SZZ7001A suspended PS-ANS yesterday; the past offence of the REPCCS example",
+}
+#: Vehicles of the showcase (the generated set never uses them).
+SHOWCASE_VEHICLES = ("SBA1234A", "SKL888Z", "SZZ7001A", "SGX5678B")
+
+
+def _showcase_notice(no: str, vehicle: str, stage: str, notice_dt: datetime, **overrides: Any) -> Row:
+    row: Row = {
+        "notice_no": no, "vehicle_no": vehicle, "notice_date_and_time": notice_dt,
+        "offence_notice_type": "O", "vehicle_registration_type": "S", "vehicle_category": "C",
+        "computer_rule_code": 10300, "composition_amount": Decimal("70.00"), "amount_payable": Decimal("70.00"),
+        "amount_paid": Decimal("0.00"), "payment_status": None, "payment_acceptance_allowed": "Y",
+        "subsystem_label": "001", "transaction_id": f"DEMO-{no}", "pp_code": "A0001",
+        "pp_name": "Ang Mo Kio Ave 3 Car Park", "offender_name": None,
+        "prev_processing_stage": None, "prev_processing_date": None,
+        "last_processing_stage": stage, "last_processing_date": notice_dt + timedelta(days=3),
+        "next_processing_stage": NEXT_STAGE.get(stage), "next_processing_date": None,
+        "suspension_type": None, "crs_reason_of_suspension": None, "crs_date_of_suspension": None,
+        "epr_reason_of_suspension": None, "epr_date_of_suspension": None, "due_date_of_revival": None,
+        "atoms_flag": None, "an_flag": "N", "ean_sent_flag": None, "ean_sent_timestamp": None,
+        "notification_method": None, "letter_sent_flag": None, "letter_sent_timestamp": None,
+        "slift_submission_id": None, "unqualified_list_sent_flag": "Y",
+        "unqualified_list_sent_timestamp": notice_dt + timedelta(days=1),
+        "cre_date": notice_dt + timedelta(minutes=30), "cre_user_id": "ocmsiz_app_conn",
+        "upd_date": None, "upd_user_id": None,
+    }
+    row.update(overrides)
+    if row["next_processing_stage"] and row["next_processing_date"] is None:
+        row["next_processing_date"] = row["last_processing_date"] + timedelta(days=STAGE_DAYS.get(stage, 14))
+    return row
+
+
+def showcase(g: "_Generator") -> None:
+    """The README's example notices (:data:`SHOWCASE`), dated relative to ``g.today``."""
+    day = datetime.combine(g.today, time(9, 0))
+    out = g.out
+
+    def notice(no, vehicle, stage, days_ago, owner=None, **kw):
+        row = _showcase_notice(no, vehicle, stage, day - timedelta(days=days_ago), **kw)
+        if owner:
+            row["offender_name"] = owner
+            out.add(OffenceNoticeOwnerDriver, g.offender_row(no, "O", True, owner, f"S{no[3:10]}", "NRIC",
+                                                              row["cre_date"]))
+        out.add(ValidOffenceNotice, row)
+        out.add(EValidOffenceNotice, dict(row))
+        out.add(OffenceNoticeDetail, {"notice_no": no, "lot_no": "A12", "vehicle_make": "TOYOTA",
+                                      "vehicle_model": "COROLLA", "colour_of_vehicle": "WHITE",
+                                      "road_tax_expiry_date": g.today + timedelta(days=200), "diplomatic_flag": "N",
+                                      "image_count": 2, "remarks": None, "cre_date": row["cre_date"],
+                                      "cre_user_id": "ocmsiz_app_conn", "upd_date": None, "upd_user_id": None})
+        return row
+
+    appeal = day - timedelta(days=10)
+    r = notice("500400058V", "SBA1234A", "RD2", 40, owner="TAN WEI MING", amount_payable=Decimal("300.00"),
+               composition_amount=Decimal("300.00"), computer_rule_code=30100, offence_notice_type="E")
+    g.set_epr(r, "TS", "APP", appeal, 21)
+    g.suspension_row(r, "TS", "APP", appeal, 21, "Appeal under review")
+
+    paid = day - timedelta(days=5)
+    r = notice("500400059W", "SKL888Z", "RD1", 30, owner="LIM SIEW LING", amount_paid=Decimal("70.00"),
+               payment_status="PAID", payment_acceptance_allowed="N")
+    r.update(suspension_type="PS", crs_reason_of_suspension="FP", crs_date_of_suspension=paid)
+    g.suspension_row(r, "PS", "FP", paid, 30, "Payment received")
+
+    r = notice("500400060N", "SGX5678B", "CSR", 120, owner="NG KAI", prev_processing_stage="CSD",
+               amount_payable=Decimal("90.00"))
+    out.add(CourtCase, {"notice_no": "500400060N", "court_case_no": "CC/DEMO/000001", "court_date": None,
+                        "court_payment_due_date": None, "cre_date": r["last_processing_date"],
+                        "cre_user_id": "ocmsiz_app_conn", "upd_date": None, "upd_user_id": None})
+    notice("500400061P", "SBA1234A", "RD1", 25, owner="TAN WEI MING")
+    notice("500400062Q", "SGX5678B", "RD1", 20, owner="NG KAI", prev_processing_stage="ROV")
+    notice("500400063R", "SKL888Z", "CRT", 200, owner="LIM SIEW LING", prev_processing_stage="CSR")
+    notice("500400064S", "SBA1234A", "RD1", 18, owner="TAN WEI MING", prev_processing_stage="ROV")
+    for no in ("500400065T", "500400066V", "500400067W"):
+        notice(no, "SGX5678B", "ROV", 6, prev_processing_stage="NPA")
+    out.add(ChangeOfProcessing, {  # an officer moved it NPA -> ROV today: Toppan changes its stage only
+        "notice_no": "500400067W", "date_of_change": g.today, "last_processing_stage": "NPA",
+        "new_processing_stage": "ROV", "reason_of_change": "SUP", "authorised_officer": "oic_demo",
+        "source": "OCMS", "remarks": None, "cre_date": day, "cre_user_id": "oic_demo"})
+    notice("500400068X", "SGX5678B", "RD2", 50, owner="NG KAI", prev_processing_stage="RD1")
+
+    ans = day - timedelta(days=1)
+    r = notice("500400069Y", "SZZ7001A", "NPA", 21, computer_rule_code=10100, subsystem_label="030",
+               an_flag="Y", payment_acceptance_allowed="N")
+    g.set_epr(r, "PS", "ANS", ans, 30)
+    g.suspension_row(r, "PS", "ANS", ans, 30, "Advisory Notice detected - qualified AN")
+
+
 #: Models in insert order (parents before children).
 INSERT_ORDER: tuple[type, ...] = (
     Carpark, VipVehicle, ENotificationExclusion, ValidOffenceNotice, EValidOffenceNotice,
@@ -449,6 +570,7 @@ def build_demo_rows(seed: int, notices: int, today: date) -> DemoRows:
     """Generate the demo rows for ``notices`` notices; same seed and day, same rows."""
     generator = _Generator(seed, notices, today)
     generator.reference()
+    showcase(generator)
     generator.notices()
     generator.operations()
     return generator.out

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete, inspect, text
 
 from .db import make_engine
 from .models import metadata
+from .partitions import is_partition_name
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -74,12 +75,17 @@ def current_revision(url: str) -> str | None:
         engine.dispose()
 
 
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic's filter: the decision log's partitions (PostgreSQL) are not tables of the models."""
+    return not (type_ == "table" and is_partition_name(name))
+
+
 def schema_differences(url: str) -> list[Any]:
     """Return alembic's differences between the database at ``url`` and the models (empty: in sync)."""
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
             return compare_metadata(context, metadata)
     finally:
         engine.dispose()

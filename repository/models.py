@@ -11,10 +11,12 @@ from .notices import (
     OffenceNoticeOwnerDriver,
     ValidOffenceNotice,
 )
+from .progression import DELIVERED, LetterDelivery, PendingCheck
 from .operations import (
     JOB_FAILED,
     JOB_PARTIAL,
     JOB_RUNNING,
+    JOB_SKIPPED_RUNNING,
     JOB_STATUSES,
     JOB_SUCCESS,
     BatchJobRun,
@@ -29,10 +31,10 @@ from .suspensions import ESuspendedNotice, SuspendedNotice
 metadata = Base.metadata
 
 __all__ = [
-    "AnLetterLog", "Base", "BatchJobRun", "Carpark", "ChangeOfProcessing", "CourtCase",
+    "AnLetterLog", "Base", "DELIVERED", "LetterDelivery", "PendingCheck", "BatchJobRun", "Carpark", "ChangeOfProcessing", "CourtCase",
     "DecisionLog", "EFurnishApplication", "ENotificationExclusion", "ESuspendedNotice",
     "EValidOffenceNotice", "EanNotificationLog", "FurnishApplication", "JOB_FAILED",
-    "JOB_PARTIAL", "JOB_RUNNING", "JOB_STATUSES", "JOB_SUCCESS", "ManualReviewQueue",
+    "JOB_PARTIAL", "JOB_RUNNING", "JOB_SKIPPED_RUNNING", "JOB_STATUSES", "JOB_SUCCESS", "ManualReviewQueue",
     "NAMING_CONVENTION", "OffenceNoticeDetail", "OffenceNoticeOwnerDriver", "OffenceRuleCode",
     "Parameter", "ReportFile", "RulesState", "StageMap", "SYSTEM_USER", "SuspendedNotice",
     "UnqualifiedAnTransmissionLog", "ValidOffenceNotice", "VipVehicle", "WebhookReceipt", "metadata", "now",

@@ -76,6 +76,10 @@ class NoticeColumns(AuditMixin):
             Index(f"ix_{t}_last_stage_next_date", "last_processing_stage", "next_processing_date"),
             # Unqualified-AN cron: created in a date range.
             Index(f"ix_{t}_cre_date", "cre_date"),
+            # Stage progression: notices whose next_processing_date has come.
+            Index(f"ix_{t}_next_date", "next_processing_date"),
+            # TS-OLD auto revival, TS-CLV re-apply: suspensions whose revival date has come.
+            Index(f"ix_{t}_epr_reason_revival", "epr_reason_of_suspension", "due_date_of_revival"),
         )
 
 

@@ -15,7 +15,9 @@ JOB_RUNNING = "RUNNING"
 JOB_SUCCESS = "SUCCESS"
 JOB_FAILED = "FAILED"
 JOB_PARTIAL = "PARTIAL"
-JOB_STATUSES = (JOB_RUNNING, JOB_SUCCESS, JOB_FAILED, JOB_PARTIAL)
+#: Another runner held the job key's lock: this runner did nothing (api/jobs/runner.py).
+JOB_SKIPPED_RUNNING = "SKIPPED_RUNNING"
+JOB_STATUSES = (JOB_RUNNING, JOB_SUCCESS, JOB_FAILED, JOB_PARTIAL, JOB_SKIPPED_RUNNING)
 
 
 class BatchJobRun(Base):
@@ -27,7 +29,7 @@ class BatchJobRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_name: Mapped[str] = mapped_column(String(50), nullable=False)
     run_key: Mapped[str] = mapped_column(String(50), nullable=False)  # e.g. business date
-    status: Mapped[str] = mapped_column(String(10), nullable=False, default=JOB_RUNNING)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default=JOB_RUNNING)
     started_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     counts: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON(none_as_null=True))
@@ -51,11 +53,17 @@ class ReportFile(Base):
 
 
 class DecisionLog(Base):
-    """One applied (or dry-run) rules-engine decision (DESIGN.md §5)."""
+    """One applied (or dry-run) rules-engine decision (DESIGN.md §5).
+
+    On PostgreSQL the table is partitioned by month of ``decided_at`` and its
+    primary key is ``(id, decided_at)`` (migration 0002, repository/partitions.py);
+    ``id`` alone still identifies a row (one sequence). The subject index holds
+    ``id`` too, so "newest first" is read from it without a sort.
+    """
 
     __tablename__ = "ocms_decision_log"
     __table_args__ = (
-        Index("ix_ocms_decision_log_subject", "subject", "decided_at"),
+        Index("ix_ocms_decision_log_subject", "subject", "decided_at", "id"),
         Index("ix_ocms_decision_log_ruleset", "ruleset", "decided_at"),
         Index("ix_ocms_decision_log_request_id", "request_id"),
     )

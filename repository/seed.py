@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from . import business_time
 from .base import SYSTEM_USER, now
 from .demo_rows import INSERT_ORDER, build_demo_rows
 from .reference import OffenceRuleCode, Parameter, StageMap
@@ -70,7 +71,7 @@ def seed_demo(
 ) -> dict[str, int]:
     """Seed reference data plus a realistic demo set of ``notices`` notices.
 
-    Reproducible: the same ``seed`` and ``today`` (default: the current date,
+    Reproducible: the same ``seed`` and ``today`` (default: the business date today,
     which the stage dates are relative to) give the same rows. Covers every
     processing stage, offence types O/E/U, vehicle types S/D/V/I/F/X, paid and
     unpaid, TS/PS suspensions (ANS, DBB, OLD, CLV, APP, FP, PRA), every offender
@@ -85,7 +86,7 @@ def seed_demo(
     if is_demo_seeded(session):
         return counts
     counts.update(seed_reference(session))
-    demo = build_demo_rows(seed, notices, today or date.today())
+    demo = build_demo_rows(seed, notices, today or business_time.today())
     for model in INSERT_ORDER:
         rows = demo.rows.get(model, [])
         if rows:

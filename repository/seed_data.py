@@ -53,6 +53,7 @@ def stage_map_pairs() -> list[tuple[str, str]]:
         pairs |= {(a, b) for a in group for b in group if a != b}
     pairs |= {(a, "DN1") for a in OWNER_STAGES}
     pairs |= {(a, "CFC") for a in ("RR3", "DR3", "CPC")}
+    pairs.add(("NPA", "RD1"))  # OCMS 14 tab 3 step 12: a VIP AN moves to RD1 once its letter is sent
     return sorted(pairs)
 
 
@@ -64,6 +65,8 @@ PARAMETERS: list[tuple[str, str, str, str]] = [
     ("REVIVAL_DAYS", "ANS", "30", "PS-ANS revival period in days (OCMS 10 §3.7)"),
     ("REVIVAL_DAYS", "OLD", "21", "TS-OLD suspension period in days (OCMS 14 §7)"),
     ("REVIVAL_DAYS", "CLV", "30", "TS-CLV suspension period in days (placeholder to confirm)"),
+    # Every suspension gets a revival date (a missing period is 30 days with a warning, OCMS 10 §3.7).
+    ("REVIVAL_DAYS", "DBB", "30", "PS-DBB revival period in days (placeholder to confirm: the specs give none)"),
     ("REPORT_RANGE_DAYS", "ANS", "31", "Max date range of the ANS report (OCMS 10 §3.8)"),
     ("REPORT_RANGE_DAYS", "CPS", "90", "Max date range of the CPS report (OCMS 15 §8.3)"),
     # The same-day and past-offence switches live in rules/an_qualification.yaml (same_day_check,
@@ -78,6 +81,8 @@ PARAMETERS: list[tuple[str, str, str, str]] = [
     ("BATCH_LIMIT", "CAS", "500", "Max notices per CAS API 1/2 request"),
     ("BATCH_LIMIT", "PLUS", "10", "Max notices per PLUS API 4 request"),
     ("UNQUALIFIED_AN", "BATCH_SIZE", "1000", "Notices per unqualified-AN API call (OCMS 10 §3.9)"),
+    ("RETENTION_DAYS", "DECISION_LOG", "730",
+     "Days decision-log rows are kept; 0 keeps all (decision-log-maintenance; placeholder to confirm)"),
     # Retries of external calls: OCMS_HTTP_RETRIES (environment), one setting for every client.
 ]
 

@@ -3,7 +3,7 @@
     with ServerThread(wsgi_app, name="CAS") as server:   # 127.0.0.1:<free port>
         requests.post(server.url + "/v1/cas/refreshVIPVehicle", ...)
 
-:func:`run_simulators` is ``ocms-simulators run [cas|smtp|receivers|all]``: it starts the
+:func:`run_simulators` is ``ocms-simulators run [cas|smtp|receivers|lta|datahive|mha|sftp|all]``: it starts the
 chosen simulators in this process, prints their URLs and the settings that
 point the service at them, and serves until interrupted.
 """
@@ -28,7 +28,10 @@ JSON_APIS = {
     "mha": ("simulators.mha", "MhaSimulator", 8713, "OCMS_MHA_URL"),
 }
 #: What ``ocms-simulators run`` can start.
-CHOICES = ("cas", "smtp", "receivers", *JSON_APIS, "all")
+CHOICES = ("cas", "smtp", "receivers", *JSON_APIS, "sftp", "all")
+#: The print vendor's SFTP server: default port, login, and where its files and keys live.
+SFTP_PORT, SFTP_USER, SFTP_PASSWORD = 8722, "ocms", "demo-sftp-password"
+SFTP_ROOT = "instance/sftp"
 
 
 def free_port(host: str = LOOPBACK) -> int:
@@ -77,8 +80,13 @@ class ServerThread:
 
 def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = None, smtp_port: int | None = None,
                    vehicles: int = 150, apim_key: str | None = None, out: TextIO | None = None,
-                   until: threading.Event | None = None, receiver_port: int | None = None) -> int:
-    """Serve the chosen simulators (:data:`CHOICES`) until interrupted (or ``until`` is set); print their URLs."""
+                   until: threading.Event | None = None, receiver_port: int | None = None,
+                   ces_port: int | None = None, api_ports: dict[str, int] | None = None,
+                   sftp_root: str | None = None) -> int:
+    """Serve the chosen simulators (:data:`CHOICES`) until interrupted (or ``until`` is set); print their URLs.
+
+    ``api_ports`` gives LTA, DataHive, MHA and SFTP their own ports (``{"lta": 8711}``), as ``bin/demo`` does.
+    """
     from simulators.cas import DEFAULT_PORT as CAS_PORT
     from simulators.cas import CasSimulator
     from simulators.smtp import DEFAULT_PORT as SMTP_PORT
@@ -86,6 +94,15 @@ def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = 
 
     def say(line: str) -> None:
         print(line, file=out, flush=True)
+
+    def port_of(name: str, default: int) -> int:
+        """``--port`` when this simulator alone is asked for, else its own port, else 0 (free) or the default."""
+        if which == name and port is not None:
+            return port
+        own = (api_ports or {}).get(name)
+        if own is not None:
+            return own
+        return 0 if port == 0 else default
 
     started: list = []
     try:
@@ -108,8 +125,7 @@ def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = 
             if which not in (name, "all"):
                 continue
             cls = getattr(importlib.import_module(module), cls_name)
-            chosen = port if which == name and port is not None else (0 if port == 0 else default_port)
-            sim = cls(host=host, port=chosen).start()
+            sim = cls(host=host, port=port_of(name, default_port)).start()
             started.append(sim)
             say(f"{sim.NAME} simulator on {sim.url}  (control: POST {sim.url}/_control, GET {sim.url}/_calls)")
             say(f"  export {setting}={sim.url}")
@@ -117,11 +133,24 @@ def run_simulators(which: str = "all", host: str = LOOPBACK, port: int | None = 
             from simulators.an_receivers import PATH, AnReceiverSimulator
             # REPCCS on receiver_port (default 9101), CES on the next one; 0: any free ports
             first = RECEIVER_PORT if receiver_port is None else receiver_port
-            for system, rport in (("REPCCS", first), ("CES", first + 1 if first else 0)):
+            second = ces_port if ces_port is not None else (first + 1 if first else 0)
+            for system, rport in (("REPCCS", first), ("CES", second)):
                 rec = AnReceiverSimulator(system, None, host, rport).start()
                 started.append(rec)
                 say(f"{system} unqualified-AN receiver on {rec.url}{PATH}  (control: POST {rec.url}/_control)")
                 say(f"  export OCMS_{system}_URL={rec.url}")
+        if which in ("sftp", "all"):
+            from pathlib import Path
+
+            from simulators.sftp import SftpSimulator
+            root = Path(sftp_root or SFTP_ROOT)
+            sftp = SftpSimulator(root / "vendor", SFTP_USER, SFTP_PASSWORD, host, port_of("sftp", SFTP_PORT),
+                                 host_key_path=root / "host_key").start()
+            started.append(sftp)
+            known = sftp.write_known_hosts(root / "known_hosts")
+            say(f"SFTP print vendor on {sftp.url}  (user {SFTP_USER}, files land in {root / 'vendor'})")
+            say(f"  export OCMS_SFTP_HOST={sftp.host} OCMS_SFTP_PORT={sftp.port} OCMS_SFTP_USER={SFTP_USER} "
+                f"OCMS_SFTP_PASSWORD={SFTP_PASSWORD} OCMS_SFTP_KNOWN_HOSTS={known} OCMS_SFTP_DIR=/print")
         say("Ctrl-C to stop.")
         while not (until and until.is_set()):
             time.sleep(0.2)

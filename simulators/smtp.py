@@ -3,7 +3,7 @@
     with SmtpSimulator() as smtp:                 # 127.0.0.1:<free port>
         ... send to smtp.host:smtp.port ...
         smtp.wait_for(1)                          # the messages, once one has arrived
-        smtp.messages[0].subject, .body, .sender, .recipients
+        smtp.messages[0].subject, .body, .sender, .recipients, .attachments (filename, content_type, data)
 
 Nothing is relayed anywhere. ``echo`` (a text stream) prints each message as it
 arrives, as ``ocms-simulators run smtp`` does.
@@ -24,6 +24,15 @@ DEFAULT_PORT = 8025
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """One attached file of a received message."""
+
+    filename: str | None
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class ReceivedMessage:
     """One message as the server received it."""
 
@@ -32,6 +41,7 @@ class ReceivedMessage:
     subject: str
     body: str
     headers: dict[str, str]
+    attachments: tuple[Attachment, ...] = ()
 
 
 class _Handler:
@@ -44,9 +54,11 @@ class _Handler:
         msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
         body = (part.get_content() if part is not None else "").replace("\r\n", "\n")
+        files = tuple(Attachment(a.get_filename(), a.get_content_type(), a.get_payload(decode=True) or b"")
+                      for a in (msg.iter_attachments() if msg.is_multipart() else ()))
         self._sink._receive(ReceivedMessage(
-            sender=envelope.mail_from, recipients=tuple(envelope.rcpt_tos), subject=str(msg.get("Subject", "")),
-            body=body, headers={k: str(v) for k, v in msg.items()}))
+            sender=envelope.mail_from, recipients=tuple(envelope.rcpt_tos), subject=str(msg.get("Subject", "")).strip(),  # a folded header keeps its leading blank
+            body=body, headers={k: str(v) for k, v in msg.items()}, attachments=files))
         return "250 Message accepted for delivery"
 
 
@@ -108,4 +120,4 @@ class SmtpSimulator:
             return list(self._messages)
 
 
-__all__ = ["DEFAULT_PORT", "ReceivedMessage", "SmtpSimulator"]
+__all__ = ["Attachment", "DEFAULT_PORT", "ReceivedMessage", "SmtpSimulator"]

@@ -1,10 +1,13 @@
 """Double booking (BR-AN-DUP-002): gather the facts, let rules/double_booking.yaml decide.
 
-Candidates are the vehicle's other notices dated within :data:`WINDOW` of the
-new one (the ``vehicle_no, notice_date_and_time`` index answers it); each is
-compared with the new notice as facts (same vehicle, same rule code, seconds
-apart, same car park) and the ruleset decides which criteria make a double
-booking. The query is tried :data:`ATTEMPTS` times, each in a savepoint (a
+Candidates are ALL the vehicle's other notices dated within the ruleset's
+``max_seconds_apart`` of the new one (:func:`window`; 0 today: the same date
+and time) — the only notices the rule could call a double booking, found by
+the ``vehicle_no, notice_date_and_time`` index however many other notices the
+vehicle has (no "nearest N": a LIMIT let the match fall off). Each is compared
+with the new notice as facts (same vehicle, same rule code, seconds apart,
+same car park) and the ruleset decides which criteria make a double booking.
+A criterion over a wider time span needs a larger ``max_seconds_apart``. The query is tried :data:`ATTEMPTS` times, each in a savepoint (a
 failed statement must not poison the intake's transaction on PostgreSQL); if
 all fail the ruleset is asked with ``check_failed: true`` (TS-OLD fallback).
 """
@@ -24,8 +27,8 @@ log = logging.getLogger(__name__)
 
 RULESET = "double_booking"
 ATTEMPTS = 3
-WINDOW = timedelta(days=1)
-MAX_CANDIDATES = 50
+#: The ruleset parameter that bounds how far apart a double booking's date/times may be (seconds).
+WINDOW_PARAMETER = "max_seconds_apart"
 
 
 @dataclass(frozen=True)
@@ -39,31 +42,44 @@ class Candidate:
     pp_code: str | None
 
 
-CandidateQuery = Callable[[Session, ValidOffenceNotice], Sequence[Candidate]]
+#: ``query(session, notice, window)``: the candidates of ``notice`` within ``window`` of its date and time.
+CandidateQuery = Callable[[Session, ValidOffenceNotice, timedelta], Sequence[Candidate]]
 
 
-def find_candidates(session: Session, notice: ValidOffenceNotice) -> list[Candidate]:
-    """The vehicle's other notices dated within a day of ``notice`` (at most MAX_CANDIDATES, nearest first)."""
+def window(ruleset_parameters: dict) -> timedelta:
+    """How far from the new notice's date and time a double booking can be: the ruleset's max_seconds_apart."""
+    try:
+        seconds = int(ruleset_parameters.get(WINDOW_PARAMETER) or 0)
+    except (TypeError, ValueError):
+        seconds = 0
+    return timedelta(seconds=max(seconds, 0))
+
+
+def find_candidates(session: Session, notice: ValidOffenceNotice, within: timedelta = timedelta(0)) -> list[Candidate]:
+    """Every other notice of the vehicle dated within ``within`` of ``notice`` (both ends included), oldest first.
+
+    One index range scan (vehicle_no, notice_date_and_time); no LIMIT, so a
+    vehicle with many notices near the new one cannot hide the matching one.
+    """
     t = notice.notice_date_and_time
     rows = session.execute(
         select(ValidOffenceNotice.notice_no, ValidOffenceNotice.vehicle_no, ValidOffenceNotice.computer_rule_code,
                ValidOffenceNotice.notice_date_and_time, ValidOffenceNotice.pp_code)
         .where(ValidOffenceNotice.vehicle_no == notice.vehicle_no,
-               ValidOffenceNotice.notice_date_and_time >= t - WINDOW,
-               ValidOffenceNotice.notice_date_and_time <= t + WINDOW,
+               ValidOffenceNotice.notice_date_and_time >= t - within,
+               ValidOffenceNotice.notice_date_and_time <= t + within,
                ValidOffenceNotice.notice_no != notice.notice_no)
-        .order_by(ValidOffenceNotice.notice_date_and_time, ValidOffenceNotice.notice_no)
-        .limit(MAX_CANDIDATES))
+        .order_by(ValidOffenceNotice.notice_date_and_time, ValidOffenceNotice.notice_no))
     return [Candidate(*r) for r in rows]
 
 
 def candidates_with_retry(session: Session, notice: ValidOffenceNotice, query: CandidateQuery = find_candidates,
-                          attempts: int = ATTEMPTS) -> list[Candidate] | None:
+                          attempts: int = ATTEMPTS, within: timedelta = timedelta(0)) -> list[Candidate] | None:
     """Run ``query`` up to ``attempts`` times, each in a savepoint; None if every attempt failed."""
     for attempt in range(1, attempts + 1):
         try:
             with session.begin_nested():
-                return list(query(session, notice))
+                return list(query(session, notice, within))
         except Exception as e:
             log.warning("DBB query for notice %s failed (attempt %d of %d): %s", notice.notice_no, attempt, attempts,
                         f"{type(e).__name__}: {e}"[:300])
@@ -85,5 +101,5 @@ def dbb_facts(notice: ValidOffenceNotice, candidates: list[Candidate] | None) ->
     } for c in candidates]
 
 
-__all__ = ["ATTEMPTS", "Candidate", "CandidateQuery", "RULESET", "candidates_with_retry", "dbb_facts",
-           "find_candidates"]
+__all__ = ["ATTEMPTS", "Candidate", "CandidateQuery", "RULESET", "WINDOW_PARAMETER", "candidates_with_retry",
+           "dbb_facts", "find_candidates", "window"]

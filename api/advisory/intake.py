@@ -7,6 +7,7 @@
       ─ CES: EHT anFlag Y (ces_eht_flag) → PS-ANS, done
       ─ double booking (double_booking; query failed 3× → TS-OLD) → PS-DBB, done
       ─ AN qualification (an_qualification) → an_flag Y, payment N, PS-ANS
+      ─ VIP vehicle (vip_notice, OCMS 14): VIP AN (an_flag Y, no suspension yet) or TS-OLD instead
       ─ decision log ─ internet mirror (queued for mirror-retry if it fails) ─ commit ─ follow-ups
 
 Every decision's actions go through :func:`api.decisions.apply.apply_actions`; every
@@ -76,6 +77,7 @@ log = logging.getLogger(__name__)
 Source = Literal["REPCCS", "CES"]
 ATTEMPTS = 5
 FIRST_STAGE = "NPA"  # OCMS 14 §3: a new notice is created at NPA
+VIP_RULESET = "vip_notice"
 
 #: Success bodies, exactly as the spec shows them.
 SUCCESS_MESSAGE = {"REPCCS": "OK", "CES": "Resource created successfully"}
@@ -121,7 +123,7 @@ class IntakeResult:
 
     source: Source
     notice_no: str
-    outcome: str  # EHT_AN | DOUBLE_BOOKED | DBB_CHECK_FAILED | QUALIFIED | NOT_QUALIFIED | REPEAT
+    outcome: str  # EHT_AN | DOUBLE_BOOKED | DBB_CHECK_FAILED | QUALIFIED | NOT_QUALIFIED | VIP_AN | VIP_TS_OLD | REPEAT
     suspensions: list[dict] = field(default_factory=list)
     mirrored: bool = True
     decisions: list[Decision] = field(default_factory=list)
@@ -131,7 +133,7 @@ class IntakeResult:
 
     @property
     def is_an(self) -> bool:
-        return self.outcome in ("EHT_AN", "QUALIFIED")
+        return self.outcome in ("EHT_AN", "QUALIFIED")  # a VIP AN (VIP_AN) gets its letter by vip-an-letters
 
     @property
     def repeat(self) -> bool:
@@ -274,7 +276,8 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
             apply(eht)
             result.outcome, done = "EHT_AN", True
     if not done:
-        candidates = double_booking.candidates_with_retry(session, notice, deps.dbb_query, deps.dbb_attempts)
+        within = double_booking.window(decide.registry.get(double_booking.RULESET).parameters)
+        candidates = double_booking.candidates_with_retry(session, notice, deps.dbb_query, deps.dbb_attempts, within)
         dbb = decide.many(double_booking.RULESET, double_booking.dbb_facts(notice, candidates))
         hit = next((d for d in dbb if d.actions), None)
         if hit is not None:
@@ -288,8 +291,15 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
         except SQLAlchemyError as e:  # §3.1: past-offence query failed -> process as a standard notice
             log.warning("AN qualification facts of notice %s not read (%s); standard notice", notice_no, e)
             facts = None
-        if facts is not None:
-            q = decide(qualification.RULESET, facts, parameters=params)
+        q = decide(qualification.RULESET, facts, parameters=params) if facts is not None else None
+        # OCMS 14 tab 2 steps 6-7: a VIP vehicle's notice takes the VIP AN sub-flow or TS-OLD (vip_notice).
+        route = decide(VIP_RULESET, {"question": "creation", "offence_notice_type": notice.offence_notice_type,
+                                     "vehicle_registration_type": notice.vehicle_registration_type,
+                                     "an_qualified": q is not None and q.outcome == "QUALIFIED"})
+        if route.outcome != "STANDARD":
+            apply(route)
+            result.outcome = route.outcome
+        elif q is not None:
             apply(q)
             result.outcome = q.outcome or "NOT_QUALIFIED"
 

@@ -1,4 +1,5 @@
-"""Batch jobs of the Advisory Notices area: ``mirror-retry`` (§3.2-3.3) and ``unqualified-an-list`` (§3.9).
+"""Batch jobs of the Advisory Notices area: ``mirror-retry`` (§3.2-3.3), ``unqualified-an-list`` (§3.9)
+and ``ans-report-daily`` (§3.8, :mod:`.ans_report.daily`).
 
 ``mirror-retry`` is idempotent: it only touches open MIRROR_SYNC rows, and
 copying a notice to the mirror twice changes nothing. Run it often (e.g.
@@ -11,7 +12,10 @@ from typing import Any
 
 from api.config import load_config
 from api.jobs import register_job
+from repository import business_time
 
+from .ans_report.daily import JOB_NAME as ANS_DAILY
+from .ans_report.daily import send_daily_ans_report
 from .mirror import retry_mirrors
 from .unqualified_list import JOB_NAME, parse_business_date, previous_day, send_unqualified_an_list
 
@@ -28,4 +32,15 @@ def unqualified_an_list_job(uow, run_key: str) -> dict[str, Any]:
     return send_unqualified_an_list(uow, parse_business_date(run_key), load_config())
 
 
-__all__ = ["mirror_retry", "unqualified_an_list_job"]
+def previous_business_day() -> str:
+    """Yesterday in the business time zone (``OCMS_TIMEZONE``), as ``YYYY-MM-DD`` (repository/business_time.py)."""
+    return business_time.yesterday().isoformat()
+
+
+@register_job(ANS_DAILY, default_key=previous_business_day)
+def ans_report_daily_job(uow, run_key: str) -> dict[str, Any]:
+    """Store the day's ANS report (Excel, PDF) and email it to OCMS_ANS_REPORT_TO (key: business date, default yesterday)."""
+    return send_daily_ans_report(uow, parse_business_date(run_key), load_config())
+
+
+__all__ = ["ans_report_daily_job", "mirror_retry", "previous_business_day", "unqualified_an_list_job"]

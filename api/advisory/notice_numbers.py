@@ -8,7 +8,9 @@ digits ``d1..d9`` and a check letter
 
 23 is prime and every weight is 1-9, so any single wrong digit and any swap of
 two neighbouring digits changes the letter. Numbers sent by REPCCS/CES are
-stored as sent (their letters follow the senders' own rules).
+stored as sent, trimmed and upper-cased (their letters follow the senders' own
+rules). The letter's formula lives in :mod:`repository.identity` (the demo seed
+uses it too).
 
 The nine digits come from a counter row, ``ocms_parameter`` (NOTICE_NO,
 NEXT_SEQUENCE) = the last number handed out, advanced with one atomic
@@ -28,8 +30,9 @@ import threading
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-CHECK_LETTERS = "ABCDEFGHJKLMNPQRSTVWXYZ"
-WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, 1)
+from repository.base import now
+from repository.identity import CHECK_LETTERS, check_letter, format_notice_no, is_generated_format
+
 COUNTER = ("NOTICE_NO", "NEXT_SEQUENCE")
 START = ("NOTICE_NO", "START")
 DEFAULT_START = 900000000
@@ -41,31 +44,13 @@ class NoticeNumbersExhausted(RuntimeError):
     """The nine-digit range is used up."""
 
 
-def check_letter(digits: str) -> str:
-    """Return the check letter of nine digits."""
-    if len(digits) != 9 or not digits.isdigit():
-        raise ValueError(f"a notice number has 9 digits before its letter, got {digits!r}")
-    return CHECK_LETTERS[sum(int(d) * w for d, w in zip(digits, WEIGHTS)) % 23]
-
-
-def format_notice_no(sequence: int) -> str:
-    """Return the notice number of a sequence value: 9 digits and the check letter."""
-    digits = f"{sequence:09d}"
-    return digits + check_letter(digits)
-
-
-def is_generated_format(notice_no: str) -> bool:
-    """True if ``notice_no`` is 9 digits followed by its correct check letter."""
-    return len(notice_no) == 10 and notice_no[:9].isdigit() and check_letter(notice_no[:9]) == notice_no[9]
-
-
 _ADVANCE = text(
     "UPDATE ocms_parameter SET value = CAST(CAST(value AS BIGINT) + :n AS VARCHAR(30)) "
     "WHERE parameter_id = :pid AND code = :code RETURNING value"
 )
 _CREATE = text(
     "INSERT INTO ocms_parameter (parameter_id, code, value, description, cre_date, cre_user_id) "
-    "VALUES (:pid, :code, :value, :description, CURRENT_TIMESTAMP, 'ocmsiz_app_conn')"
+    "VALUES (:pid, :code, :value, :description, :stamp, 'ocmsiz_app_conn')"
 )
 _START = text("SELECT value FROM ocms_parameter WHERE parameter_id = :pid AND code = :code")
 
@@ -84,7 +69,8 @@ def reserve_block(engine: Engine, size: int) -> range:
         try:
             with engine.begin() as conn:
                 conn.execute(_CREATE, {"pid": COUNTER[0], "code": COUNTER[1], "value": str(int(start or DEFAULT_START)),
-                                       "description": "Last generated notice number (sequence part); see api/advisory/notice_numbers.py"})
+                                       "description": "Last generated notice number (sequence part); see api/advisory/notice_numbers.py",
+                                       "stamp": now()})
         except IntegrityError:
             pass
     else:  # pragma: no cover - the row exists after the first round

@@ -11,6 +11,12 @@ compositionAmount, noticeDateAndTime, offenceNoticeType, subsystemLabel.
 vehicleRegistrationType is mandatory unless special vehicle detection sets it
 (rules/vehicle_type.yaml). noticeNo is generated when absent. Unknown fields
 are ignored (callers add fields over time; nothing unknown is stored).
+
+Identity (DESIGN.md §10, api/web/fields.py): ``vehicleNo`` loses every space
+and is upper-cased (``szz 7001a`` → ``SZZ7001A``), ``noticeNo`` is trimmed and
+upper-cased, and the codes (``anFlag``, ``offenceNoticeType``,
+``vehicleCategory``, ``vehicleRegistrationType``, ``subsystemLabel``,
+``ppCode``) are accepted in either case and stored upper-case.
 """
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates
 
-from api.web.fields import EventDateTime, column_amount_range, integer_bounds, max_length
+from api.web.fields import Code, EventDateTime, NoticeNo, VehicleNo, column_amount_range, integer_bounds, max_length
 from repository.models import ValidOffenceNotice as N
 
 #: The spec's UPL placeholder vehicle number (OCMS 10 §3.4), longer than the payload's 14.
@@ -32,9 +38,9 @@ RULE_CODE_MIN, RULE_CODE_MAX = 0, integer_bounds(N.computer_rule_code)[1]  # an 
 REQUIRED_MESSAGE = "Missing mandatory field"
 
 
-def _text(max_len: int, required: bool = False, min_len: int = 0, **kw) -> fields.String:
+def _text(max_len: int, required: bool = False, min_len: int = 0, cls: type = fields.String, **kw) -> fields.String:
     """A text field of at most ``max_len`` characters (pass the column's width: ``max_length(N.pp_name)``)."""
-    return fields.String(required=required, allow_none=not required,
+    return cls(required=required, allow_none=not required,
                          validate=validate.Length(min=max(min_len, 1 if required else 0), max=max_len),
                          error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE}, **kw)
 
@@ -47,11 +53,11 @@ class NoticePayloadSchema(Schema):
         ordered = True
 
     transactionId = _text(max_length(N.transaction_id), metadata={"description": "caller's transaction id, stored as transaction_id"})
-    subsystemLabel = _text(max_length(N.subsystem_label), required=True, metadata={"description": "string(8)"})
-    anFlag = _text(1, metadata={"description": "string(1); ignored for REPCCS, used by CES (EHT)"})
-    noticeNo = _text(max_length(N.notice_no), metadata={"description": "string(10); generated when absent (9 digits + check letter)"})
-    vehicleNo = fields.String(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
-                              validate=validate.Length(max=max_length(N.vehicle_no)),
+    subsystemLabel = _text(max_length(N.subsystem_label), required=True, cls=Code, metadata={"description": "string(8)"})
+    anFlag = _text(1, cls=Code, metadata={"description": "string(1); ignored for REPCCS, used by CES (EHT)"})
+    noticeNo = _text(max_length(N.notice_no), cls=NoticeNo, metadata={"description": "string(10); generated when absent (9 digits + check letter)"})
+    vehicleNo = VehicleNo(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
+                          validate=validate.Length(max=max_length(N.vehicle_no)),
                               metadata={"description": f"string(14), or the UPL placeholder {UPL_VEHICLE_NO}"})
     computerRuleCode = fields.Integer(required=True, strict=True,
                                       validate=validate.Range(min=RULE_CODE_MIN, max=RULE_CODE_MAX),
@@ -62,12 +68,12 @@ class NoticePayloadSchema(Schema):
                                       error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
                                       metadata={"description": "local time without an offset; not before "
                                                                "OCMS_EARLIEST_DATE, at most a day ahead of now"})
-    offenceNoticeType = fields.String(required=True, validate=validate.OneOf(OFFENCE_NOTICE_TYPES),
-                                      error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
-    vehicleCategory = _text(max_length(N.vehicle_category), metadata={"description": "string(1) in the spec; LB/HL need 2"})
-    vehicleRegistrationType = _text(max_length(N.vehicle_registration_type), metadata={"description": "string(1): S D V I F X ...; "
+    offenceNoticeType = Code(required=True, validate=validate.OneOf(OFFENCE_NOTICE_TYPES),
+                             error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
+    vehicleCategory = _text(max_length(N.vehicle_category), cls=Code, metadata={"description": "string(1) in the spec; LB/HL need 2"})
+    vehicleRegistrationType = _text(max_length(N.vehicle_registration_type), cls=Code, metadata={"description": "string(1): S D V I F X ...; "
                                                  "mandatory unless detected (MID/MINDEF, UNLICENSED_PARKING)"})
-    ppCode = _text(max_length(N.pp_code))
+    ppCode = _text(max_length(N.pp_code), cls=Code)
     ppName = _text(max_length(N.pp_name))
     creUserId = _text(max_length(N.cre_user_id), metadata={"description": "stored as cre_user_id"})
     creDate = EventDateTime(allow_none=True, local_only=False, metadata={"description": "accepted, not stored: cre_date is the time OCMS "
@@ -100,7 +106,7 @@ class CesPayloadSchema(NoticePayloadSchema):
     """CesCreateNoticeDto (POST /v1/cesWebhook-create-notice); subsystemLabel checked by rules/ces_subsystem.yaml."""
 
     # Its length (3-8) is checked by rules/ces_subsystem.yaml with the spec's message, before anything is stored.
-    subsystemLabel = fields.String(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
+    subsystemLabel = Code(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
                                    metadata={"description": "3-8 characters, first three digits 030-999"})
 
 

@@ -1,11 +1,21 @@
 """AN qualification facts (OCMS 10 §3.1) gathered from the database for rules/an_qualification.yaml.
 
 The switches are the ruleset's parameters (``same_day_check``,
-``past_offence_mode``); an operator may override them with ``ocms_parameter``
+``past_offence_mode``, ``past_offence_window_start``); an operator may override the first two with ``ocms_parameter``
 rows AN_QUALIFICATION/SAME_DAY_CHECK (Y|N) and /PAST_OFFENCE_MODE
 (ANY|PS_REASONS), which are not seeded. PAST_OFFENCE_MONTHS (24) and
 PS_REASONS (comma-separated) are seeded: they shape the queries, not the rules. Only the counts the
 switches need are queried.
+
+The past-offence window (BR-AN-QUAL-002) is §3.1's SQL::
+
+    notice_date_and_time >= [currentDate - 24 months] AND notice_date_and_time < [currentNoticeDate]
+
+``currentDate`` is the business date the notice is received (00:00, Singapore
+time by default: repository/business_time.py), so a notice received long after
+its date looks back from the day it arrived. ``past_offence_window_start:
+notice_date`` (the old behaviour) anchors the window at the notice's own date
+and time instead.
 """
 from __future__ import annotations
 
@@ -15,12 +25,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from repository import business_time
 from repository.models import ValidOffenceNotice
 from repository.queries import count_past_offences, get_parameters
 
 RULESET = "an_qualification"
 PARAMETER_ID = "AN_QUALIFICATION"
 DEFAULT_MONTHS = 24
+#: Ruleset parameter: where the past-offence window starts (``current_date``, the spec; or ``notice_date``).
+WINDOW_START = "past_offence_window_start"
+CURRENT_DATE, NOTICE_DATE = "current_date", "notice_date"
 
 
 def months_before(t: datetime, months: int) -> datetime:
@@ -54,18 +68,29 @@ def same_day_an_count(session: Session, notice: ValidOffenceNotice) -> int:
         ValidOffenceNotice.notice_no != notice.notice_no)) or 0
 
 
+def window_start(params: dict, notice_time: datetime, months: int) -> datetime:
+    """The first instant of the past-offence window: ``currentDate - months`` (the spec), or ``notice date - months``."""
+    if params.get(WINDOW_START) == NOTICE_DATE:
+        return months_before(notice_time, months)
+    return months_before(business_time.day_start(business_time.today()), months)
+
+
 def qualification_facts(session: Session, notice: ValidOffenceNotice, ruleset_parameters: dict) -> tuple[dict, dict]:
-    """(facts, parameters) for an_qualification: the notice's fields and its vehicle's history."""
+    """(facts, parameters) for an_qualification: the notice's fields and its vehicle's history.
+
+    ``past_offences_24m`` counts the vehicle's other notices dated in
+    ``[window_start, notice date and time)`` (§3.1; :func:`window_start`).
+    """
     params, months, reasons = settings(session, ruleset_parameters)
     t = notice.notice_date_and_time
-    since = months_before(t, months)
+    since = window_start(params, t, months)
     facts = {
         "offence_notice_type": notice.offence_notice_type,
         "vehicle_registration_type": notice.vehicle_registration_type,
         "computer_rule_code": notice.computer_rule_code,
         "composition_amount": notice.composition_amount,
         "vehicle_category": notice.vehicle_category,
-        # [notice date - 24 months, notice date): the notice itself (dated t) is outside.
+        # [currentDate - 24 months, notice date): the notice itself (dated t) is outside.
         "past_offences_24m": count_past_offences(session, notice.vehicle_no, since, t,
                                                  exclude_notice_no=notice.notice_no),
     }
@@ -77,4 +102,5 @@ def qualification_facts(session: Session, notice: ValidOffenceNotice, ruleset_pa
     return facts, params
 
 
-__all__ = ["RULESET", "months_before", "qualification_facts", "same_day_an_count", "settings"]
+__all__ = ["RULESET", "WINDOW_START", "months_before", "qualification_facts", "same_day_an_count", "settings",
+           "window_start"]

@@ -22,6 +22,14 @@ outage) and the run ends FAILED, so the next ``ocms jobs run`` of the same
 key, with no ``--force``, sends the rest. Notices the receiver refused by name
 stay unmarked and the run still succeeds; ``--force`` offers them again.
 
+When a receiver still fails after its retries (§3.9 "Alert admin after 3
+failures"), the administrator gets an email (``OCMS_ALERT_TO`` via
+``OCMS_SMTP_HOST``/``PORT``, like the VIP refresh's alert) naming the business
+date, each failed receiver, its last error, the attempts and the notices left
+for a re-run; the run's counts say whether it went out (``alertSent``). A
+database error while recording a page is only logged (the spec: "continue
+to next batch").
+
 The ``reason`` sent for a notice is the message of its latest recorded
 ``an_qualification`` decision (the decision log), else
 "Not qualified as Advisory Notice".
@@ -38,9 +46,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.clients.ces import ces_client
+from api.clients.mail import MailSettings, send_alert
 from api.clients.repccs import repccs_client
 from api.clients.unqualified_list import SendResult, UnqualifiedListClient
 from engine import RuleRegistry
+from repository import business_time
 from repository.models import DecisionLog, UnqualifiedAnTransmissionLog, ValidOffenceNotice, now
 from repository.queries import get_int_parameter
 
@@ -76,8 +86,8 @@ class SystemOutcome:
 
 
 def previous_day() -> str:
-    """The default run key: yesterday's date."""
-    return (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    """The default run key: yesterday's business date (Singapore time by default, whatever the host's zone)."""
+    return business_time.yesterday().isoformat()
 
 
 def parse_business_date(run_key: str) -> dt.date:
@@ -106,7 +116,7 @@ def subsystem_conditions(session: Session, registry: RuleRegistry, day: dt.date)
 
 def _pending(day: dt.date, subsystem: ColumnElement[bool]) -> list[ColumnElement[bool]]:
     n = ValidOffenceNotice
-    start = dt.datetime.combine(day, dt.time())
+    start = business_time.day_start(day)
     return [
         n.cre_date >= start, n.cre_date < start + dt.timedelta(days=1),
         or_(n.an_flag == "N", n.an_flag.is_(None)),
@@ -195,7 +205,7 @@ def send_to(uow, system: str, client: UnqualifiedListClient, day: dt.date,
             return out
         after = (rows[-1].cre_date, rows[-1].notice_no)
         notices = payload(rows, reasons(session, [r.notice_no for r in rows]))
-        result = client.send(dt.date.today().isoformat(), notices)
+        result = client.send(business_time.today().isoformat(), notices)
         out.batches += 1
         out.selected += len(rows)
         out.retries += result.retries
@@ -220,8 +230,8 @@ def send_to(uow, system: str, client: UnqualifiedListClient, day: dt.date,
 
 
 def _registry(config: dict) -> RuleRegistry:
-    from api.decisions.vocabulary import VOCABULARY
-    return RuleRegistry(config["OCMS_RULES_DIR"], actions=VOCABULARY)
+    from api.decisions.instrumented import new_registry
+    return new_registry(config["OCMS_RULES_DIR"])
 
 
 def send_unqualified_an_list(uow, business_date: dt.date, config: dict,
@@ -245,7 +255,31 @@ def send_unqualified_an_list(uow, business_date: dt.date, config: dict,
                               **{s: {k: v for k, v in asdict(o).items() if v is not None} for s, o in outcomes.items()}}
     log.info("unqualified-AN list for %s: %s", business_date, counts)
     problems = [f"{s}: {o.undelivered} notices undelivered ({o.error})" for s, o in outcomes.items() if o.undelivered]
+    failed = {s: o for s, o in outcomes.items() if o.undelivered}
+    if failed:  # §3.9: after the last failed retry, alert the administrator
+        subject, body = alert_text(business_date, failed, clients, retries)
+        counts["alertSent"] = send_alert(MailSettings.from_config(config), subject, body)
     problems += [f"{s}: {o.dbErrors} pages not recorded ({o.error})" for s, o in outcomes.items() if o.dbErrors]
     if problems:
         raise UnqualifiedListIncomplete("; ".join(problems), counts)
     return counts
+
+
+def alert_text(business_date: dt.date, failed: dict[str, SystemOutcome], clients: dict[str, UnqualifiedListClient],
+               retries: int) -> tuple[str, str]:
+    """Subject and body of the administrator's alert when a receiver failed after its retries."""
+    systems = ", ".join(failed)
+    subject = f"[OCMS] {JOB_NAME} {business_date.isoformat()}: {systems} failed after {retries + 1} attempt(s)"
+    lines = [f"The OCMS batch job {JOB_NAME} could not deliver the unqualified-AN list of "
+             f"{business_date.isoformat()} (OCMS 10 §3.9).", ""]
+    for system, o in failed.items():
+        url = getattr(clients.get(system), "url", None) or f"(OCMS_{system}_URL not set)"
+        lines += [f"{system}:",
+                  f"  Call:        POST {url}",
+                  f"  Last error:  {o.error}",
+                  f"  Attempts:    1 try + {retries} retries per list",
+                  f"  Delivered:   {o.accepted} notices in {o.batches - 1 if o.batches else 0} list(s) before the failure",
+                  f"  Left to send: {o.undelivered} notices (not marked as sent)", ""]
+    lines += ["Notices not delivered stay unmarked; nothing is sent twice.",
+              f"After the cause is fixed, run again: ocms jobs run {JOB_NAME} --key {business_date.isoformat()}"]
+    return subject, "\n".join(lines) + "\n"

@@ -8,14 +8,12 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.web.fields import max_length, numeric_max
+from api.web.fields import Code, NoticeNo, max_length, numeric_max
 from repository.models import ValidOffenceNotice
 
 from .validation import Amount, FastLoadSchema, StrictDate
 
-NOTICE_NO = validate.Length(min=1, max=max_length(ValidOffenceNotice.notice_no))
-
-
+# Notice numbers and codes are normalised (trimmed, upper-cased) before they are checked: api/web/fields.py.
 YES_NO = validate.OneOf(("Y", "N"))
 
 
@@ -26,7 +24,7 @@ MAX_AMOUNT: Decimal = numeric_max(ValidOffenceNotice.amount_payable)  # Numeric(
 
 
 class PaymentStatusRequestSchema(FastLoadSchema):
-    noticeNumbers = fields.List(fields.String(validate=NOTICE_NO), required=True, validate=validate.Length(min=1),
+    noticeNumbers = fields.List(NoticeNo(), required=True, validate=validate.Length(min=1),
                                 metadata={"description": "notice numbers (1-10 characters), at most 500",
                                           "example": ["500400058A", "500400059B"]})
 
@@ -50,21 +48,21 @@ class PaymentStatusResponseSchema(Schema):
 class CourtNoticeSchema(FastLoadSchema):
     """One notice of API 2: every column of the spec's UPDATE must be given (null clears it)."""
 
-    noticeNo = fields.String(required=True, validate=NOTICE_NO)
-    suspensionType = fields.String(required=True, allow_none=True, validate=validate.OneOf(("TS", "PS")))
-    lastProcessingStage = fields.String(required=True, validate=STAGE)
-    prevProcessingStage = fields.String(required=True, allow_none=True, validate=STAGE)
-    nextProcessingStage = fields.String(required=True, allow_none=True, validate=STAGE)
+    noticeNo = NoticeNo(required=True)
+    suspensionType = Code(required=True, allow_none=True, validate=validate.OneOf(("TS", "PS")))
+    lastProcessingStage = Code(required=True, validate=STAGE)
+    prevProcessingStage = Code(required=True, allow_none=True, validate=STAGE)
+    nextProcessingStage = Code(required=True, allow_none=True, validate=STAGE)
     lastProcessingDate = StrictDate(required=True, metadata={"example": "2024-01-15"})
     prevProcessingDate = StrictDate(required=True, allow_none=True, metadata={"example": "2024-01-10"})
     nextProcessingDate = StrictDate(required=True, allow_none=True, metadata={"example": "2024-01-20"})
-    atomsFlag = fields.String(required=True, allow_none=True, validate=YES_NO)
+    atomsFlag = Code(required=True, allow_none=True, validate=YES_NO)
     amountPayable = Amount(required=True, allow_none=True, validate=validate.Range(min=0, max=MAX_AMOUNT),
                            metadata={"example": 300.00})
-    paymentAcceptanceAllowed = fields.String(required=True, allow_none=True, validate=YES_NO)
-    eprReasonOfSuspension = fields.String(required=True, allow_none=True, validate=STAGE)
+    paymentAcceptanceAllowed = Code(required=True, allow_none=True, validate=YES_NO)
+    eprReasonOfSuspension = Code(required=True, allow_none=True, validate=STAGE)
     eprDateOfSuspension = StrictDate(required=True, allow_none=True, metadata={"example": "2024-01-15"})
-    dayEnd = fields.String(validate=YES_NO, metadata={
+    dayEnd = Code(validate=YES_NO, metadata={
         "description": "DESIGN.md §10: only 'Y' notices are applied, 'N' ones come back SKIPPED; absent means 'Y'"})
 
 

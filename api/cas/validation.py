@@ -21,7 +21,7 @@ from typing import Any, Callable
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
 from marshmallow.decorators import POST_DUMP, POST_LOAD, PRE_DUMP, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
-from api.web.fields import StrictDate, date_window
+from api.web.fields import NORMALISED_FIELDS, StrictDate, date_window
 from api.web.json import CENT
 
 Checker = Callable[[Any], Any]
@@ -95,6 +95,24 @@ def _leaf(field: fields.Field) -> Checker | None:
 
         def convert(x):
             if type(x) is not str or not lo <= len(x) <= hi:
+                raise _Fail
+            for c in choices:
+                if x not in c:
+                    raise _Fail
+            return x
+    elif kind in NORMALISED_FIELDS:
+        # The identity fields (api/web/fields.py): normalise first, as their _deserialize does.
+        if not _only(field, validate.Length, validate.OneOf):
+            return None
+        lo, hi = _length_bounds(field)
+        choices = [frozenset(v.choices) for v in field.validators if type(v) is validate.OneOf]
+        normalise, pattern = kind.normalise, kind.pattern
+
+        def convert(x):
+            if type(x) is not str:
+                raise _Fail
+            x = normalise(x)
+            if (pattern is not None and not pattern.match(x)) or not lo <= len(x) <= hi:
                 raise _Fail
             for c in choices:
                 if x not in c:

@@ -14,7 +14,10 @@ absent, null or a string of at most 100 characters; and the list is not empty
 (an empty list would strip every vehicle of its VIP treatment, so it is taken
 for a CAS fault). Anything else is :class:`~api.clients.http.MalformedResponse`:
 a failed attempt, retried like a timeout or a 5xx (see :mod:`api.clients.http`).
-Vehicle numbers are stripped of surrounding blanks; nothing else is changed.
+Vehicle numbers are normalised like every vehicle number OCMS keeps (spaces
+removed, upper-cased: :func:`repository.identity.normalise_vehicle_no`), so a VIP
+vehicle is found whatever spelling CAS or the notice used; two entries that
+are one vehicle once normalised are a duplicate.
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ import time
 from typing import Any, Callable
 
 import requests
+
+from repository.identity import normalise_vehicle_no
 
 from .http import CallOutcome, ExternalCallError, MalformedResponse, RetryPolicy, call_with_retry
 
@@ -66,7 +71,7 @@ def validate_vip_response(body: Any) -> list[dict[str, Any]]:
             problems.append(f"data[{i}] is not an object")
             continue
         no, status, desc = item.get("vehicleNo"), item.get("status"), item.get("description")
-        no = no.strip() if isinstance(no, str) else None
+        no = normalise_vehicle_no(no) if isinstance(no, str) else None
         if not no:
             problems.append(f"data[{i}].vehicleNo is missing or empty")
         elif len(no) > VEHICLE_NO_MAX:

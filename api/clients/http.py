@@ -16,6 +16,11 @@ Any other 4xx (a wrong key, a refused payload) is final at once: no retry can
 mend it. The outcome of the last attempt is raised as :class:`ExternalCallError`,
 carrying the number of attempts and every attempt's error. Headers are never
 logged (they carry keys); log lines name the system, the URL and what failed.
+
+Every attempt is counted in ``ocms_external_calls_total{system, result}``
+(``ok``; ``retry``: failed, tried again; ``failed``: the last attempt failed;
+``refused``: a final 4xx) and timed in ``ocms_external_call_duration_seconds``
+(api/metrics.py), so every client gets the same metrics.
 """
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, TypeVar
 
 import requests
+
+from api import metrics
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +116,11 @@ def call_with_retry(
     """
     errors: list[str] = []
     attempts = 0
-    for attempt in range(1, max(policy.retries, 0) + 2):
+    last = max(policy.retries, 0) + 1
+    for attempt in range(1, last + 1):
         attempts = attempt
         wait: float | None = None
+        started = time.perf_counter()
         try:
             response = session.request(method, url, headers=dict(headers or {}), json=json, params=params,
                                        timeout=policy.timeout)
@@ -124,7 +133,9 @@ def call_with_retry(
                 status = response.status_code
                 if 200 <= status < 300:
                     try:
-                        return CallOutcome(parse(response), attempt, errors)
+                        outcome = CallOutcome(parse(response), attempt, errors)
+                        metrics.external_call(system, "ok", time.perf_counter() - started)
+                        return outcome
                     except MalformedResponse as e:
                         errors.append(f"malformed response: {e}")
                     except requests.RequestException as e:  # the body broke off while being read
@@ -134,8 +145,10 @@ def call_with_retry(
                     wait = _retry_after(response) if status == 429 else None
                 else:
                     errors.append(f"HTTP {status}")
+                    metrics.external_call(system, "refused", time.perf_counter() - started)
                     log.error("%s %s %s: HTTP %s, not retried", system, method, url, status)
                     raise ExternalCallError(system, f"refused with HTTP {status}", attempt, errors, status)
+        metrics.external_call(system, "retry" if attempt < last else "failed", time.perf_counter() - started)
         if attempt <= policy.retries:
             delay = max(policy.delay(attempt), wait or 0.0)
             log.warning("%s %s %s: attempt %d failed (%s); retrying in %.2fs",

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from api.decisions.log import record_decisions
+from api.web.errors import bad_request
 from engine import Decision, RuleRegistry
+from repository import business_time
 from repository.models import now
 
 from . import decide as rules
@@ -42,7 +44,7 @@ class ChangeRequest:
     officer: str
     source: str = SOURCE_OCMS
     expected_stage: str | None = None  # PLUS lastStageName: the stage the caller saw
-    stage_date: dt.datetime | None = None  # PLUS newStageDate; default now
+    stage_date: dt.datetime | None = None  # PLUS newStageDate (business time); default now
 
     @property
     def remarks_present(self) -> bool:
@@ -69,9 +71,38 @@ def result(notice_no: str, d: Decision) -> dict:
     return item
 
 
-def check(session, registry: RuleRegistry, req: ChangeRequest, today: dt.date) -> Checked:
-    """Gather each notice's facts and decide cps_validation for all of them (§4.2 steps 6-25)."""
-    facts = gather(session, req.notice_nos, today)
+def check_reason(registry: RuleRegistry, req: ChangeRequest) -> Decision:
+    """The request's reason of change and remarks (cps_reason_of_change, §5.4); 400 OCMS-4000 naming the field.
+
+    Called before anything is read: a refused reason (an unknown code, OTH
+    without remarks) is a field error of the request, not of a notice.
+    """
+    d = registry.evaluate(rules.REASON, {"reason_of_change": req.reason, "remarks_present": req.remarks_present})
+    if d.outcome == "REJECTED":
+        field_name = d.outputs.get("field") or "reasonOfChange"
+        raise bad_request(d.message, [{"field": field_name, "message": d.message, "code": d.code}])
+    return d
+
+
+def _stage_date_facts(req: ChangeRequest, f: NoticeFacts, move: Decision | None, when: dt.datetime) -> dict:
+    """PLUS newStageDate against the notice (cps_validation's stage-date checks); nothing without one."""
+    if req.stage_date is None:
+        return {}
+    out = {"stage_date_days_ahead": (req.stage_date.date() - when.date()).days,
+           "stage_date_before_previous": (f.last_processing_date is not None
+                                          and req.stage_date < f.last_processing_date)}
+    days = rules.next_of(move)[1] if move is not None and move.outcome == rules.ALLOWED else None
+    if days is not None:
+        out["next_stage_overdue"] = req.stage_date + dt.timedelta(days=days) < when
+    return out
+
+
+def check(session, registry: RuleRegistry, req: ChangeRequest, when: dt.datetime) -> Checked:
+    """Gather each notice's facts and decide cps_validation for all of them (§4.2 steps 6-25).
+
+    ``when`` is the business time of the request (its date is "today" of the duplicate-change check).
+    """
+    facts = gather(session, req.notice_nos, when.date())
     found = [f for f in facts.values() if f.found]
     court = rules.court_stages(registry, (f.last_processing_stage for f in found))
     roles = rules.role_eligibility(registry, ((f.role, req.new_stage) for f in found))
@@ -80,8 +111,7 @@ def check(session, registry: RuleRegistry, req: ChangeRequest, today: dt.date) -
     facts_list = []
     for n in req.notice_nos:
         f = facts[n]
-        base = {"notice_found": f.found, "new_processing_stage": req.new_stage, "is_confirmation": req.is_confirmation,
-                "reason_of_change": req.reason, "remarks_present": req.remarks_present}
+        base = {"notice_found": f.found, "new_processing_stage": req.new_stage, "is_confirmation": req.is_confirmation}
         if f.found:
             move = moves.get((f.last_processing_stage, req.new_stage))
             base.update({
@@ -92,6 +122,7 @@ def check(session, registry: RuleRegistry, req: ChangeRequest, today: dt.date) -
                 "stage_rule_found": (move.outcome == rules.ALLOWED) if move is not None else None,
                 "role_eligible": roles.get((f.role, req.new_stage)) if f.role else None,
                 "changes_today": f.changes_today_total,
+                **_stage_date_facts(req, f, move, when),
             })
         facts_list.append(base)
     return Checked(facts, rules.decide(registry, rules.VALIDATION, facts_list), moves)
@@ -100,7 +131,7 @@ def check(session, registry: RuleRegistry, req: ChangeRequest, today: dt.date) -
 def validate(database, registry: RuleRegistry, req: ChangeRequest) -> list[dict]:
     """Per notice: CHANGEABLE, WARNING (EXISTING_CHANGE_TODAY) or the error code; writes nothing."""
     with database.session() as s:
-        return check(s, registry, req, dt.date.today()).results(req.notice_nos)
+        return check(s, registry, req, business_time.now()).results(req.notice_nos)
 
 
 @dataclass
@@ -119,7 +150,7 @@ def apply_changes(uow, registry: RuleRegistry, req: ChangeRequest, request_id: s
     when = now()
     today = when.date()
     lock_notices(session, req.notice_nos)
-    checked = check(session, registry, req, today)
+    checked = check(session, registry, req, when)
     results = checked.results(req.notice_nos)
     todo = [n for n, d in zip(req.notice_nos, checked.decisions) if d.outcome == rules.CHANGEABLE]
     audit: list[dict] = []

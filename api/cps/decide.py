@@ -18,6 +18,7 @@ AMOUNT = "cps_amount_payable"
 PLUS = "cps_plus"
 TOPPAN = "cps_toppan"
 CATALOGUE = "stage_catalogue"
+REASON = "cps_reason_of_change"
 
 #: Outcomes the rulesets use.
 CHANGEABLE, WARNING = "CHANGEABLE", "WARNING"

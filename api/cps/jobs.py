@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import delete, insert
 
 from api.jobs import register_job
+from api.decisions.instrumented import new_registry
 from engine import RuleRegistry
 from repository.models import SYSTEM_USER, Parameter, StageMap, now
 
@@ -34,9 +35,8 @@ def stage_map_rows(registry: RuleRegistry) -> tuple[list[tuple[str, str]], dict[
 def stage_map_sync_job(uow, run_key: str) -> dict:
     """Replace the database copy of the stage map with the ruleset's answers."""
     from api.config import load_config
-    from api.decisions.vocabulary import VOCABULARY
 
-    registry = RuleRegistry(load_config()["OCMS_RULES_DIR"], actions=VOCABULARY)
+    registry = new_registry(load_config()["OCMS_RULES_DIR"])
     try:
         pairs, following = stage_map_rows(registry)
     finally:
@@ -63,25 +63,40 @@ def stage_map_sync_job(uow, run_key: str) -> dict:
 def toppan_cps_job(uow, run_key: str) -> dict:
     """Apply every Toppan batch file of the run key's folder; counts per §7.4, summed over the batches."""
     from api.config import load_config
-    from api.decisions.vocabulary import VOCABULARY
 
     from .schemas import ToppanRequestSchema
 
+    from marshmallow import ValidationError
+
+    from api.web.errors import flatten_messages
+
     directory = toppan_dir() / run_key
-    batches = read_batches(directory) if directory.is_dir() else []
-    registry = RuleRegistry(load_config()["OCMS_RULES_DIR"], actions=VOCABULARY)
+    batches = read_batches(directory) if directory.is_dir() else iter(())
+    registry = new_registry(load_config()["OCMS_RULES_DIR"])
     try:
-        totals = {"batches": 0, "totalNotices": 0, "automaticUpdates": 0, "manualUpdates": 0, "skipped": 0}
+        totals = {"batches": 0, "badBatches": 0, "totalNotices": 0, "automaticUpdates": 0, "manualUpdates": 0,
+                  "skipped": 0}
         errors: list[str] = []
         schema = ToppanRequestSchema()
-        for origin, raw in batches:
-            batch = schema.load(raw)  # a bad file fails the run: nothing of it is written
+        for origin, raw, problem in batches:
+            # One bad file or batch is listed and skipped; the others are still applied (§7.2: per notice).
+            if problem is None:
+                try:
+                    batch = schema.load(raw)
+                except ValidationError as e:
+                    problem = "refused: " + "; ".join(f"{m['field']}: {m['message']}"
+                                                      for m in flatten_messages(e.messages))[:300]
+            if problem is not None:
+                totals["badBatches"] += 1
+                errors.append(f"{origin}: {problem}")
+                continue
             stats = update_batch(uow, registry, batch["noticeNumbers"], batch["currentStage"], batch["newStage"],
                                  request_id=f"toppan-cps:{run_key}:{origin}", caller="toppan-cps")
             totals["batches"] += 1
             for k in ("totalNotices", "automaticUpdates", "manualUpdates", "skipped"):
                 totals[k] += stats[k]
-            errors += stats["errors"]
+            errors += [f"{origin}: {e}" for e in stats["errors"]]
+        totals["errorCount"] = len(errors)
         totals["errors"] = errors[:100]
         return totals
     finally:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.reports import DATE, Column, Sheet, write_xlsx
-from repository.models import ReportFile
+from repository.models import ReportFile, now
 
 from .queries import REPORT_COLUMNS
 
@@ -47,12 +47,12 @@ def write_workbook(path: Path, rows: Sequence[Sequence], title: str) -> None:
 def store_report(session: Session, report_dir: str | Path, rows: Sequence[Sequence], user: str | None,
                  params: dict, prefix: str = "CPS_Change_Report") -> ReportFile:
     """Write the workbook into the store and add its ocms_report_file row (no commit)."""
-    stamp = dt.datetime.now()
+    stamp = now()
     name = f"{prefix}_{stamp:%Y%m%d_%H%M%S}_{uuid.uuid4().hex[:8]}.xlsx"
     path = Path(report_dir) / "cps" / name
     write_workbook(path, rows, prefix.replace("_", " "))
     row = ReportFile(report_type=REPORT_TYPE, file_name=name, content_type=XLSX, storage_path=str(path),
-                     created_at=stamp.replace(microsecond=0), created_by=user, params=params)
+                     created_at=stamp, created_by=user, params=params)
     session.add(row)
     session.flush()
     return row

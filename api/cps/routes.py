@@ -2,6 +2,9 @@
 
 * ``POST /v1/cps/search`` — notices by §5.3 criteria (at least one, else
   OCMS-4000 VAL010 naming them), segregated eligible / ineligible with the reason.
+* ``POST /v1/cps/validate`` and ``/submit`` first check the reason of change
+  (rules/cps_reason_of_change.yaml, §5.4): an unknown code or OTH without
+  remarks is 400 OCMS-4000 naming ``reasonOfChange`` / ``remarks``.
 * ``POST /v1/cps/validate`` — per notice CHANGEABLE, WARNING
   (OCMS.CPS.ELIG.EXISTING_CHANGE_TODAY) or the error code; writes nothing.
 * ``POST /v1/cps/submit`` — applies the changeable notices (VON + internet
@@ -30,7 +33,7 @@ from api.web.smorest import Blueprint
 from repository.models import ReportFile
 from repository.queries import get_int_parameter
 
-from .change import ChangeRequest, apply_changes, validate
+from .change import ChangeRequest, apply_changes, check_reason, validate
 from .queries import SOURCE_OCMS, report_rows
 from .reports import DEFAULT_RANGE_DAYS, REPORT_TYPE, describe, list_reports, store_report
 from .schemas import (
@@ -59,9 +62,11 @@ def _officer() -> str:
 
 def _change_request(body: dict) -> ChangeRequest:
     check_batch_limit(body["noticeNumbers"], MAX_NOTICES, "noticeNumbers")
-    return ChangeRequest(notice_nos=body["noticeNumbers"], new_stage=body["newProcessingStage"],
-                         reason=body["reasonOfChange"], remarks=body["remarks"],
-                         is_confirmation=body["isConfirmation"], officer=_officer(), source=SOURCE_OCMS)
+    req = ChangeRequest(notice_nos=body["noticeNumbers"], new_stage=body["newProcessingStage"],
+                        reason=body["reasonOfChange"], remarks=body["remarks"],
+                        is_confirmation=body["isConfirmation"], officer=_officer(), source=SOURCE_OCMS)
+    check_reason(get_rules().registry, req)  # §5.4 field checks (reason code, OTH remarks) before any notice
+    return req
 
 
 def _summary(results: list[dict]) -> dict:

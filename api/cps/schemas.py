@@ -1,10 +1,17 @@
-"""Payloads of the CPS endpoints (OCMS 15 §5.3, §5.4, §6.4, §7.4, §8.3); bad input is OCMS-4000 naming the field."""
+"""Payloads of the CPS endpoints (OCMS 15 §5.3, §5.4, §6.4, §7.4, §8.3); bad input is OCMS-4000 naming the field.
+
+Notice numbers, vehicle numbers and codes go through the identity fields of
+api/web/fields.py (trimmed, upper-cased; vehicle numbers lose their spaces),
+so ``rd2``, `` RD2`` and ``RD2`` are one stage. The reason of change and its
+remarks are checked per request by rules/cps_reason_of_change.yaml (routes).
+"""
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from api.web.fields import StrictDate, WindowDateTime, max_length
-from repository.models import ChangeOfProcessing, OffenceNoticeOwnerDriver, ValidOffenceNotice
+from api.web.fields import Code, NoticeNo, StrictDate, VehicleNo, WindowDateTime, max_length
+from repository.business_time import to_business_time
+from repository.models import ChangeOfProcessing, OffenceNoticeOwnerDriver
 
 #: Most notices per Staff Portal validate/submit or PLUS request (one screen's selection); OCMS-4013 above.
 MAX_NOTICES = 500
@@ -12,7 +19,6 @@ MAX_NOTICES = 500
 MAX_TOPPAN_NOTICES = 50_000
 
 STAGE = validate.Regexp(r"^[A-Z0-9]{3}$", error="must be a 3-character stage code, e.g. RD2")
-NOTICE_NO = fields.String(validate=validate.Length(min=1, max=max_length(ValidOffenceNotice.notice_no)))
 SEARCH_CRITERIA = ("noticeNo", "idNo", "vehicleNo", "currentProcessingStage", "dateOfCurrentProcessingStage")
 
 
@@ -21,18 +27,26 @@ def _unique(values: list[str]) -> list[str]:
 
 
 def _naive(value):
-    """Aware datetimes (with an offset) become local naive ones, as every column is (repository/base.py)."""
-    return value.astimezone().replace(tzinfo=None) if value is not None and value.tzinfo else value
+    """Aware datetimes (with an offset) become naive business time, as every column is (repository/business_time.py)."""
+    return to_business_time(value) if value is not None else None
 
 
 class SearchSchema(Schema):
-    """§5.3: at least one criterion."""
+    """§5.3: at least one criterion; an empty, blank or null one is not given (VAL010 if none is left)."""
 
-    noticeNo = fields.String(validate=validate.Length(min=1, max=max_length(ValidOffenceNotice.notice_no)))
-    idNo = fields.String(validate=validate.Length(min=1, max=max_length(OffenceNoticeOwnerDriver.id_no)))
-    vehicleNo = fields.String(validate=validate.Length(min=1, max=max_length(ValidOffenceNotice.vehicle_no)))
-    currentProcessingStage = fields.String(validate=STAGE)
+    noticeNo = NoticeNo()
+    idNo = Code(validate=validate.Length(min=1, max=max_length(OffenceNoticeOwnerDriver.id_no)), metadata={"description": "NRIC/FIN/UEN, trimmed and upper-cased"})
+    vehicleNo = VehicleNo(validate=validate.Length(min=1, max=14))
+    currentProcessingStage = Code(validate=STAGE)
     dateOfCurrentProcessingStage = StrictDate(format="%Y-%m-%d")
+
+    @pre_load
+    def _blank_is_not_given(self, data, **kwargs):
+        # The portal sends the empty inputs of its form too: "", "   " or null are no criterion.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items()
+                    if not (k in SEARCH_CRITERIA and (v is None or (isinstance(v, str) and not v.strip())))}
+        return data
 
     @validates_schema
     def at_least_one(self, data, **kwargs):
@@ -42,12 +56,13 @@ class SearchSchema(Schema):
 
 
 class ChangeSchema(Schema):
-    """§5.4: the notices selected, the new stage, the reason, remarks (mandatory for OTH: a rule decides)."""
+    """§5.4: the notices selected, the new stage, the reason, remarks (mandatory for OTH: cps_reason_of_change)."""
 
-    noticeNumbers = fields.List(NOTICE_NO, required=True, validate=validate.Length(min=1))
-    newProcessingStage = fields.String(required=True, validate=STAGE)
-    reasonOfChange = fields.String(required=True, validate=validate.Regexp(r"^[A-Z0-9]{1,3}$",
-                                                                           error="must be a reason code of 1-3 characters"))
+    noticeNumbers = fields.List(NoticeNo(), required=True, validate=validate.Length(min=1))
+    newProcessingStage = Code(required=True, validate=STAGE)
+    reasonOfChange = Code(required=True, validate=validate.Regexp(r"^[A-Z0-9]{1,3}$",
+                                                                  error="must be a reason code of 1-3 characters"),
+                          metadata={"description": "one of cps_reason_of_change's reason_codes (OTH needs remarks)"})
     remarks = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
     isConfirmation = fields.Boolean(load_default=False)
 
@@ -72,14 +87,14 @@ class ReportRangeSchema(Schema):
 class PlusChangeSchema(Schema):
     """§6.4 (PLUS → OCMS); reasonOfChange, remarks, authorisedOfficer and isConfirmation are optional extras."""
 
-    noticeNo = fields.List(NOTICE_NO, required=True, validate=validate.Length(min=1))
-    lastStageName = fields.String(required=True, validate=STAGE)
-    nextStageName = fields.String(required=True, validate=STAGE)
+    noticeNo = fields.List(NoticeNo(), required=True, validate=validate.Length(min=1))
+    lastStageName = Code(required=True, validate=STAGE)
+    nextStageName = Code(required=True, validate=STAGE)
     lastStageDate = WindowDateTime(load_default=None, allow_none=True)
     newStageDate = WindowDateTime(load_default=None, allow_none=True)
-    offenceType = fields.String(required=True, validate=validate.OneOf(["O", "E", "U", "D", "H", "DIR"]))
-    source = fields.String(required=True, validate=validate.Length(min=1, max=3))
-    reasonOfChange = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=3))
+    offenceType = Code(required=True, validate=validate.OneOf(["O", "E", "U", "D", "H", "DIR"]))
+    source = Code(required=True, validate=validate.Length(min=1, max=3))
+    reasonOfChange = Code(load_default=None, allow_none=True, validate=validate.Length(min=1, max=3))
     remarks = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
     authorisedOfficer = fields.String(load_default=None, allow_none=True,
                                       validate=validate.Length(max=max_length(ChangeOfProcessing.authorised_officer)))
@@ -94,12 +109,20 @@ class PlusChangeSchema(Schema):
 
 
 class ToppanRequestSchema(Schema):
-    """One Toppan batch (module api.cps.toppan)."""
+    """One Toppan batch (module api.cps.toppan).
+
+    ``noticeNumbers`` entries are taken as sent: a malformed one (not a string
+    of 1-10 letters and digits) is a per-notice error of the batch (§7.2),
+    not a refusal of the whole batch.
+    """
 
     batchId = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
-    currentStage = fields.String(required=True, validate=STAGE)
-    newStage = fields.String(required=True, validate=STAGE)
-    noticeNumbers = fields.List(NOTICE_NO, required=True, validate=validate.Length(min=1, max=MAX_TOPPAN_NOTICES))
+    currentStage = Code(required=True, validate=STAGE)
+    newStage = Code(required=True, validate=STAGE)
+    noticeNumbers = fields.List(fields.Raw(allow_none=True), required=True,
+                                validate=validate.Length(min=1, max=MAX_TOPPAN_NOTICES),
+                                metadata={"description": "notice numbers; malformed or repeated entries are skipped "
+                                                         "and listed in errors"})
 
     @validates_schema
     def moves(self, data, **kwargs):

@@ -5,25 +5,35 @@ A batch is the notices Toppan processed (letters printed) for one stage move::
     {"batchId": "TOPPAN-20260118-RD1", "currentStage": "ROV", "newStage": "RD1",
      "noticeNumbers": ["500400058A", "500400059B"]}
 
-Per notice (ruleset cps_toppan): not found, not at ``currentStage`` or a move
-the stage map does not allow → skipped; a manual change today (source OCMS or
-PLUS) → MANUAL, stage only; otherwise AUTOMATIC, stage and amount_payable.
+Per entry of ``noticeNumbers`` (§7.2 treats problems per notice): a malformed
+one (not a string of 1-10 letters and digits once trimmed and upper-cased)
+and a repeat of an earlier entry are skipped with an error; the rest go to
+the ruleset cps_toppan: not found, not at ``currentStage`` or a move the stage
+map does not allow → skipped; a manual change today (source OCMS or PLUS) →
+MANUAL, stage only; otherwise AUTOMATIC, stage and amount_payable. So
+``totalNotices`` (the entries received) = automaticUpdates + manualUpdates +
+skipped, and ``errors`` names every skipped entry.
 Each update writes an ocms_change_of_processing row (source SYSTEM). A notice
 moved by the batch is no longer at ``currentStage``, so re-running the same
 batch skips it: the batch is idempotent.
 
 The job reads its batches from files: every ``*.json`` under
 ``$OCMS_TOPPAN_DIR/<run key>/`` (default ``instance/toppan/<yyyy-mm-dd>/``),
-each one batch object or a list of them, as the Toppan cron leaves them.
+each one batch object or a list of them, as the Toppan cron leaves them. A
+file that is not JSON, or a batch refused by the schema (no currentStage …),
+is listed in the run's ``errors`` and the other files are applied.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any, Iterator
 
 from api.decisions.log import record_decisions
 from api.web.json import strict_loads
 from engine import RuleRegistry
+from repository.identity import is_notice_no, normalise_notice_no
 from repository.models import SYSTEM_USER, now
 
 from . import decide as rules
@@ -45,13 +55,42 @@ REMARKS = {AUTOMATIC: "Toppan automatic update: stage and amount payable",
 TOPPAN_DIR_ENV = "OCMS_TOPPAN_DIR"
 
 
-def update_batch(uow, registry: RuleRegistry, notice_nos: list[str], current_stage: str, new_stage: str,
+def _shown(raw: Any) -> str:
+    """An entry as the error message shows it (JSON, at most 40 characters)."""
+    text = json.dumps(raw, ensure_ascii=True, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def screen_entries(entries: list[Any]) -> tuple[list[str], list[str]]:
+    """(the well-formed notice numbers, normalised and each once, in order; an error per other entry)."""
+    valid: list[str] = []
+    seen: set[str] = set()
+    errors: list[str] = []
+    for i, raw in enumerate(entries):
+        number = normalise_notice_no(raw) if isinstance(raw, str) else None
+        if number is None or not is_notice_no(number):
+            errors.append(f"noticeNumbers.{i} {_shown(raw)}: MALFORMED not a notice number (1-10 letters and digits)")
+        elif number in seen:
+            errors.append(f"{number}: DUPLICATE listed more than once in the batch (applied once)")
+        else:
+            seen.add(number)
+            valid.append(number)
+    return valid, errors
+
+
+def update_batch(uow, registry: RuleRegistry, entries: list[Any], current_stage: str, new_stage: str,
                  request_id: str | None = None, caller: str | None = "toppan") -> dict:
-    """Apply one Toppan batch inside ``uow`` (no commit); return the §7.4 statistics."""
+    """Apply one Toppan batch inside ``uow`` (no commit); return the §7.4 statistics.
+
+    ``entries`` are the batch's ``noticeNumbers`` as sent (any JSON values).
+    ``totalNotices`` counts them all; malformed and repeated entries are
+    skipped with an error each, like notices the rules skip.
+    """
     session = uow.session
     when = now()
     today = when.date()
-    notice_nos = list(dict.fromkeys(notice_nos))
+    notice_nos, errors = screen_entries(entries)
+    rejected = len(errors)
     lock_notices(session, notice_nos)
     facts = gather(session, notice_nos, today, with_offenders=False)
     move = rules.stage_moves(registry, [(current_stage, new_stage)])[(current_stage, new_stage)]
@@ -67,7 +106,6 @@ def update_batch(uow, registry: RuleRegistry, notice_nos: list[str], current_sta
         facts_list.append(item)
     decisions = rules.decide(registry, rules.TOPPAN, facts_list)
     by_outcome: dict[str, list[str]] = {AUTOMATIC: [], MANUAL: [], SKIPPED: []}
-    errors = []
     for n, d in zip(notice_nos, decisions):
         by_outcome.setdefault(d.outcome, []).append(n)
         if d.outcome == SKIPPED:
@@ -84,19 +122,22 @@ def update_batch(uow, registry: RuleRegistry, notice_nos: list[str], current_sta
                                 SYSTEM_USER, when) for n in members]
     insert_audit(session, audit)
     record_decisions(session, decisions, notice_nos, request_id, caller)
-    return {"totalNotices": len(notice_nos), "automaticUpdates": len(by_outcome[AUTOMATIC]),
-            "manualUpdates": len(by_outcome[MANUAL]), "skipped": len(by_outcome[SKIPPED]),
+    return {"totalNotices": len(entries), "automaticUpdates": len(by_outcome[AUTOMATIC]),
+            "manualUpdates": len(by_outcome[MANUAL]), "skipped": len(by_outcome[SKIPPED]) + rejected,
             "errors": errors, "success": True}
 
 
-def read_batches(directory: Path) -> list[tuple[str, dict]]:
-    """Every batch in the ``*.json`` files of ``directory`` (sorted by name), with its origin."""
-    out = []
+def read_batches(directory: Path) -> Iterator[tuple[str, Any, str | None]]:
+    """Every batch in the ``*.json`` files of ``directory`` (sorted by name): (origin, batch, None),
+    or (file name, None, why) for a file that cannot be read as JSON."""
     for path in sorted(directory.glob("*.json")):
-        data = strict_loads(path.read_bytes())  # the API's JSON rules: no duplicate keys, NUL, lone surrogates
+        try:
+            data = strict_loads(path.read_bytes())  # the API's JSON rules: no duplicate keys, NUL, lone surrogates
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            yield path.name, None, f"not a JSON batch file ({type(e).__name__}: {str(e)[:120]})"
+            continue
         for i, batch in enumerate(data if isinstance(data, list) else [data]):
-            out.append((f"{path.name}[{i}]", batch))
-    return out
+            yield f"{path.name}[{i}]", batch, None
 
 
 def toppan_dir() -> Path:

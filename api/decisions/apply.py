@@ -7,12 +7,15 @@ their names and arguments are the vocabulary in :mod:`api.decisions.vocabulary`.
 * ``set_notice_fields`` — set columns of the notice and of its internet mirror.
 * ``suspend`` — new ``ocms_suspended_notice`` row (next ``sr_no``, revival date
   from ``ocms_parameter`` REVIVAL_DAYS/<reason> unless the rule gives
-  ``revival_days``), the notice's suspension fields, and both internet mirrors.
+  ``revival_days``; a missing or invalid period is :data:`DEFAULT_REVIVAL_DAYS`
+  with a logged warning, OCMS 10 §3.7 — never no date, never an error), the
+  notice's suspension fields, and both internet mirrors.
 * ``reject`` / ``skip`` — recorded in the result for the use case to answer.
 * ``manual_review`` — recorded, and queued in ``ocms_manual_review_queue``.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable
@@ -30,10 +33,16 @@ from repository.models import (
     ValidOffenceNotice,
     now,
 )
-from repository.queries import get_int_parameter, get_notice, get_parameter, next_sr_no
+from repository.queries import get_notice, get_parameter, next_sr_no
+
+log = logging.getLogger(__name__)
 
 #: Reasons of suspension kept in the notice's crs_* (payment) columns; the others go to epr_*.
 CRS_REASONS = frozenset({"FP", "PRA"})
+#: OCMS 10 §3.7 "Revival Date Calculation: use default 30 days, log warning": the period when
+#: REVIVAL_DAYS/<reason> is missing or not a whole number of days in [0, MAX_REVIVAL_DAYS].
+DEFAULT_REVIVAL_DAYS = 30
+MAX_REVIVAL_DAYS = 36_500
 #: Columns rules may never set directly (keys and audit columns).
 PROTECTED_COLUMNS = frozenset({"notice_no", "cre_date", "cre_user_id", "upd_date", "upd_user_id"})
 
@@ -100,14 +109,40 @@ def set_notice_fields(session: Session, notice: ValidOffenceNotice, params: dict
     return {"action": "set_notice_fields", "fields": sorted(values)}
 
 
+def revival_days(session: Session, reason: str, given: Any = None, notice_no: str | None = None) -> int:
+    """Days until a suspension for ``reason`` is due for revival (OCMS 10 §3.7).
+
+    The rule's ``revival_days`` if it gives one, else ``ocms_parameter``
+    REVIVAL_DAYS/<reason>. A missing, non-numeric, negative or absurd value
+    (over :data:`MAX_REVIVAL_DAYS`) gives :data:`DEFAULT_REVIVAL_DAYS` and a
+    logged warning naming the parameter: the notice is still suspended.
+    """
+    source = "the rule's revival_days"
+    raw = given
+    if raw is None:
+        source = f"ocms_parameter REVIVAL_DAYS/{reason}"
+        raw = get_parameter(session, "REVIVAL_DAYS", reason)
+    if raw is None:
+        log.warning("%s is missing: notice %s suspended with the default revival period of %d days",
+                    source, notice_no, DEFAULT_REVIVAL_DAYS)
+        return DEFAULT_REVIVAL_DAYS
+    try:
+        days = int(str(raw).strip()) if not isinstance(raw, bool) else None
+    except ValueError:
+        days = None
+    if days is None or not 0 <= days <= MAX_REVIVAL_DAYS:
+        log.warning("%s is %r, not a number of days from 0 to %d: notice %s suspended with the default revival "
+                    "period of %d days", source, raw, MAX_REVIVAL_DAYS, notice_no, DEFAULT_REVIVAL_DAYS)
+        return DEFAULT_REVIVAL_DAYS
+    return days
+
+
 def suspend(session: Session, notice: ValidOffenceNotice, params: dict, user: str) -> dict:
     """Insert the next suspension of the notice (and its mirror) and set the notice's suspension fields."""
     stype, reason = params["suspension_type"], params["reason"]
-    days = params.get("revival_days")
-    if days is None:
-        days = get_int_parameter(session, "REVIVAL_DAYS", reason)
+    days = revival_days(session, reason, params.get("revival_days"), notice.notice_no)
     when = now()
-    revival = when + timedelta(days=days) if days is not None else None
+    revival = when + timedelta(days=days)
     sr_no = next_sr_no(session, notice.notice_no)
     row = {
         "notice_no": notice.notice_no, "date_of_suspension": when, "sr_no": sr_no,
@@ -126,7 +161,7 @@ def suspend(session: Session, notice: ValidOffenceNotice, params: dict, user: st
     session.add(ESuspendedNotice(**row))
     session.flush()
     return {"action": "suspend", "suspensionType": stype, "reason": reason, "srNo": sr_no,
-            "dueDateOfRevival": revival.isoformat() if revival else None}
+            "dueDateOfRevival": revival.isoformat()}
 
 
 def _reject(session, notice, params, user) -> dict:

@@ -19,11 +19,13 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from api import metrics
 from api.database import Database
-from api.web.errors import ApiError
+from api.web.errors import ApiError, rules_error_items
 from engine import RuleRegistry, RulesLoadError
 from repository.queries import bump_rules_state, get_rules_state
 
+from .instrumented import InstrumentedRuleRegistry, business_zone_name
 from .vocabulary import VOCABULARY
 
 log = logging.getLogger(__name__)
@@ -54,11 +56,14 @@ class RulesService:
             with self._lock:
                 if self._registry is None:
                     try:
-                        self._registry = RuleRegistry(self.directory, actions=VOCABULARY)
+                        self._registry = InstrumentedRuleRegistry(self.directory, actions=VOCABULARY,
+                                                                  timezone=business_zone_name())
                         self.load_error = None
+                        metrics.rules_loaded(True, self._seen_generation or self._registry.generation)
                         log.info("rules loaded from %s (hash %s)", self.directory, self._registry.dir_hash)
                     except RulesLoadError as e:
                         self.load_error = e
+                        metrics.rules_loaded(False)
                         log.error("rules in %s not loaded: %s", self.directory, e)
         return self._registry
 
@@ -67,8 +72,8 @@ class RulesService:
         """The registry in service; OCMS-5003 / 503 if the rules could not be loaded."""
         reg = self.ensure_loaded()
         if reg is None:
-            raise ApiError(503, "Rules not loaded", [{"field": f"{x.file}:{x.line}:{x.column}", "message": x.message}
-                                                      for x in self.load_error.errors])
+            raise ApiError(503, "Rules not loaded", [{"field": i["field"], "message": i["message"]}
+                                                      for i in rules_error_items(self.load_error.errors)])
         return reg
 
     # ---- reload from the admin endpoint ---------------------------------------
@@ -88,11 +93,14 @@ class RulesService:
                 try:
                     changed = self._registry.reload(self.directory)
                 except RulesLoadError as e:
+                    metrics.rules_loaded(False)
                     log.warning("rules reload by %s refused, %d error(s); keeping %s:\n%s", updated_by,
                                 len(e.errors), self._registry.dir_hash, "\n".join(map(str, e.errors)))
                     raise
             generation = self._publish(updated_by)
-            return {"changed": changed, "generation": generation, **self._registry.status()}
+            metrics.rules_loaded(True, generation)
+            from api.web.paths import for_callers
+            return {"changed": changed, "generation": generation, **for_callers(self._registry.status())}
 
     def _publish(self, updated_by: str | None) -> int:
         """Bump ``ocms_rules_state`` unless it already names our hash; return the shared generation."""
@@ -131,12 +139,15 @@ class RulesService:
             generation, dir_hash = shared
             self._seen_generation = generation
             if dir_hash == reg.dir_hash:
+                metrics.rules_generation(generation)
                 return False
             try:
                 changed = reg.reload(self.directory)
             except RulesLoadError as e:
+                metrics.rules_loaded(False)
                 log.error("rules generation %s not taken: %s; keeping %s", generation, e, reg.dir_hash)
                 return False
+            metrics.rules_loaded(True, generation)
             if changed:
                 log.info("rules reloaded for generation %s (hash %s)", generation, reg.dir_hash)
             return changed

@@ -21,7 +21,7 @@ class Job:
     name: str
     function: JobFunction
     description: str = ""
-    #: The run key used when none is given (default: today's date).
+    #: The run key used when none is given (default: today's business date, repository.business_time).
     default_key: Callable[[], str] | None = None
 
 
@@ -41,7 +41,7 @@ def register_job(name: str, description: str = "",
     """Decorate ``job(uow, run_key) -> counts`` to make it runnable as ``ocms jobs run <name>``.
 
     ``default_key`` gives the run key when the caller names none (e.g. the
-    previous business day); without it the key is today's date.
+    previous business day); without it the key is today's business date.
     """
     def decorate(fn: JobFunction) -> JobFunction:
         doc = (fn.__doc__ or "").strip()

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.web.fields import StrictDate
+from api.web.fields import NoticeNo, StrictDate
 
 
 class QueryNoticeInfoRequestSchema(Schema):
     noticeNumbers = fields.List(
-        fields.String(validate=validate.Length(min=1, max=10)), required=True, validate=validate.Length(min=1),
-        metadata={"description": "notice numbers (1-10 characters), each once, at most 10 (BATCH_LIMIT/PLUS)",
+        NoticeNo(), required=True, validate=validate.Length(min=1),
+        metadata={"description": "notice numbers (1-10 letters and digits, trimmed and upper-cased), each once, at most 10 (BATCH_LIMIT/PLUS)",
                   "example": ["500400058A", "500400059B"]})
     paymentDueDate = StrictDate(required=True, metadata={"description": "yyyy-MM-dd", "example": "2024-01-15"})
 

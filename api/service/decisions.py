@@ -16,7 +16,7 @@ from marshmallow import Schema, fields, validate
 from api.database import get_db
 from api.decisions.service import get_rules
 from api.web.auth import require_any_credential, require_auth
-from api.web.fields import max_length
+from api.web.fields import Code, max_length
 from api.web.smorest import ANY_CREDENTIAL, OPERATOR, Blueprint
 from repository.models import DecisionLog
 from repository.queries import decisions_for_subject
@@ -24,8 +24,6 @@ from repository.queries import decisions_for_subject
 blp = Blueprint("decisions", __name__, url_prefix="/v1", description="Dry-run decisions and the decision log")
 
 MAX_LOG_LIMIT = 500
-#: A ruleset name longer than the decision log's column cannot name a ruleset (404).
-RULESET_NAME_MAX = max_length(DecisionLog.ruleset)
 LOG_COLUMNS = ("id", "decided_at", "request_id", "caller", "ruleset", "ruleset_version", "ruleset_hash", "subject",
                "facts", "outcome", "outputs", "actions", "fired_rules", "dry_run")
 
@@ -59,8 +57,8 @@ class DecisionSchema(Schema):
 
 
 class DecisionLogQuerySchema(Schema):
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=max_length(DecisionLog.subject)),
-                            metadata={"description": "e.g. the notice number"})
+    subject = Code(required=True, validate=validate.Length(min=1, max=max_length(DecisionLog.subject)),
+                   metadata={"description": "e.g. the notice number (trimmed, upper-cased as notice numbers are stored)"})
     ruleset = fields.String(load_default=None, validate=validate.Length(min=1, max=max_length(DecisionLog.ruleset)))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LOG_LIMIT))
 
@@ -88,7 +86,7 @@ class DecisionLogSchema(Schema):
     decisions = fields.List(fields.Nested(DecisionLogEntrySchema))
 
 
-@blp.route(f"/decisions/<string(maxlength={RULESET_NAME_MAX}):ruleset>", methods=["POST"])
+@blp.route("/decisions/<ruleset>", methods=["POST"])
 @blp.arguments(DecisionRequestSchema)
 @blp.response(200, DecisionSchema)
 @blp.alt_response(401, description="Missing or wrong credentials (OCMS-4001)")
@@ -97,7 +95,7 @@ class DecisionLogSchema(Schema):
 @require_any_credential()
 def dry_run(body: dict, ruleset: str):
     """Evaluate facts against a ruleset and return the decision; writes nothing."""
-    decision = get_rules().registry.evaluate(ruleset, body["facts"], explain=body["explain"],
+    decision = get_rules().registry.evaluate(ruleset, body["facts"], explain=body["explain"], use_cache=False,
                                              parameters=body["parameters"])
     return decision.to_dict()
 

@@ -5,9 +5,8 @@ from marshmallow import Schema, fields
 
 from api.decisions.service import get_rules
 from api.web.auth import require_any_credential
-from api.web.fields import max_length
+from api.web.paths import for_callers
 from api.web.smorest import ANY_CREDENTIAL, Blueprint
-from repository.models import DecisionLog
 
 blp = Blueprint("rulesets", __name__, url_prefix="/v1/rulesets", description="Rulesets in service")
 
@@ -18,7 +17,6 @@ class RulesetStatusSchema(Schema):
 
 
 class ActiveSchema(Schema):
-    directory = fields.String()
     hash = fields.String()
     loadedAt = fields.String()
     generation = fields.Integer(metadata={"description": "reloads in this worker"})
@@ -37,7 +35,7 @@ class RulesetSummarySchema(Schema):
     hash = fields.String()
     source = fields.String()
     hitPolicy = fields.String()
-    file = fields.String()
+    file = fields.String(metadata={"description": "the file's name in the rules directory"})
     facts = fields.Dict()
     lists = fields.Dict()
     parameters = fields.Dict()
@@ -51,11 +49,11 @@ class RulesetSummarySchema(Schema):
 @blp.doc(security=ANY_CREDENTIAL)
 @require_any_credential()
 def list_rulesets():
-    """Active version and hash of every ruleset, and the last rejected reload attempt."""
-    return get_rules().registry.status()
+    """Active version and hash of every ruleset, and the last rejected reload attempt (no server paths)."""
+    return for_callers(get_rules().registry.status())
 
 
-@blp.route(f"/<string(maxlength={max_length(DecisionLog.ruleset)}):name>")
+@blp.route("/<name>")
 @blp.response(200, RulesetSummarySchema)
 @blp.alt_response(401, description="Missing or wrong credentials (OCMS-4001)")
 @blp.doc(security=ANY_CREDENTIAL)
@@ -63,4 +61,4 @@ def list_rulesets():
 @require_any_credential()
 def get_ruleset(name: str):
     """One ruleset as loaded: facts, lists, parameters, rules and default."""
-    return get_rules().registry.get(name).summary()
+    return for_callers(get_rules().registry.get(name).summary())

@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
-from engine import FactError, RulesLoadError, UnknownRulesetError
+from engine import EngineDisagreement, FactError, RulesLoadError, UnknownRulesetError
 from repository.db import UNAVAILABLE, classify_error
 
 log = logging.getLogger(__name__)
@@ -171,10 +171,16 @@ def fact_error(e: FactError) -> ApiError:
     return bad_request(f"Invalid facts for ruleset '{e.ruleset}'", errors)
 
 
+def rules_error_items(errors) -> list[dict]:
+    """Located rule errors as envelope items, files named inside the rules directory (no server paths)."""
+    from .paths import for_callers, public_path
+    return [for_callers({"field": f"{public_path(x.file)}:{x.line}:{x.column}", "message": x.message, **x.to_dict()})
+            for x in errors]
+
+
 def rules_rejected(e: RulesLoadError) -> ApiError:
     """A refused rules reload: OCMS-4022 / 422 listing every located error."""
-    return ApiError(422, "Rules rejected; the rules in service are unchanged",
-                    [{"field": f"{x.file}:{x.line}:{x.column}", "message": x.message, **x.to_dict()} for x in e.errors])
+    return ApiError(422, "Rules rejected; the rules in service are unchanged", rules_error_items(e.errors))
 
 
 def _respond(err: ApiError):
@@ -232,6 +238,16 @@ def handle_body_timeout(e: Exception):
     return resp
 
 
+def engine_disagreement(e: EngineDisagreement):
+    """durable_rules and the rules as written disagreed (never cached, counted by the registry): OCMS-5000.
+
+    Logged with the ruleset and facts by the engine; the caller is told nothing
+    of it and may retry (the same facts give the same refusal until the rules change).
+    """
+    log.error("engine disagreement in request %s: %s", getattr(g, "request_id", "-"), e)
+    return _respond(ApiError(500, "Internal Server Error"))
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the one mapping from error kinds to responses."""
     app.register_error_handler(ApiError, _respond)
@@ -239,6 +255,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(UnknownRulesetError,
                                lambda e: _respond(not_found(str(e), [{"field": "ruleset", "message": str(e)}])))
     app.register_error_handler(RulesLoadError, lambda e: _respond(rules_rejected(e)))
+    app.register_error_handler(EngineDisagreement, engine_disagreement)
     app.register_error_handler(ValidationError, lambda e: _respond(bad_request(errors=flatten_messages(e.messages))))
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(SQLAlchemyError, handle_database_error)

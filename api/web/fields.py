@@ -1,4 +1,17 @@
-"""Marshmallow fields and limits the API's schemas share, derived from the models' column types.
+"""Marshmallow fields shared by the API's schemas: identity fields, and limits derived from the column types.
+
+Identity fields (DESIGN.md §10, :mod:`repository.identity`): every schema that
+takes a vehicle number, a notice number or an enumerated code uses one of
+these, so one vehicle is one vehicle whatever the caller's case or spacing:
+
+* :class:`VehicleNo` — whitespace removed everywhere, upper-cased (``"szz 7001a"`` → ``SZZ7001A``);
+* :class:`NoticeNo` — trimmed, upper-cased, then 1-10 letters and digits (else "Not a valid notice number");
+* :class:`Code` — trimmed, upper-cased (stage codes, vehicle type and category, Y/N flags, reason codes …),
+  so ``OneOf``/``Regexp`` validators see ``"LB"`` whether ``"lb"`` or ``" LB "`` was sent.
+
+Length and choice validators run on the normalised value. :data:`NORMALISED_FIELDS`
+lists them for :mod:`api.cas.validation`'s fast path.
+
 
 A value that passes a schema must fit where it goes, so the limits come from
 the columns themselves rather than from copies of their widths:
@@ -25,11 +38,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from flask import current_app, has_app_context
 from marshmallow import fields, validate
 from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger, String
+
+from repository.identity import NOTICE_NO_PATTERN, normalise_code, normalise_notice_no, normalise_vehicle_no
 
 #: The window used outside an app (the defaults of OCMS_EARLIEST_DATE / OCMS_LATEST_DATE / OCMS_FUTURE_TOLERANCE_HOURS).
 DEFAULT_EARLIEST, DEFAULT_LATEST, DEFAULT_FUTURE_HOURS = dt.date(1990, 1, 1), dt.date(2099, 12, 31), 24.0
@@ -110,6 +125,7 @@ def latest_event_time(now: dt.datetime | None = None) -> dt.datetime:
     return (now or dt.datetime.now()) + dt.timedelta(hours=hours)
 
 
+
 class StrictDate(fields.Date):
     """A date written exactly ``yyyy-MM-dd``, as the specs show it, inside the plausible window.
 
@@ -179,5 +195,45 @@ class WindowDateTime(fields.DateTime):
         return when
 
 
-__all__ = ["EventDateTime", "StrictDate", "WindowDateTime", "column_amount_range", "column_integer", "column_text",
-           "date_window", "id_max", "integer_bounds", "latest_event_time", "max_length", "numeric_max"]
+class NormalisedString(fields.String):
+    """A string normalised (:attr:`normalise`) before it is checked (:attr:`pattern`) and validated."""
+
+    #: The normalisation, from :mod:`repository.identity`.
+    normalise: Callable[[str], str] = staticmethod(lambda v: v)
+    #: What the normalised value must match (fullmatch), if anything.
+    pattern: re.Pattern | None = None
+    default_error_messages = {"format": "Not a valid value."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        text = type(self).normalise(super()._deserialize(value, attr, data, **kwargs))
+        if self.pattern is not None and not self.pattern.match(text):
+            raise self.make_error("format")
+        return text
+
+
+class VehicleNo(NormalisedString):
+    """A vehicle number: every whitespace character removed, letters upper-cased (``" szz 7001a"`` → ``SZZ7001A``)."""
+
+    normalise = staticmethod(normalise_vehicle_no)
+
+
+class NoticeNo(NormalisedString):
+    """A notice number: trimmed, upper-cased, then 1-10 letters and digits (``" 500400058a"`` → ``500400058A``)."""
+
+    normalise = staticmethod(normalise_notice_no)
+    pattern = NOTICE_NO_PATTERN
+    default_error_messages = {"format": "Not a valid notice number: 1-10 letters and digits, e.g. 500400058A."}
+
+
+class Code(NormalisedString):
+    """An enumerated code (stage, type, category, flag, reason): trimmed and upper-cased."""
+
+    normalise = staticmethod(normalise_code)
+
+
+#: The field classes :mod:`api.cas.validation` may compile for its fast path.
+NORMALISED_FIELDS = (VehicleNo, NoticeNo, Code)
+
+__all__ = ["Code", "EventDateTime", "NORMALISED_FIELDS", "NormalisedString", "NoticeNo", "StrictDate",
+           "VehicleNo", "WindowDateTime", "column_amount_range", "column_integer", "column_text", "date_window",
+           "id_max", "integer_bounds", "latest_event_time", "max_length", "numeric_max"]

@@ -11,6 +11,7 @@ from alembic import context
 
 from repository.db import database_url, make_engine, normalise_url
 from repository.models import metadata
+from repository.partitions import is_partition_name
 
 config = context.config
 
@@ -27,6 +28,8 @@ def _configure(**kwargs) -> None:
         target_metadata=metadata,
         compare_type=True,
         render_as_batch=True,  # SQLite needs batch mode for ALTERs in later revisions
+        # The decision log's monthly partitions (PostgreSQL) are made by repository/partitions.py, not the models.
+        include_name=lambda name, type_, parents: not (type_ == "table" and is_partition_name(name)),
         **kwargs,
     )
 

@@ -272,7 +272,7 @@ def test_a_failure_inside_the_engine_moves_to_a_fresh_handle(rules_copy, monkeyp
 
 def test_cache_key_is_the_truth_of_each_condition(registry):
     c = registry._compiled("an_qualification")
-    ev = lambda **kw: c.checker.check(dict(BASE, **kw))[1]  # noqa: E731
+    ev = lambda **kw: c.checker.check(dict(BASE, **kw))[0]  # typed values  # noqa: E731
     # different counts, same truth of "past_offences_24m > 0": one cache entry serves both
     assert c.cache_key(ev(past_offences_24m=1)) == c.cache_key(ev(past_offences_24m=57))
     assert c.cache_key(ev(past_offences_24m=0)) != c.cache_key(ev(past_offences_24m=1))

@@ -25,6 +25,27 @@ EXPECTED = {
     "not_matches.bad.yaml": [(7, 24, "unsupported_condition", "'not' cannot wrap 'matches'")],
     "regex_dialect.bad.yaml": [(7, 27, "bad_regex", "uses a backslash escape"), (10, 27, "bad_regex", "uses the anchor '^'")],
     "duplicate_key.bad.yaml": [(8, 5, "duplicate_key", "key 'when' appears twice")],
+    # issue 9: a rules file means what the analyst wrote
+    "yaml_alias.bad.yaml": [(6, 6, "yaml_alias", "anchor &a refused")],
+    "yaml_recursive_anchor.bad.yaml": [(8, 11, "yaml_alias", "anchor &loop refused")],
+    "yaml_merge_key.bad.yaml": [(8, 12, "yaml_alias", "merge key << refused"), (8, 16, "bad_name", "'<<'")],
+    "yaml_tag.bad.yaml": [(7, 18, "yaml_tag", "explicit tag")],
+    "too_deep.bad.yaml": [(7, 228, "too_deep", "nesting deeper than 40 levels")],
+    "ambiguous_number.bad.yaml": [
+        (8, 25, "ambiguous_number", "010 reads as a number"), (8, 30, "ambiguous_number", "020"),
+        (8, 35, "ambiguous_number", "08"), (11, 18, "ambiguous_number", "0x1F"), (12, 33, "ambiguous_number", "8:30"),
+        (12, 46, "ambiguous_number", "1_000"),
+    ],
+    "code_not_text.bad.yaml": [
+        (4, 35, "bad_value_type", "enum value '30' of fact 'label' is not a string"),
+        (8, 19, "bad_value_type", "'label' is a string; '30' is not"),
+        (9, 31, "bad_value", "code must be text; '4000' is not"),
+        (11, 19, "bad_value_type", "'label' is a string; '2026-01-15' is not"),
+        (12, 34, "bad_value", "message must be text"),
+        (14, 18, "bad_value_type", "'seen' is a date; '2026-01-15T08:00:00' is not"),
+    ],
+    "not_finite.bad.yaml": [(7, 25, "not_finite", ".inf is not a finite number"), (8, 32, "not_finite", ".nan")],
+    "duplicate_action_argument.bad.yaml": [(11, 74, "duplicate_key", "key 'an_flag' appears twice")],
     "many_errors.bad.yaml": [
         (4, 16, "bad_type", "unknown type 'strng'"),
         (8, 28, "bad_value", "low value is above the high one"),
@@ -113,3 +134,72 @@ def test_yes_is_not_a_boolean(tmp_path):
         "  - id: R-1\n    when: {urgent: yes}\n    then: {outcome: A}\ndefault: {outcome: B}\n")
     (e,) = check_directory(d, VOCABULARY)
     assert e.code == "bad_value_type" and "write true or false" in e.hint
+
+
+@pytest.mark.parametrize("name,index,words", [
+    ("ambiguous_number.bad.yaml", 0, "quote codes such as '010' (write '010')"),
+    ("code_not_text.bad.yaml", 1, "quote codes such as '010': write '30'"),
+    ("code_not_text.bad.yaml", 2, "write code: '4000'"),
+])
+def test_codes_written_as_numbers_get_the_quote_hint(tmp_path, name, index, words):
+    assert words in _errors_for(tmp_path, name)[index].hint
+
+
+@pytest.mark.parametrize("depth", [5, 9])
+def test_billion_laughs_is_refused_at_once(tmp_path, depth):
+    # each level: a list of nine aliases of the level below (9**depth values once expanded)
+    lines = ["ruleset: sample", "version: 1.0.0", "facts:", "  code: {type: integer}", "lists:", "  l0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    for i in range(1, depth + 1):
+        lines.append(f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]")
+    lines += ["rules:", "  - id: R-1", f"    when: {{code: {{in: l{depth}}}}}", "    then: {outcome: NO}", "default: {outcome: YES}"]
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "laughs.yaml").write_text("\n".join(lines) + "\n")
+    assert len((d / "laughs.yaml").read_bytes()) < 2048
+    # refused at the first anchor, before anything is expanded (depth 5 used to take 43 s and 300 MB)
+    errors = check_directory(d, VOCABULARY)
+    assert [e.code for e in errors] == ["yaml_alias"]
+    assert (errors[0].line, errors[0].column) == (6, 7)
+
+
+def test_a_huge_file_is_refused_before_parsing(tmp_path):
+    from engine.loader import MAX_FILE_BYTES
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "big.yaml").write_text("ruleset: big\n# " + "x" * MAX_FILE_BYTES + "\n")
+    (e,) = check_directory(d, VOCABULARY)
+    assert e.code == "file_too_large"
+
+
+def test_decimal_literals_are_exact_and_versions_are_the_text_written(tmp_path):
+    from decimal import Decimal
+    from engine import load_file
+    p = tmp_path / "x.yaml"
+    p.write_text("ruleset: x\nversion: 1.10\nfacts:\n  amount: {type: decimal}\nrules:\n  - id: R-1\n"
+                 "    when: {amount: 80.0000000000000001}\n    then: {outcome: A, fee: 10.50}\ndefault: {outcome: B}\n")
+    rs, errors = load_file(p, VOCABULARY)
+    assert errors == []
+    assert rs.version == "1.10"
+    assert rs.rules[0].when.value == Decimal("80.0000000000000001")
+    assert rs.rules[0].then.outputs == {"fee": 10.5} and type(rs.rules[0].then.outputs["fee"]) is float
+
+
+def test_required_must_be_true_or_false(tmp_path):
+    d = tmp_path / "rules"
+    d.mkdir()
+    (d / "x.yaml").write_text("ruleset: x\nversion: 1.0.0\nfacts:\n  a: {type: string, required: no}\n"
+                              "rules:\n  - id: R-1\n    when: {a: X}\n    then: {outcome: A}\ndefault: {outcome: B}\n")
+    (e,) = check_directory(d, VOCABULARY)
+    assert (e.line, e.code) == (4, "bad_value") and "true or false" in e.message
+
+
+def test_datetime_literals_with_an_offset_are_business_time(tmp_path):
+    import datetime as dt
+    from engine import load_file
+    p = tmp_path / "x.yaml"
+    p.write_text("ruleset: x\nversion: 1.0.0\nfacts:\n  at: {type: datetime}\nrules:\n  - id: R-1\n"
+                 "    when: {at: {gte: 2026-01-15T00:30:00Z}}\n    then: {outcome: A}\ndefault: {outcome: B}\n")
+    rs, errors = load_file(p, VOCABULARY)
+    assert errors == [] and rs.rules[0].when.value == dt.datetime(2026, 1, 15, 8, 30)
+    rs, errors = load_file(p, VOCABULARY, timezone="UTC")
+    assert rs.rules[0].when.value == dt.datetime(2026, 1, 15, 0, 30)

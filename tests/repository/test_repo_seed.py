@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from repository.db import make_session_factory
-from repository.demo_rows import build_demo_rows
+from repository.demo_rows import SHOWCASE, build_demo_rows
+from repository.identity import is_generated_format, normalise_vehicle_no
 from repository.migrate import delete_all_rows
 from repository.models import (
     ChangeOfProcessing,
@@ -29,7 +30,8 @@ from repository.seed import is_demo_seeded, seed_demo, seed_reference, table_cou
 from repository.seed_data import PARAMETERS, RULE_CODES, STAGES, stage_map_pairs
 
 TODAY = date(2026, 11, 23)
-NOTICES = 3000
+GENERATED = 3000
+NOTICES = GENERATED + len(SHOWCASE)  # the generated set and the README's showcase notices
 
 
 def values(session, column) -> set:
@@ -89,10 +91,10 @@ def seeded(engine):
     delete_all_rows(engine)
     factory = make_session_factory(engine)
     with factory() as s:
-        first = seed_demo(s, notices=NOTICES, today=TODAY)
+        first = seed_demo(s, notices=GENERATED, today=TODAY)
         s.commit()
     with factory() as s:
-        second = seed_demo(s, notices=NOTICES, today=TODAY)
+        second = seed_demo(s, notices=GENERATED, today=TODAY)
         s.commit()
     session = factory()
     yield first, second, session
@@ -171,3 +173,31 @@ def test_demo_is_consistent(seeded):
         CourtCase, CourtCase.notice_no == ValidOffenceNotice.notice_no)))
     assert court_stages <= {"CPC", "CFC", "CSD", "CSR", "CRT", "CRC", "CFI"}
     assert session.scalar(select(func.count()).select_from(ChangeOfProcessing)) > 0
+
+
+def test_demo_notice_numbers_have_their_check_letter_and_vehicles_are_normalised(seeded):
+    session = seeded[2]
+    numbers = set(session.scalars(select(ValidOffenceNotice.notice_no)))
+    assert numbers and all(is_generated_format(n) for n in numbers), sorted(n for n in numbers
+                                                                            if not is_generated_format(n))[:5]
+    assert "O" not in {n[-1] for n in numbers}
+    vehicles = set(session.scalars(select(ValidOffenceNotice.vehicle_no)))
+    assert all(normalise_vehicle_no(v) == v for v in vehicles)
+
+
+def test_demo_holds_the_readme_showcase(seeded):
+    session = seeded[2]
+    got = {n.notice_no: n for n in session.scalars(select(ValidOffenceNotice).where(
+        ValidOffenceNotice.notice_no.in_(list(SHOWCASE))))}
+    assert set(got) == set(SHOWCASE)
+    assert (got["500400058V"].suspension_type, got["500400058V"].epr_reason_of_suspension) == ("TS", "APP")
+    assert got["500400059W"].crs_reason_of_suspension == "FP" and got["500400061P"].crs_reason_of_suspension is None
+    assert got["500400060N"].last_processing_stage == "CSR" and got["500400063R"].last_processing_stage == "CRT"
+    assert {got[n].last_processing_stage for n in ("500400065T", "500400066V", "500400067W")} == {"ROV"}
+    [change] = session.scalars(select(ChangeOfProcessing).where(ChangeOfProcessing.notice_no == "500400067W")).all()
+    assert (change.date_of_change, change.source) == (TODAY, "OCMS")
+    ans = session.scalars(select(SuspendedNotice).where(SuspendedNotice.notice_no == "500400069Y")).one()
+    assert ans.reason_of_suspension == "ANS" and ans.date_of_suspension.date() == TODAY.replace(day=TODAY.day - 1)
+    owners = session.scalars(select(OffenceNoticeOwnerDriver.notice_no).where(
+        OffenceNoticeOwnerDriver.notice_no.in_(["500400062Q", "500400064S"]), OffenceNoticeOwnerDriver.is_current == "Y"))
+    assert sorted(owners) == ["500400062Q", "500400064S"]

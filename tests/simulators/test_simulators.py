@@ -99,10 +99,10 @@ def test_send_alert_without_recipients_only_logs(caplog):
     assert "OCMS_ALERT_TO is not set" in caplog.text
 
 
-def test_run_simulators_prints_where_they_are():
+def test_run_simulators_prints_where_they_are(tmp_path):
     out, stop = io.StringIO(), threading.Event()
     t = threading.Thread(target=run_simulators, kwargs=dict(which="all", port=0, smtp_port=0, receiver_port=0,
-                                                            vehicles=3, out=out, until=stop))
+                                                            vehicles=3, out=out, until=stop, sftp_root=str(tmp_path)))
     t.start()
     try:
         deadline = time.monotonic() + 5
@@ -122,6 +122,13 @@ def test_run_simulators_prints_where_they_are():
                               ("OCMS_MHA_URL", "/address?nric=S1234567D")):
             url = text.split(f"export {setting}=")[1].split()[0]
             assert requests.get(url + path, timeout=5).status_code == 200
+        from api.clients.sftp import SftpClient
+        env = dict(kv.split("=", 1) for kv in text.split("export OCMS_SFTP_HOST=")[1].splitlines()[0].split()[1:])
+        port = int(env["OCMS_SFTP_PORT"])
+        with SftpClient("127.0.0.1", port, env["OCMS_SFTP_USER"], env["OCMS_SFTP_PASSWORD"],
+                        known_hosts=env["OCMS_SFTP_KNOWN_HOSTS"], directory=env["OCMS_SFTP_DIR"]) as sftp:
+            sftp.put("20260115", "hello.pdf", b"%PDF-hello")
+        assert (tmp_path / "vendor" / "print" / "20260115" / "hello.pdf").read_bytes() == b"%PDF-hello"
     finally:
         stop.set()
         t.join(5)
@@ -147,7 +154,13 @@ def test_ocms_simulators_command_serves_until_interrupted():
         assert answer.json()["status"] == "success"
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(10) == 0
+        try:
+            code = proc.wait(30)
+        except subprocess.TimeoutExpired:  # never leave the server running behind a failed test
+            proc.kill()
+            proc.wait()
+            raise
+        assert code == 0
 
 
 def test_ocms_simulators_is_a_console_script_of_the_package():

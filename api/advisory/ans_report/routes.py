@@ -3,8 +3,9 @@
 ``GET /v1/an/reports/ans?dateFrom=2026-01-01&dateTo=2026-01-31[&vehicleNo=SBA1234A][&subsystem=030][&format=xlsx|pdf]``
 
 * Criteria: both dates ``yyyy-MM-dd``, ``dateFrom`` on or before ``dateTo``, at most
-  ``REPORT_RANGE_DAYS/ANS`` (31) days counting both ends; ``vehicleNo`` alphanumeric
-  (≤ 20), ``subsystem`` alphanumeric (≤ 8). Otherwise OCMS-4000 / 400 naming the
+  ``REPORT_RANGE_DAYS/ANS`` (31) days counting both ends; ``vehicleNo`` letters and
+  digits (≤ 20) once normalised like every stored vehicle number (``sba 1234a`` is
+  SBA1234A), ``subsystem`` alphanumeric (≤ 8, any case). Otherwise OCMS-4000 / 400 naming the
   field ("Date range exceeds 31 days" for a long range).
 * Rows found: the file (Excel by default, or PDF) is kept in the report store with
   an ``ocms_report_file`` row and returned as an attachment; ``X-Report-Id`` names
@@ -23,7 +24,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from api.database import get_db, run_in_transaction
 from api.web.auth import require_jwt
 from api.web.errors import bad_request, not_found
-from api.web.fields import StrictDate, id_max
+from api.web.fields import Code, StrictDate, VehicleNo, id_max
 from api.web.smorest import Blueprint, ErrorEnvelopeSchema
 from repository.models import ReportFile, now
 
@@ -45,10 +46,11 @@ DATE_MESSAGE = {"invalid": "must be a date yyyy-MM-dd"}
 class AnsReportQuerySchema(Schema):
     dateFrom = StrictDate(required=True, error_messages=DATE_MESSAGE, metadata={"description": "first suspension date, yyyy-MM-dd"})
     dateTo = StrictDate(required=True, error_messages=DATE_MESSAGE, metadata={"description": "last suspension date (inclusive), yyyy-MM-dd"})
-    vehicleNo = fields.String(load_default=None, validate=validate.Regexp(
-        r"^[A-Za-z0-9]{1,20}$", error="must be alphanumeric, at most 20 characters"))
-    subsystem = fields.String(load_default=None, validate=validate.Regexp(
-        r"^[A-Za-z0-9]{1,8}$", error="must be a subsystem code: alphanumeric, at most 8 characters"))
+    # Normalised like every vehicle number the service stores (spaces removed, upper case): "sba 1234a" finds SBA1234A.
+    vehicleNo = VehicleNo(load_default=None, validate=validate.Regexp(
+        r"^[A-Z0-9_]{0,20}$", error="must be letters and digits, at most 20 characters"))
+    subsystem = Code(load_default=None, validate=validate.Regexp(
+        r"^[A-Z0-9]{0,8}$", error="must be a subsystem code: alphanumeric, at most 8 characters"))
     format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx", "pdf"]),
                            metadata={"description": "xlsx (default) or pdf"})
 
@@ -83,7 +85,7 @@ def _download(row: ReportFile):
 def ans_report(query: dict):
     """Generate the Advisory Notice Suspension report for a date range (≤ 31 days)."""
     criteria = AnsCriteria(query["dateFrom"], query["dateTo"],
-                           query["vehicleNo"].upper() if query["vehicleNo"] else None, query["subsystem"])
+                           query["vehicleNo"] or None, query["subsystem"] or None)
     fmt = query["format"]
     report_dir, caller = current_app.config["OCMS_REPORT_DIR"], getattr(g, "caller", None)
 

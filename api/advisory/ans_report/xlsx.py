@@ -19,8 +19,8 @@ def render_xlsx(rows: list[AnsRow], criteria: AnsCriteria, generated: dt.datetim
         (r.notice_no, r.vehicle_no, r.subsystem, r.suspension_date, r.revival_date, r.offence_code,
          r.composition_amount, r.notice_date, r.parking_place or None, r.remarks) for r in rows))
     meta = Sheet("Criteria", [Column("", 16), Column("", 24)], header=False, rows=(
-        ("Report", TITLE), ("Generated", generated.strftime("%Y-%m-%d %H:%M:%S")),
-        ("Date From", criteria.date_from.isoformat()), ("Date To", criteria.date_to.isoformat()),
+        ("Report", TITLE), ("Generated", generated),  # typed cells: dates are dates, counts are numbers
+        ("Date From", criteria.date_from), ("Date To", criteria.date_to),
         ("Vehicle Number", criteria.vehicle_no or "(all)"), ("Subsystem", criteria.subsystem or "(all)"),
         ("Total Records", len(rows))))
     return write_xlsx([report, meta], title=TITLE)

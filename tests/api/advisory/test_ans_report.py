@@ -133,7 +133,7 @@ def test_excel_has_the_spec_columns_newest_suspension_first(client, bearer, db, 
     assert first[7] == dt.datetime(2026, 1, 2, 8, 30)
     assert first[8] == "A0001 - Queen St car park" and first[9] == "Advisory Notice detected - qualified AN"
     criteria = dict(wb["Criteria"].iter_rows(values_only=True))
-    assert criteria["Total Records"] == 3 and criteria["Date From"] == "2026-01-01"
+    assert criteria["Total Records"] == 3 and criteria["Date From"] == dt.datetime(2026, 1, 1)  # a date cell
 
     # Kept in the report store, with its row, and downloadable again by id.
     report_id = int(r.headers["X-Report-Id"])

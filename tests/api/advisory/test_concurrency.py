@@ -1,6 +1,8 @@
 """Concurrent webhooks: one notice posted twice at once, 20 notices of one vehicle at once, number blocks."""
 from __future__ import annotations
 
+import pytest
+
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +15,8 @@ from repository.models import (
 )
 
 from .test_intake import CES, KEYS, REPCCS, an_app, ces_payload, payload, post, session  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("notice_day")  # conftest.py: the notices' business day
 
 
 def _together(app, requests_):

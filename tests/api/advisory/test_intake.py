@@ -13,6 +13,8 @@ from repository.models import (
     ValidOffenceNotice,
 )
 
+pytestmark = pytest.mark.usefixtures("notice_day")  # conftest.py: the notices' business day
+
 KEYS = {"repccs": "repccs-test-key", "ces": "ces-test-key", "cas": "cas-test-key", "admin": "admin-test-key"}
 REPCCS, CES = "/v1/repccsWebhook", "/v1/cesWebhook-create-notice"
 
@@ -114,8 +116,8 @@ def test_repccs_creates_notice_detail_and_mirror(post, session):
     mirror = session.get(EValidOffenceNotice, "500400058A")
     assert mirror is not None and mirror.vehicle_no == "SBA1234A" and mirror.an_flag == "N"
     logged = session.scalars(select(DecisionLog).filter_by(subject="500400058A").order_by(DecisionLog.id)).all()
-    assert [d.ruleset for d in logged] == ["vehicle_type", "stage_map", "double_booking", "an_qualification"]
-    assert logged[-1].outcome == "NOT_QUALIFIED"
+    assert [d.ruleset for d in logged] == ["vehicle_type", "stage_map", "double_booking", "an_qualification", "vip_notice"]
+    assert logged[-2].outcome == "NOT_QUALIFIED" and logged[-1].outcome == "STANDARD"
 
 
 def test_repccs_anflag_is_ignored(post, session):
@@ -290,7 +292,7 @@ def test_detected_type_is_what_qualification_sees(post, session):
 
 # ---- AN qualification ---------------------------------------------------------------------------------------------
 def test_past_offence_in_window_qualifies_and_suspends_ps_ans(post, session):
-    history(session, "SBA1234A", "2024-01-15T08:30:00")  # exactly 24 months before: inside the window
+    history(session, "SBA1234A", "2024-01-15T00:00:00")  # currentDate - 24 months exactly: inside the window
     session.commit()
     assert post(REPCCS, payload()).status_code == 200
     n = session.get(ValidOffenceNotice, "500400058A")
@@ -310,7 +312,7 @@ def test_past_offence_in_window_qualifies_and_suspends_ps_ans(post, session):
     assert (log.outcome, log.fired_rules, log.facts["past_offences_24m"]) == ("QUALIFIED", ["BR-AN-QUAL-002"], 1)
 
 
-@pytest.mark.parametrize("past", ["2024-01-15T08:29:59", "2026-01-15T08:30:00", "2026-01-15T09:00:00"])
+@pytest.mark.parametrize("past", ["2024-01-14T23:59:59", "2026-01-15T08:30:00", "2026-01-15T09:00:00"])
 def test_offences_outside_the_window_do_not_count(post, session, past):
     history(session, "SBA1234A", past, rule_code=10500)
     session.commit()
@@ -409,7 +411,8 @@ def test_ces_anflag_n_goes_through_qualification(post, session):
     assert post(CES, ces_payload(anFlag="N")).status_code == 200
     assert session.get(ValidOffenceNotice, "500400058A").an_flag == "Y"
     rulesets = [d.ruleset for d in session.scalars(select(DecisionLog).filter_by(subject="500400058A").order_by(DecisionLog.id))]
-    assert rulesets == ["ces_subsystem", "vehicle_type", "stage_map", "ces_eht_flag", "double_booking", "an_qualification"]
+    assert rulesets == ["ces_subsystem", "vehicle_type", "stage_map", "ces_eht_flag", "double_booking", "an_qualification",
+                        "vip_notice"]
 
 
 # ---- double booking -------------------------------------------------------------------------------------------------
@@ -441,7 +444,7 @@ def test_dbb_query_failing_three_times_gives_ts_old(post, session, an_app):
     from api.advisory.routes import intake_deps
     calls = []
 
-    def failing(session_, notice):
+    def failing(session_, notice, within):
         calls.append(notice.notice_no)
         session_.execute(text("SELECT * FROM no_such_table"))  # a real failing SQL statement
     with an_app.app_context():
@@ -462,11 +465,11 @@ def test_dbb_query_failing_twice_then_working(post, session, an_app):
     from api.advisory.routes import intake_deps
     calls = []
 
-    def flaky(session_, notice):
+    def flaky(session_, notice, within):
         calls.append(1)
         if len(calls) < 3:
             raise RuntimeError("connection reset")
-        return find_candidates(session_, notice)
+        return find_candidates(session_, notice, within)
     with an_app.app_context():
         intake_deps().dbb_query = flaky
     history(session, "SBA1234A", "2026-01-15T08:30:00", rule_code=10100)
@@ -485,7 +488,7 @@ def test_database_failure_is_5000_and_writes_nothing(post, session, an_app):
     session.commit()
     before = {m: count(session, m) for m in (ValidOffenceNotice, OffenceNoticeDetail, SuspendedNotice, DecisionLog)}
 
-    def bad_query(session_, notice):
+    def bad_query(session_, notice, within):
         return []
     with an_app.app_context():
         deps = intake_deps()

@@ -9,6 +9,8 @@ from repository.models import ESuspendedNotice, EValidOffenceNotice, ManualRevie
 
 from .test_intake import REPCCS, KEYS, an_app, history, payload, post, session  # noqa: F401
 
+pytestmark = pytest.mark.usefixtures("notice_day")  # conftest.py: the notices' business day
+
 
 def _fail_mirrors(an_app):
     from api.advisory.routes import intake_deps

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 
 from simulators.an_receivers import AnReceiverSimulator
 from repository.models import BatchJobRun, DecisionLog, UnqualifiedAnTransmissionLog, ValidOffenceNotice
+from repository import business_time
 
 DAY = dt.date(2026, 1, 14)
 KEY = DAY.isoformat()
@@ -103,7 +104,7 @@ def test_split_between_repccs_and_ces_and_what_is_left_out(runner, db, env, repc
     assert _log(db) == [("REPCCS", 4, 4, 0, 0, "SUCCESS"), ("CES", 4, 4, 0, 0, "SUCCESS")]
 
     received = repccs.bodies[-1]
-    assert received["transmissionDate"] == dt.date.today().isoformat()
+    assert received["transmissionDate"] == business_time.today().isoformat()
     by_no = {n["noticeNo"]: n for n in received["unqualifiedNotices"]}
     assert by_no["R00000001A"] == {"noticeNo": "R00000001A", "vehicleNo": "SBA0001A", "subsystemLabel": "001",
                                    "noticeDate": "2026-01-14T08:00:00",
@@ -261,7 +262,7 @@ def test_rerun_after_a_crash_finishes_the_job(app, db, repccs, ces, env):
 
 
 def test_default_key_is_the_previous_day(runner, db, env, repccs, ces):
-    yesterday = dt.datetime.combine(dt.date.today() - dt.timedelta(days=1), dt.time(12, 0))
+    yesterday = dt.datetime.combine(business_time.today() - dt.timedelta(days=1), dt.time(12, 0))
     _insert(db, [_row("R00000001A", "001", created=yesterday), _row("R00000002B", "001")])
     r = runner.invoke(["jobs", "run", JOB], env=env)
     out = json.loads(r.output)
@@ -280,3 +281,65 @@ def _wait_for(condition, seconds: float = 5.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
         time.sleep(0.02)
+
+
+# ---- §3.9 "alert admin after 3 failures" ---------------------------------------------------------------------
+@pytest.fixture
+def smtp():
+    from simulators.smtp import SmtpSimulator
+    with SmtpSimulator() as sim:
+        yield sim
+
+
+@pytest.fixture
+def alert_env(env, smtp):
+    return {**env, "OCMS_SMTP_HOST": smtp.host, "OCMS_SMTP_PORT": str(smtp.port),
+            "OCMS_ALERT_FROM": "ocms@example.com", "OCMS_ALERT_TO": "ocms-admin@example.com"}
+
+
+def test_receiver_failing_after_its_retries_alerts_the_administrator(runner, db, alert_env, repccs, ces, smtp):
+    _insert(db, _bulk("5", 1500, "001") + _bulk("6", 3, "030"))
+    repccs.fail_always()
+    code, out = _run(runner, alert_env)
+    assert code == 1 and out["status"] == "FAILED"
+    [mail] = smtp.wait_for(1)
+    assert list(mail.recipients) == ["ocms-admin@example.com"] and mail.sender == "ocms@example.com"
+    assert mail.subject == f"[OCMS] {JOB} {KEY}: REPCCS failed after 4 attempt(s)"
+    assert "REPCCS:" in mail.body and "CES:" not in mail.body
+    assert f"POST {repccs.url}/unqualified-an-list" in mail.body and "HTTP 503" in mail.body
+    assert "Left to send: 1500 notices" in mail.body
+    assert f"ocms jobs run {JOB} --key {KEY}" in mail.body
+    with db.session() as s:
+        run = s.scalars(select(BatchJobRun).where(BatchJobRun.job_name == JOB)).one()
+        assert run.counts["alertSent"] is True
+
+
+def test_both_receivers_failing_is_one_alert_naming_both(runner, db, alert_env, repccs, ces, smtp):
+    _insert(db, _bulk("5", 2, "001") + _bulk("6", 2, "030"))
+    repccs.fail_always()
+    ces.fail_always()
+    code, out = _run(runner, alert_env)
+    assert code == 1
+    [mail] = smtp.wait_for(1)
+    assert "REPCCS, CES failed" in mail.subject and "REPCCS:" in mail.body and "CES:" in mail.body
+    assert smtp.wait_for(2, timeout=0.3) == [mail]
+
+
+def test_no_alert_when_the_retries_succeed_or_a_notice_is_refused_by_name(runner, db, alert_env, repccs, ces, smtp):
+    _insert(db, _bulk("5", 3, "001"))
+    repccs.fail_next(2)
+    repccs.reject(["50000001X"])
+    code, out = _run(runner, alert_env)
+    assert code == 0 and "alertSent" not in out["counts"]
+    assert smtp.wait_for(1, timeout=0.3) == []
+
+
+def test_alert_that_cannot_be_sent_is_recorded(runner, db, alert_env, repccs, ces):
+    from simulators.runner import free_port
+    _insert(db, _bulk("5", 2, "001"))
+    repccs.fail_always()
+    code, out = _run(runner, {**alert_env, "OCMS_SMTP_PORT": str(free_port())})
+    assert code == 1
+    with db.session() as s:
+        run = s.scalars(select(BatchJobRun).where(BatchJobRun.job_name == JOB)).one()
+        assert run.counts["alertSent"] is False

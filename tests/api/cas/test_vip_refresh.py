@@ -18,6 +18,7 @@ from simulators.cas import CasSimulator
 from simulators.smtp import SmtpSimulator
 from api.cas.vip_refresh import JOB_NAME, replace_vip_vehicles
 from repository.models import VipVehicle
+from repository import business_time
 
 APIM_KEY = "cas-apim-test-key-7f3a"
 OPS = "operations@example.com"
@@ -92,7 +93,7 @@ def assert_new_list(db, vehicles=NEW) -> None:
     assert [(r[0], r[1], r[2], r[3], r[5]) for r in rows] == sorted(
         (v["vehicleNo"], "Y", v["description"], v["status"], "ocmsiz_app_conn") for v in vehicles)
     stamps = {r[4] for r in rows}
-    assert len(stamps) == 1 and abs(stamps.pop() - dt.datetime.now()) < dt.timedelta(minutes=1)
+    assert len(stamps) == 1 and abs(stamps.pop() - business_time.now()) < dt.timedelta(minutes=1)
 
 
 # ---- success, with and without retries -------------------------------------------------------------
@@ -303,3 +304,14 @@ def test_cli_runs_the_job(runner, db, cas, smtp, vip_env, old_list):
     assert failed.exit_code == 1 and json.loads(failed.output)["status"] == "FAILED"
     assert_new_list(db)
     assert len(smtp.wait_for(1)) == 1
+
+
+def test_vip_vehicle_numbers_are_normalised_and_spellings_of_one_vehicle_are_a_duplicate():
+    from api.clients.cas import validate_vip_response
+    from api.clients.http import MalformedResponse
+    got = validate_vip_response({"data": [{"vehicleNo": " sjv 1a", "status": "ACTIVE"},
+                                          {"vehicleNo": "SJV2B", "status": "ACTIVE"}], "totalCount": 2})
+    assert [v["vehicleNo"] for v in got] == ["SJV1A", "SJV2B"]
+    with pytest.raises(MalformedResponse, match="appears twice"):
+        validate_vip_response({"data": [{"vehicleNo": "SJV1A", "status": "ACTIVE"},
+                                        {"vehicleNo": "sjv 1a", "status": "ACTIVE"}], "totalCount": 2})

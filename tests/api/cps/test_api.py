@@ -16,31 +16,16 @@ from repository.models import (
 )
 
 from tests.conftest import API_KEYS, bearer, key
+from repository import business_time
 
 TOPPAN_KEY = {"Ocp-Apim-Subscription-Key": "toppan-test-key"}
 OIC = bearer("officer1", ("OIC",))
 ROLE_CODE = {"OWNER": "O", "DRIVER": "D", "HIRER": "H", "DIRECTOR": "DIR"}
 
 
-@pytest.fixture
-def cps_app(make_app, tmp_path):
-    return make_app(OCMS_API_KEYS={**API_KEYS, "toppan": "toppan-test-key"}, OCMS_REPORT_DIR=str(tmp_path / "reports"))
-
-
-@pytest.fixture
-def cps(cps_app):
-    return cps_app.test_client()
-
-
-@pytest.fixture
-def cps_db(cps_app):
-    from api.database import get_db
-    return get_db(cps_app)
-
-
 def notice(no: str, stage: str | None = "RD1", role: str | None = "OWNER", suspension: str | None = None,
            composition: str = "70.00", **extra) -> dict:
-    now = dt.datetime.now().replace(microsecond=0)
+    now = business_time.now()
     return {"notice_no": no, "vehicle_no": f"SBA{no[-4:]}", "notice_date_and_time": now - dt.timedelta(days=30),
             "offence_notice_type": extra.pop("offence_notice_type", "O"), "computer_rule_code": 10100,
             "composition_amount": Decimal(composition), "amount_payable": Decimal(composition),
@@ -70,7 +55,7 @@ def seed(db, *notices: dict, roles: dict | None = None, changes: list[dict] | No
 
 
 def change_today(no: str, source: str = "OCMS") -> dict:
-    return {"notice_no": no, "date_of_change": dt.date.today(), "last_processing_stage": "ROV",
+    return {"notice_no": no, "date_of_change": business_time.today(), "last_processing_stage": "ROV",
             "new_processing_stage": "RD1", "source": source, "reason_of_change": "SUP", "authorised_officer": "x"}
 
 
@@ -102,19 +87,18 @@ CASES = [
      "OCMS.CPS.ELIG.INELIGIBLE_STAGE"),
     ("N000000008", notice("N000000008"), None, [change_today("N000000008")], "RD2", "SUP", None,
      "OCMS.CPS.ELIG.EXISTING_CHANGE_TODAY"),
-    ("N000000009", notice("N000000009"), None, None, "RD2", "OTH", "  ", "OCMS.CPS.REMARKS_REQUIRED"),
     # several failures: the first in §4.2 order is reported
-    ("N000000010", notice("N000000010", role=None, stage="CRT", suspension="PS"), None, None, "RD2", "OTH", None,
+    ("N000000010", notice("N000000010", role=None, stage="CRT", suspension="PS"), None, None, "RD2", "OTH", "Officer's note",
      "OCMS.CPS.ELIG.ROLE_CONFLICT"),
-    ("N000000011", notice("N000000011", stage="CRT", suspension="PS"), None, None, "RD2", "OTH", None,
+    ("N000000011", notice("N000000011", stage="CRT", suspension="PS"), None, None, "RD2", "OTH", "Officer's note",
      "OCMS.CPS.ELIG.COURT_STAGE"),
-    ("N000000012", notice("N000000012", stage="CSD", suspension="PS", role="DRIVER"), None, None, "RD2", "OTH", None,
-     "OCMS.CPS.ELIG.PS_BLOCKED"),
+    ("N000000012", notice("N000000012", stage="CSD", suspension="PS", role="DRIVER"), None, None, "RD2", "OTH",
+     "Officer's note", "OCMS.CPS.ELIG.PS_BLOCKED"),
     ("N000000013", notice("N000000013", stage="CSD", role="DRIVER"), None, [change_today("N000000013")], "RD2", "OTH",
-     None, "OCMS.CPS.ELIG.NO_STAGE_RULE"),
-    ("N000000014", notice("N000000014", role="DRIVER"), None, [change_today("N000000014")], "RD2", "OTH", None,
+     "Officer's note", "OCMS.CPS.ELIG.NO_STAGE_RULE"),
+    ("N000000014", notice("N000000014", role="DRIVER"), None, [change_today("N000000014")], "RD2", "OTH", "Officer's note",
      "OCMS.CPS.ELIG.INELIGIBLE_STAGE"),
-    ("N000000015", notice("N000000015"), None, [change_today("N000000015")], "RD2", "OTH", None,
+    ("N000000015", notice("N000000015"), None, [change_today("N000000015")], "RD2", "OTH", "Officer's note",
      "OCMS.CPS.ELIG.EXISTING_CHANGE_TODAY"),
     ("N000000016", notice("N000000016"),
      [{"notice_no": "N000000016", "owner_driver_indicator": "D", "is_current": "Y"}], None, "RD2", "SUP", None,
@@ -136,8 +120,6 @@ def test_each_code_in_the_spec_order(cps, cps_db, case, endpoint):
         return
     assert result["code"] == expected
     assert result["status"] == ("WARNING" if expected.endswith("EXISTING_CHANGE_TODAY") else "NOT_CHANGEABLE")
-    if expected == "OCMS.CPS.REMARKS_REQUIRED":
-        assert result["field"] == "remarks"
     # a refused notice changes nothing
     after = rows(cps_db, ValidOffenceNotice)
     assert [(x.notice_no, x.last_processing_stage, x.amount_payable) for x in after] == \
@@ -216,7 +198,7 @@ def test_search_segregates_eligible_and_ineligible(cps, cps_db):
     assert r["eligible"][0]["eligibleStages"] == ["ROV", "RD1", "RD2", "RR3"]
     r = cps.post("/v1/cps/search", json={"idNo": "S0000041"}, headers=OIC).get_json()
     assert r["ineligible"][0]["reasonCode"] == "COURT_STAGE"
-    today = (dt.date.today() - dt.timedelta(days=5)).isoformat()
+    today = (business_time.today() - dt.timedelta(days=5)).isoformat()
     r = cps.post("/v1/cps/search", json={"dateOfCurrentProcessingStage": today}, headers=OIC).get_json()
     assert r["total"] == 4
     r = cps.post("/v1/cps/search", json={"vehicleNo": "SBA0043"}, headers=OIC).get_json()
@@ -240,8 +222,8 @@ def test_submit_updates_notice_mirror_audit_and_reports(cps, cps_db):
         [von] = rows(cps_db, ValidOffenceNotice, notice_no=no)
         [mirror] = rows(cps_db, EValidOffenceNotice, notice_no=no)
         assert (von.prev_processing_stage, von.last_processing_stage, von.next_processing_stage) == ("RD1", "RR3", "CPC")
-        assert von.prev_processing_date.date() == dt.date.today() - dt.timedelta(days=5)
-        assert von.last_processing_date.date() == dt.date.today()
+        assert von.prev_processing_date.date() == business_time.today() - dt.timedelta(days=5)
+        assert von.last_processing_date.date() == business_time.today()
         assert (von.next_processing_date - von.last_processing_date).days == 21  # stage_map STAGE-MAP-RR3
         assert von.amount_payable == Decimal("90.00")  # 70.00 + RR3 surcharge 20.00 (placeholder)
         for col in ("prev_processing_stage", "last_processing_stage", "last_processing_date", "next_processing_stage",
@@ -250,12 +232,12 @@ def test_submit_updates_notice_mirror_audit_and_reports(cps, cps_db):
         [audit] = rows(cps_db, ChangeOfProcessing, notice_no=no)
         assert (audit.last_processing_stage, audit.new_processing_stage, audit.reason_of_change, audit.source,
                 audit.authorised_officer, audit.remarks, audit.date_of_change) == \
-               ("RD1", "RR3", "OTH", "OCMS", "officer1", "Appeal", dt.date.today())
+               ("RD1", "RR3", "OTH", "OCMS", "officer1", "Appeal", business_time.today())
     assert len(rows(cps_db, DecisionLog, ruleset="cps_validation")) == 3
     # the report: stored, listed, downloaded, opened
     report = data["report"]
     assert report["url"] == f"/v1/cps/reports/{report['reportId']}"
-    today = dt.date.today().isoformat()
+    today = business_time.today().isoformat()
     listed = cps.get(f"/v1/cps/reports?startDate={today}&endDate={today}", headers=OIC).get_json()["reports"]
     assert [x["reportId"] for x in listed] == [report["reportId"]]
     dl = cps.get(report["url"], headers=OIC)
@@ -265,8 +247,7 @@ def test_submit_updates_notice_mirror_audit_and_reports(cps, cps_db):
     table = [list(r) for r in ws.iter_rows(values_only=True)]
     assert table[0] == ["Notice Number", "Previous Stage", "New Stage", "Date of Change", "Reason of Change",
                         "Authorised Officer", "Source", "Remarks", "Offender Name", "Vehicle Number"]
-    midnight = dt.datetime.combine(dt.date.today(), dt.time())  # a date cell (Excel dates come back as datetimes)
-    assert table[1:] == [[no, "RD1", "RR3", midnight, "OTH", "officer1", "OCMS", "Appeal", f"Offender {no}",
+    assert table[1:] == [[no, "RD1", "RR3", dt.datetime.fromisoformat(today), "OTH", "officer1", "OCMS", "Appeal", f"Offender {no}",
                           f"SBA{no[-4:]}"] for no in ("N000000050", "N000000051")]
     assert ws.cell(2, 4).is_date and ws.cell(2, 4).number_format == "yyyy-mm-dd"
 
@@ -280,7 +261,7 @@ def test_submit_with_nothing_changeable_writes_nothing(cps, cps_db):
 
 def test_range_report_of_every_source(cps, cps_db):
     seed(cps_db, notice("N000000070"), changes=[change_today("N000000070", "PLUS"), change_today("N000000070", "SYSTEM")])
-    today = dt.date.today().isoformat()
+    today = business_time.today().isoformat()
     r = cps.post("/v1/cps/reports", json={"startDate": today, "endDate": today}, headers=OIC)
     assert r.status_code == 201 and r.get_json()["changes"] == 2
     ws = openpyxl.load_workbook(io.BytesIO(cps.get(r.get_json()["report"]["url"], headers=OIC).data)).active
@@ -348,17 +329,19 @@ def plus_body(notices, last="RD1", nxt="RD2", offence="O", source="005", **extra
 
 def test_plus_success_and_failed_lists(cps, cps_db):
     seed(cps_db, notice("N000000090"), notice("N000000091", stage="RD2"), notice("N000000092", suspension="PS"))
+    stage_date = dt.datetime.combine(business_time.today() - dt.timedelta(days=1), dt.time(10))
     r = cps.post("/v1/plus/changeProcessingStage", headers=key("plus"), json=plus_body(
-        ["N000000090", "N000000091", "N000000092", "N000000093"], newStageDate="2026-01-18T10:00:00"))
+        ["N000000090", "N000000091", "N000000092", "N000000093"], newStageDate=stage_date.isoformat()))
     assert r.status_code == 200
     data = r.get_json()
+    assert data["message"] == "Partial success"
     assert [s["noticeNo"] for s in data["success"]] == ["N000000090"]
     assert {f["noticeNo"]: f["appCode"] for f in data["failed"]} == {
         "N000000091": "OCMS.CPS.ELIG.STAGE_MISMATCH", "N000000092": "OCMS.CPS.ELIG.PS_BLOCKED",
         "N000000093": "OCMS.CPS.ELIG.NOT_FOUND"}
     [von] = rows(cps_db, ValidOffenceNotice, notice_no="N000000090")
-    assert von.last_processing_stage == "RD2" and von.last_processing_date == dt.datetime(2026, 1, 18, 10)
-    assert von.next_processing_date == dt.datetime(2026, 2, 8, 10) and von.amount_payable == Decimal("80.00")
+    assert von.last_processing_stage == "RD2" and von.last_processing_date == stage_date
+    assert von.next_processing_date == stage_date + dt.timedelta(days=21) and von.amount_payable == Decimal("80.00")
     [audit] = rows(cps_db, ChangeOfProcessing)
     assert (audit.source, audit.authorised_officer) == ("PLUS", "PLUS")
 

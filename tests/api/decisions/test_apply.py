@@ -77,7 +77,56 @@ def test_payment_suspension_goes_to_crs_columns(db, notice):
     with db.session() as s:
         n = s.get(ValidOffenceNotice, notice)
         assert n.crs_reason_of_suspension == "FP" and n.epr_reason_of_suspension is None
-        assert s.scalar(select(SuspendedNotice.due_date_of_revival)) is None  # no REVIVAL_DAYS/FP parameter
+
+
+def _set_revival(db, reason, value):
+    with db.unit_of_work() as uow:
+        row = uow.session.get(Parameter, ("REVIVAL_DAYS", reason))
+        if value is None:
+            if row is not None:
+                uow.session.delete(row)
+        elif row is None:
+            uow.session.add(Parameter(parameter_id="REVIVAL_DAYS", code=reason, value=value, cre_user_id="test"))
+        else:
+            row.value = value
+        uow.commit()
+
+
+@pytest.mark.parametrize("reason", ["ANS", "FP", "DBB", "OLD"])
+@pytest.mark.parametrize("value", [None, "", "thirty", "30.5", "-1", "99999999999", " 3 0 "])
+def test_missing_or_invalid_revival_period_is_30_days_with_a_warning(db, notice, caplog, reason, value):
+    """OCMS 10 §3.7: "use default 30 days, log warning" - never a NULL revival date, never an error."""
+    _set_revival(db, reason, value)
+    with caplog.at_level("WARNING", logger="api.decisions.apply"):
+        effect = apply(db, notice, Action("suspend", {"suspension_type": "PS", "reason": reason})).applied[0]
+    with db.session() as s:
+        row = s.scalars(select(SuspendedNotice)).one()
+        assert row.due_date_of_revival - row.date_of_suspension == timedelta(days=30)
+        n = s.get(ValidOffenceNotice, notice)
+        assert n.due_date_of_revival == row.due_date_of_revival
+        assert s.scalars(select(ESuspendedNotice)).one().due_date_of_revival == row.due_date_of_revival
+        assert effect["dueDateOfRevival"] == row.due_date_of_revival.isoformat()
+    [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert f"REVIVAL_DAYS/{reason}" in warning.getMessage() and "default revival period of 30 days" in warning.getMessage()
+
+
+@pytest.mark.parametrize("value, days", [("0", 0), ("45", 45), (" 7 ", 7), ("36500", 36500)])
+def test_a_valid_revival_period_is_used_without_warning(db, notice, caplog, value, days):
+    _set_revival(db, "ANS", value)
+    with caplog.at_level("WARNING", logger="api.decisions.apply"):
+        apply(db, notice, Action("suspend", {"suspension_type": "PS", "reason": "ANS"}))
+    with db.session() as s:
+        row = s.scalars(select(SuspendedNotice)).one()
+        assert row.due_date_of_revival - row.date_of_suspension == timedelta(days=days)
+    assert [r for r in caplog.records if r.levelname == "WARNING"] == []
+
+
+def test_an_invalid_rule_revival_days_falls_back_too(db, notice, caplog):
+    apply(db, notice, Action("suspend", {"suspension_type": "TS", "reason": "OLD", "revival_days": -5}))
+    with db.session() as s:
+        row = s.scalars(select(SuspendedNotice)).one()
+        assert row.due_date_of_revival - row.date_of_suspension == timedelta(days=30)
+    assert any("the rule's revival_days" in r.getMessage() for r in caplog.records)
 
 
 def test_an_qualification_decision_applied_end_to_end(app, db, notice):

@@ -146,3 +146,20 @@ def test_decision_log_bad_query_is_4000(client, key, query, field):
 
 def test_decision_log_refuses_calling_systems(client, key):
     assert client.get("/v1/decision-log?subject=N1", headers=key("cas")).status_code == 401
+
+
+@pytest.mark.parametrize("label", ["030é", "030\u2028", "030\\", "0\"30"])
+def test_dry_run_writes_nothing_to_the_decision_cache_and_valid_labels_stay_valid(app, client, key, label):
+    """Issue 9: a dry run of an odd label must not poison the cache for later valid labels."""
+    from api.decisions.service import get_rules
+    registry = get_rules(app).registry
+    before = registry.cache_stats()["ces_subsystem"]
+    r = client.post("/v1/decisions/ces_subsystem", json={"facts": {"subsystem_label": label}}, headers=key("cas"))
+    import re
+    assert r.status_code == 200
+    as_written = re.fullmatch(r"(0[3-9][0-9]|[1-9][0-9][0-9]).{0,5}", label, re.S) is not None
+    assert r.json["outcome"] == ("VALID" if as_written else "INVALID")   # the rule as written, characters not bytes
+    assert registry.cache_stats()["ces_subsystem"] == before
+    for good in ("030AB", "230EHT"):
+        ok = client.post("/v1/decisions/ces_subsystem", json={"facts": {"subsystem_label": good}}, headers=key("cas"))
+        assert ok.status_code == 200 and ok.json["outcome"] == "VALID", ok.json

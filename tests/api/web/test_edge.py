@@ -19,7 +19,8 @@ SECRET = "jwt-test-secret-0123456789abcdef0123"
 KEYS = {"cas": "cas-test-key", "plus": "plus-test-key", "admin": "admin-test-key", "repccs": "repccs-test-key",
         "ces": "ces-test-key", "toppan": "toppan-test-key"}
 #: Routes anyone may call (probes, the API's own description). Everything else must ask for credentials.
-PUBLIC = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "health.live", "health.ready"}
+PUBLIC = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets", "health.live", "health.ready",
+          "metrics"}  # /metrics checks its own token (OCMS_METRICS_TOKEN, api/web/metrics.py)
 
 
 @pytest.fixture
@@ -107,7 +108,7 @@ def test_body_limit_is_configurable(make_app):
 
 
 @pytest.mark.parametrize("path", ["/v1/nothing-here", "/v1/cps/reports/abc", "/v1/an/reports/ans/5827451999",
-                                  "/v1/cps/reports/2147483648", "/v1/rulesets/" + "x" * 65])
+                                  "/v1/cps/reports/2147483648", "/v1/rulesets/" + "x" * 65, "/v1/rulesets/no_such_ruleset"])
 def test_unknown_routes_and_impossible_ids_are_404_in_the_envelope(client, path):
     r = client.get(path, headers=jwt_header())
     assert r.status_code == 404 and r.get_json()["data"]["appCode"] == "OCMS-4004"
@@ -305,8 +306,9 @@ def test_every_request_schema_bounds_its_strings_numbers_and_dates(edge_app):
                 continue
             kinds = {type(v) for v in inner.validators}
             if isinstance(inner, fields.String):
-                bounded = any(isinstance(v, validate.Length) and v.max is not None or
-                              isinstance(v, (validate.OneOf, validate.Regexp)) for v in inner.validators)
+                bounded = getattr(inner, "pattern", None) is not None or any(  # NoticeNo: 1-10 letters and digits
+                    isinstance(v, validate.Length) and v.max is not None or
+                    isinstance(v, (validate.OneOf, validate.Regexp)) for v in inner.validators)
                 if not bounded and not inner.dump_only:
                     loose.append(here)
             elif isinstance(inner, fields.Integer) and validate.Range not in kinds:
