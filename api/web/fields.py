@@ -44,6 +44,7 @@ from flask import current_app, has_app_context
 from marshmallow import fields, validate
 from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger, String
 
+from repository import business_time
 from repository.identity import NOTICE_NO_PATTERN, normalise_code, normalise_notice_no, normalise_vehicle_no
 
 #: The window used outside an app (the defaults of OCMS_EARLIEST_DATE / OCMS_LATEST_DATE / OCMS_FUTURE_TOLERANCE_HOURS).
@@ -122,7 +123,7 @@ def date_window() -> tuple[dt.date, dt.date]:
 def latest_event_time(now: dt.datetime | None = None) -> dt.datetime:
     """The latest time something can have happened: now plus ``OCMS_FUTURE_TOLERANCE_HOURS``."""
     hours = float(_setting("OCMS_FUTURE_TOLERANCE_HOURS", DEFAULT_FUTURE_HOURS))
-    return (now or dt.datetime.now()) + dt.timedelta(hours=hours)
+    return (now or business_time.now()) + dt.timedelta(hours=hours)  # business (SGT) time, as the columns hold
 
 
 
@@ -170,7 +171,7 @@ class EventDateTime(fields.DateTime):
         when = super()._deserialize(value, attr, data, **kwargs)
         if when.tzinfo is not None and self.local_only:
             raise self.make_error("offset")
-        local = when.astimezone().replace(tzinfo=None) if when.tzinfo is not None else when
+        local = business_time.to_business_time(when)
         earliest = date_window()[0]
         if local.date() < earliest:
             raise self.make_error("early", earliest=earliest.isoformat())

@@ -23,6 +23,35 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 
+def _widen(old: int, new: int) -> None:
+    """ocms_decision_log.caller and ocms_report_file.created_by from VARCHAR(old) to VARCHAR(new).
+
+    PostgreSQL: ALTER COLUMN TYPE (on the partitioned decision log it reaches every partition). SQLite does not
+    enforce a VARCHAR's length: only the declared type changes, in place (a batch rebuild of the decision log
+    would re-create its indexes and change the planner's choice between them).
+    """
+    bind = op.get_bind()
+    for table, column in (("ocms_decision_log", "caller"), ("ocms_report_file", "created_by")):
+        if bind.dialect.name == "sqlite":
+            _sqlite_declared_type(bind, table, column, f"VARCHAR({old})", f"VARCHAR({new})")
+        else:
+            op.alter_column(table, column, existing_type=sa.String(length=old), type_=sa.String(length=new),
+                            existing_nullable=True)
+
+
+def _sqlite_declared_type(bind, table: str, column: str, old: str, new: str) -> None:
+    """Change a column's declared type in SQLite's schema text (the documented writable_schema procedure)."""
+    sql = bind.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).scalar()
+    changed = sql.replace(f"{column} {old}", f"{column} {new}", 1)
+    if changed == sql:
+        return
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    bind.exec_driver_sql("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (changed, table))
+    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+
+
 def upgrade() -> None:
     op.create_table(
         "ocms_webhook_receipt",
@@ -36,19 +65,9 @@ def upgrade() -> None:
         sa.Column("cre_user_id", sa.String(length=50), nullable=False),
         sa.PrimaryKeyConstraint("source", "transaction_id", name=op.f("pk_ocms_webhook_receipt")),
     )
-    with op.batch_alter_table("ocms_decision_log") as batch:
-        batch.alter_column("caller", existing_type=sa.String(length=50), type_=sa.String(length=64),
-                           existing_nullable=True)
-    with op.batch_alter_table("ocms_report_file") as batch:
-        batch.alter_column("created_by", existing_type=sa.String(length=50), type_=sa.String(length=64),
-                           existing_nullable=True)
+    _widen(50, 64)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("ocms_report_file") as batch:
-        batch.alter_column("created_by", existing_type=sa.String(length=64), type_=sa.String(length=50),
-                           existing_nullable=True)
-    with op.batch_alter_table("ocms_decision_log") as batch:
-        batch.alter_column("caller", existing_type=sa.String(length=64), type_=sa.String(length=50),
-                           existing_nullable=True)
+    _widen(64, 50)
     op.drop_table("ocms_webhook_receipt")

@@ -71,7 +71,7 @@ def test_twenty_webhooks_for_one_vehicle_at_once(an_app, session):
     distinct = [(REPCCS if i % 2 else CES, (payload if i % 2 else ces_payload)(
         noticeNo=..., noticeDateAndTime=f"2026-01-15T{8 + i:02d}:00:00", transactionId=f"TXN-D{i}")) for i in range(10)]
     same = [(REPCCS if i % 2 else CES, (payload if i % 2 else ces_payload)(
-        noticeNo=..., noticeDateAndTime="2026-01-20T10:00:00", anFlag="N", transactionId=f"TXN-S{i}"))
+        noticeNo=..., noticeDateAndTime="2026-01-14T10:00:00", anFlag="N", transactionId=f"TXN-S{i}"))
         for i in range(10)]
     results = _together(an_app, distinct + same)
     assert [s for s, _ in results] == [200] * 20, results
@@ -97,7 +97,7 @@ def test_twenty_webhooks_for_one_vehicle_at_once(an_app, session):
         assert (s.reason_of_suspension if s else None) == n.epr_reason_of_suspension
     assert sorted((s.notice_no, s.sr_no) for s in session.scalars(select(ESuspendedNotice))) == sorted(keys)
     # The one offence sent ten times: decided one after the other, exactly one stands, nine are PS-DBB.
-    same_time = [n for n in notices if n.notice_date_and_time.day == 20]
+    same_time = [n for n in notices if n.notice_date_and_time.day == 14]
     assert Counter(n.epr_reason_of_suspension for n in same_time)["DBB"] == 9
     # The distinct offences: every one but the earliest-dated that was decided first has history, so ANs appear;
     # none is a double booking.

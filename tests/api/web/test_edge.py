@@ -257,8 +257,11 @@ def test_offence_time_window_is_configurable(make_app):
 
 def test_offence_a_little_ahead_of_now_is_accepted_more_than_a_day_is_not(edge_app, client):
     import datetime as dt
-    soon = (dt.datetime.now() + dt.timedelta(hours=2)).replace(microsecond=0).isoformat()
-    later = (dt.datetime.now() + dt.timedelta(hours=25)).replace(microsecond=0).isoformat()
+
+    from repository import business_time
+    now = business_time.now()  # offence times are business (SGT) local times
+    soon = (now + dt.timedelta(hours=2)).isoformat()
+    later = (now + dt.timedelta(hours=25)).isoformat()
     assert client.post("/v1/repccsWebhook", json=_repccs(noticeDateAndTime=later), headers=key("repccs")).status_code == 400
     assert client.post("/v1/repccsWebhook", json=_repccs(noticeDateAndTime=soon, transactionId="EDGE-2"),
                        headers=key("repccs")).status_code == 200
