@@ -11,7 +11,8 @@ Nothing else imports the areas wholesale: :func:`api.app.create_app` registers
 | ``plus`` | CAS/PLUS technical spec API 4 | ``plus`` | — |
 | ``advisory`` | OCMS 10 | REPCCS/CES intake, ANS report | mirror-retry, unqualified-an-list, ans-report-daily |
 | ``cps`` | OCMS 15 | Staff Portal, PLUS, Toppan | toppan-cps, cps-stage-map-sync |
-| ``vip`` | OCMS 14 | Staff Portal revival | vip-ts-clv, vip-ts-clv-reapply, ts-old-revival, vip-an-letters |
+| ``furnish`` | OCMS 14 tab 4 | eService submission, Staff Portal OIC review | furnish-sync |
+| ``vip`` | OCMS 14 | Staff Portal revival; classified vehicle reports (list, download) | vip-ts-clv, vip-ts-clv-reapply, ts-old-revival, vip-an-letters, classified-vehicle-report |
 | ``stages`` | OCMS 14 tab 2 | — | stage-progression |
 """
 from __future__ import annotations
@@ -25,8 +26,10 @@ def blueprints() -> tuple:
     from api.cps import plus_routes as cps_plus
     from api.cps import routes as cps
     from api.cps import toppan_routes as cps_toppan
+    from api.furnish import routes as furnish
     from api.plus import routes as plus
     from api.service import admin, decisions, health, rulesets
+    from api.vip.classified_report import routes as vip_reports
     from api.vip import routes as vip
     return (
         health.blp, rulesets.blp, decisions.blp, admin.blp,   # service
@@ -34,6 +37,8 @@ def blueprints() -> tuple:
         plus.blp,                                             # PLUS API 4
         advisory.blp, ans_report.blp,                         # OCMS 10
         cps.blp, cps_plus.blp, cps_toppan.blp,                # OCMS 15
+        furnish.blp, furnish.review_blp,                      # OCMS 14 tab 4
+        vip_reports.blp,                                      # OCMS 14 tab 6
         vip.blp,                                              # OCMS 14
     )
 
@@ -43,6 +48,8 @@ def load_jobs() -> None:
     from api.advisory import jobs as _advisory  # noqa: F401  mirror-retry, unqualified-an-list (OCMS 10)
     from api.cas import jobs as _cas  # noqa: F401  refresh-vip-vehicles (CAS API 3)
     from api.cps import jobs as _cps  # noqa: F401  toppan-cps, cps-stage-map-sync (OCMS 15)
+    from api.furnish import jobs as _furnish  # noqa: F401  furnish-sync (OCMS 14 tab 4)
+    from api.vip.classified_report import jobs as _vip_report  # noqa: F401  classified-vehicle-report (OCMS 14 tab 6)
     from api.decisions import jobs as _decisions  # noqa: F401  decision-log-maintenance (issue 16)
     from api.stages import jobs as _stages  # noqa: F401  stage-progression (OCMS 14 tab 2)
     from api.vip import jobs as _vip  # noqa: F401  vip-ts-clv, vip-ts-clv-reapply, ts-old-revival, vip-an-letters (OCMS 14)

@@ -35,6 +35,7 @@ may override any of them by Flask config key (same name).
 | OCMS_MHA_URL, OCMS_MHA_API_KEY | empty: MHA particulars and address (``GET <url>/address?nric=``) |
 | OCMS_LTA_TIMEOUT, OCMS_DATAHIVE_TIMEOUT, OCMS_MHA_TIMEOUT | ``30`` (seconds per call, OCMS 10 §3.4) |
 | OCMS_TEMPLATES_DIR | ``<repo>/templates``: letter and message templates analysts edit (:mod:`api.letters`) |
+| OCMS_CLASSIFIED_REPORT_TO | empty: the OICs who get the daily Classified Vehicle Notices Report, comma-separated |
 | OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone of every business date and time: schedules, run keys, stamps (repository/business_time.py) |
 | OCMS_SFTP_HOST, OCMS_SFTP_PORT | empty, ``22``: the print vendor's SFTP server (:mod:`api.clients.sftp`) |
 | OCMS_SFTP_USER, OCMS_SFTP_PASSWORD, OCMS_SFTP_KEY_FILE | empty: its login (password or private key file) |
@@ -70,7 +71,7 @@ from repository.business_time import UnknownZoneError, parse_zone
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: Systems that may hold an ``Ocp-Apim-Subscription-Key``.
-SYSTEMS = ("cas", "plus", "repccs", "ces", "toppan", "admin")
+SYSTEMS = ("cas", "plus", "repccs", "ces", "toppan", "admin", "eservice")
 
 ENV_KEYS = (
     "OCMS_DATABASE_URL", "OCMS_RULES_DIR", "OCMS_FIXTURES_DIR", "OCMS_API_KEYS", "OCMS_JWT_SECRET",
@@ -78,7 +79,7 @@ ENV_KEYS = (
     "OCMS_REPCCS_URL", "OCMS_CES_URL", "OCMS_REPCCS_API_KEY", "OCMS_CES_API_KEY",
     "OCMS_UNQUALIFIED_AN_TIMEOUT", "OCMS_UNQUALIFIED_AN_BACKOFF",
     "OCMS_CAS_URL", "OCMS_CAS_APIM_KEY", "OCMS_HTTP_TIMEOUT", "OCMS_HTTP_RETRIES", "OCMS_HTTP_BACKOFF",
-    "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO",
+    "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO", "OCMS_CLASSIFIED_REPORT_TO",
     "OCMS_MAX_CONTENT_LENGTH", "OCMS_JSON_MAX_DEPTH", "OCMS_JWT_ISSUER", "OCMS_JWT_AUDIENCE", "OCMS_JWT_LEEWAY",
     "OCMS_STATEMENT_TIMEOUT", "OCMS_LOCK_TIMEOUT", "OCMS_EARLIEST_DATE", "OCMS_LATEST_DATE",
     "OCMS_FUTURE_TOLERANCE_HOURS",
@@ -159,6 +160,8 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_SMTP_PORT": _count(env, "OCMS_SMTP_PORT", 8025),
         "OCMS_ALERT_FROM": env.get("OCMS_ALERT_FROM") or "ocms@localhost",
         "OCMS_ALERT_TO": [a.strip() for a in (env.get("OCMS_ALERT_TO") or "").split(",") if a.strip()],
+        "OCMS_CLASSIFIED_REPORT_TO": [a.strip() for a in (env.get("OCMS_CLASSIFIED_REPORT_TO") or "").split(",")
+                                      if a.strip()],
         "OCMS_TIMEZONE": business_zone(env.get("OCMS_TIMEZONE")).key,
         "OCMS_TIMETABLE": env.get("OCMS_TIMETABLE") or str(PROJECT_ROOT / "timetable.yaml"),
         "OCMS_ANS_REPORT_TO": [a.strip() for a in (env.get("OCMS_ANS_REPORT_TO") or "").split(",") if a.strip()],

@@ -9,7 +9,8 @@ Two parts, both dated relative to ``today`` (the business date):
   each in the state its example needs (a TS-APP notice for CAS API 1, a court
   notice for CAS API 2, an unpaid and a paid one for PLUS API 4, RD1 owner
   notices for CPS and PLUS, ROV notices for Toppan (one changed by an officer
-  today), a PS-ANS notice for the ANS report); ``tests/test_readme_examples.py``
+  today), a PS-ANS notice for the ANS report, an RD1 owner notice to furnish a
+  driver for); ``tests/test_readme_examples.py``
   runs the README against a seeded demo;
 * the generated set: ``notices`` random notices over every stage, type,
   suspension and role.
@@ -113,7 +114,10 @@ class _Generator:
         self.carparks = carparks()
         self.vip = []
         for i in range(max(8, self.n // 100)):
-            vehicle_no = f"SJV{i + 1}{self.letter()}"
+            self.letter()   # keeps the random stream (and so every later demo row) as it was
+            # The numbering of the CAS simulator's list (simulators/cas.py generate_vehicles), which bin/demo serves:
+            # the VIP list refreshed from CAS then still names the demo's VIP vehicles.
+            vehicle_no = f"VIP{i + 1:07d}A"
             active = i % 7 != 6
             self.vip.append(vehicle_no)
             self.out.add(VipVehicle, {
@@ -202,6 +206,7 @@ class _Generator:
             "letter_sent_flag": None, "letter_sent_timestamp": None, "slift_submission_id": None,
             "unqualified_list_sent_flag": "Y" if age > 2 else "N",
             "unqualified_list_sent_timestamp": cre_date + timedelta(days=1) if age > 2 else None,
+            "furnish_pending_flag": None,
             "cre_date": cre_date, "cre_user_id": "ocmsiz_app_conn", "upd_date": None, "upd_user_id": None,
         }
         self.suspend(notice, stage, vtype, offence_type, category, code, composition, index)
@@ -375,6 +380,7 @@ class _Generator:
         elif stage in ("RD1", "RD2") and rng.random() < 0.04:
             self.furnish(notice_no, "DRIVER", self.person(), self.nric(),
                          self.now - timedelta(days=rng.randint(0, 3)), "PENDING_APPROVAL")
+            notice["furnish_pending_flag"] = "Y"   # OCMS 14 tab 4: the notices show furnish pending
         notice["offender_name"] = current_name
 
     def furnish(self, notice_no: str, kind: str, name: str, id_no: str, submitted: datetime, status: str) -> None:
@@ -470,9 +476,11 @@ SHOWCASE = {
     "500400067W": "Toppan ROV -> RD1: changed by an officer today: manual (stage only)",
     "500400068X": "Toppan ROV -> RD1: already at RD2: skipped",
     "500400069Y": "ANS report: SZZ7001A suspended PS-ANS yesterday; the past offence of the REPCCS example",
+    "500490001A": "VIP revival: a VIP vehicle's notice at NPA suspended TS-OLD five days ago",
+    "500400080S": "Furnish driver/hirer: RD1, one current owner, no application yet",
 }
 #: Vehicles of the showcase (the generated set never uses them).
-SHOWCASE_VEHICLES = ("SBA1234A", "SKL888Z", "SZZ7001A", "SGX5678B")
+SHOWCASE_VEHICLES = ("SBA1234A", "SKL888Z", "SZZ7001A", "SGX5678B", "VIP9000001A", "SFN2468K")
 
 
 def _showcase_notice(no: str, vehicle: str, stage: str, notice_dt: datetime, **overrides: Any) -> Row:
@@ -491,7 +499,7 @@ def _showcase_notice(no: str, vehicle: str, stage: str, notice_dt: datetime, **o
         "atoms_flag": None, "an_flag": "N", "ean_sent_flag": None, "ean_sent_timestamp": None,
         "notification_method": None, "letter_sent_flag": None, "letter_sent_timestamp": None,
         "slift_submission_id": None, "unqualified_list_sent_flag": "Y",
-        "unqualified_list_sent_timestamp": notice_dt + timedelta(days=1),
+        "unqualified_list_sent_timestamp": notice_dt + timedelta(days=1), "furnish_pending_flag": None,
         "cre_date": notice_dt + timedelta(minutes=30), "cre_user_id": "ocmsiz_app_conn",
         "upd_date": None, "upd_user_id": None,
     }
@@ -549,12 +557,22 @@ def showcase(g: "_Generator") -> None:
         "new_processing_stage": "ROV", "reason_of_change": "SUP", "authorised_officer": "oic_demo",
         "source": "OCMS", "remarks": None, "cre_date": day, "cre_user_id": "oic_demo"})
     notice("500400068X", "SGX5678B", "RD2", 50, owner="NG KAI", prev_processing_stage="RD1")
+    notice("500400080S", "SFN2468K", "RD1", 15, owner="LIM SIEW LING", prev_processing_stage="ROV")
 
     ans = day - timedelta(days=1)
     r = notice("500400069Y", "SZZ7001A", "NPA", 21, computer_rule_code=10100, subsystem_label="030",
                an_flag="Y", payment_acceptance_allowed="N")
     g.set_epr(r, "PS", "ANS", ans, 30)
     g.suspension_row(r, "PS", "ANS", ans, 30, "Advisory Notice detected - qualified AN")
+
+    old = day - timedelta(days=5)
+    out.add(VipVehicle, {"vehicle_no": "VIP9000001A", "vip_vehicle": "Y", "description": "VIP Vehicle", "status": "ACTIVE",
+                         "vip_label_status": "VALID", "label_expiry_date": g.today + timedelta(days=300),
+                         "cre_date": day - timedelta(days=400), "cre_user_id": "ocmsiz_app_conn",
+                         "upd_date": None, "upd_user_id": None})
+    r = notice("500490001A", "VIP9000001A", "NPA", 5, vehicle_registration_type="V", offence_notice_type="E")
+    g.set_epr(r, "TS", "OLD", old, 21)
+    g.suspension_row(r, "TS", "OLD", old, 21, "VIP vehicle notice")
 
 
 #: Models in insert order (parents before children).

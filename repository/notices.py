@@ -65,6 +65,9 @@ class NoticeColumns(AuditMixin):
     slift_submission_id: Mapped[Optional[str]] = mapped_column(String(50))
     unqualified_list_sent_flag: Mapped[Optional[str]] = mapped_column(String(1))
     unqualified_list_sent_timestamp: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    # OCMS 14 tab 4: Y while a furnished driver/hirer awaits approval (set on the internet notice at submission,
+    # on the intranet notice by the furnish sync; cleared by approval or rejection).
+    furnish_pending_flag: Mapped[Optional[str]] = mapped_column(String(1))
 
     @declared_attr.directive
     def __table_args__(cls):

@@ -5,7 +5,8 @@
         cas.time_out_next(1, delay=2)     # the next call answers only after 2 s
         cas.malformed_next(1, "count")    # the next call answers a wrong totalCount
         cas.fail_always()                 # every call answers 500 until reset()
-        cas.set_vehicles([{"vehicleNo": "SBA1234A", "description": "VIP", "status": "ACTIVE"}])
+        cas.set_vehicles([{"vehicleNo": "SBA1234A", "description": "VIP", "status": "ACTIVE",
+                           "vipLabelStatus": "VALID", "labelExpiryDate": "2026-12-31"}])
         ... cas.url ... cas.call_count ... cas.calls ...
 
 The same controls over HTTP, for a demo: ``POST /_control`` with
@@ -16,10 +17,12 @@ The same controls over HTTP, for a demo: ``POST /_control`` with
 A call without the right ``Ocp-Apim-Subscription-Key`` (when a key is set)
 answers 401 as APIM would. Malformed kinds: ``not_json`` (a body cut short),
 ``count`` (totalCount one more than the list), ``duplicate`` (a vehicle twice),
-``long`` (a vehicleNo of 15 characters), ``shape`` (no ``data`` list).
+``long`` (a vehicleNo of 15 characters), ``shape`` (no ``data`` list), ``date``
+(a labelExpiryDate that is not yyyy-MM-dd).
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from typing import Any, Iterable
@@ -31,13 +34,20 @@ from simulators.runner import LOOPBACK, ServerThread
 PATH = "/v1/cas/refreshVIPVehicle"
 APIM_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 DEFAULT_PORT = 8701
-MALFORMED_KINDS = ("not_json", "count", "duplicate", "long", "shape")
+MALFORMED_KINDS = ("not_json", "count", "duplicate", "long", "shape", "date")
 
 
 def generate_vehicles(n: int, prefix: str = "VIP") -> list[dict[str, Any]]:
-    """``n`` distinct VIP vehicles: VIP0000001A, VIP0000002A ... (12 characters)."""
-    return [{"vehicleNo": f"{prefix}{i:07d}A", "description": f"VIP vehicle {i}",
-             "status": "ACTIVE" if i % 10 else "INACTIVE"} for i in range(1, n + 1)]
+    """``n`` distinct VIP vehicles: VIP0000001A, VIP0000002A ... (12 characters), one in ten INACTIVE, labels
+    valid for a year from 2026-01-01 spread over the year (one in seven EXPIRED at 2025-12-31)."""
+    out = []
+    for i in range(1, n + 1):
+        expired = i % 7 == 0
+        out.append({"vehicleNo": f"{prefix}{i:07d}A", "description": f"VIP vehicle {i}",
+                    "status": "ACTIVE" if i % 10 else "INACTIVE", "vipLabelStatus": "EXPIRED" if expired else "VALID",
+                    "labelExpiryDate": "2025-12-31" if expired else
+                    (dt.date(2026, 1, 1) + dt.timedelta(days=i % 365)).isoformat()})
+    return out
 
 
 class CasSimulator:
@@ -193,6 +203,9 @@ def _malformed(kind: str, items: list[dict]) -> bytes:
         return json.dumps({"data": items + items[:1], "totalCount": len(items) + 1}).encode()
     if kind == "long":
         bad = [{**items[0], "vehicleNo": "L" * 15}] + items[1:]
+        return json.dumps({"data": bad, "totalCount": len(bad)}).encode()
+    if kind == "date":
+        bad = [{**items[0], "labelExpiryDate": "31/12/2026"}] + items[1:]
         return json.dumps({"data": bad, "totalCount": len(bad)}).encode()
     return json.dumps({"vehicles": items}).encode()   # shape
 

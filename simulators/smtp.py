@@ -4,6 +4,8 @@
         ... send to smtp.host:smtp.port ...
         smtp.wait_for(1)                          # the messages, once one has arrived
         smtp.messages[0].subject, .body, .sender, .recipients, .attachments (filename, content_type, data)
+        smtp.fail_next(2)                         # the next 2 messages are refused (451, a temporary failure)
+        smtp.fail_always()                        # every message refused until reset()
 
 Nothing is relayed anywhere. ``echo`` (a text stream) prints each message as it
 arrives, as ``ocms-simulators run smtp`` does.
@@ -51,6 +53,9 @@ class _Handler:
         self._sink = sink
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        refusal = self._sink._refusal()
+        if refusal:
+            return refusal
         msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
         part = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
         body = (part.get_content() if part is not None else "").replace("\r\n", "\n")
@@ -71,6 +76,7 @@ class SmtpSimulator:
         self.echo = echo
         self._messages: list[ReceivedMessage] = []
         self._cond = threading.Condition()
+        self._fail_next, self._fail_always, self.refused = 0, False, 0
         self._controller = Controller(_Handler(self), hostname=host, port=self.port)
 
     @property
@@ -107,6 +113,29 @@ class SmtpSimulator:
     def clear(self) -> None:
         with self._cond:
             self._messages.clear()
+
+    def fail_next(self, n: int) -> None:
+        """Refuse the next ``n`` messages with 451 (a temporary failure: the sender should retry)."""
+        with self._cond:
+            self._fail_next = n
+
+    def fail_always(self) -> None:
+        """Refuse every message with 451 until :meth:`reset`."""
+        with self._cond:
+            self._fail_always = True
+
+    def reset(self) -> None:
+        """Accept every message again."""
+        with self._cond:
+            self._fail_next, self._fail_always = 0, False
+
+    def _refusal(self) -> str | None:
+        with self._cond:
+            if self._fail_always or self._fail_next > 0:
+                self._fail_next = max(self._fail_next - 1, 0)
+                self.refused += 1
+                return "451 Requested action aborted: local error in processing"
+        return None
 
     def wait_for(self, n: int = 1, timeout: float = 5.0) -> list[ReceivedMessage]:
         """The messages, once at least ``n`` have arrived (or ``timeout`` seconds passed)."""

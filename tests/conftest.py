@@ -23,7 +23,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = PROJECT_ROOT / "rules"
 FIXTURES_DIR = PROJECT_ROOT / "fixtures"
 
-API_KEYS = {"cas": "cas-test-key", "plus": "plus-test-key", "admin": "admin-test-key"}
+API_KEYS = {"cas": "cas-test-key", "plus": "plus-test-key", "admin": "admin-test-key", "eservice": "eservice-test-key"}
 JWT_SECRET = "jwt-test-secret-0123456789abcdef0123"
 
 

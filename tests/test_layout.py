@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-AREAS = ("cas", "plus", "advisory", "cps", "vip")
+AREAS = ("cas", "plus", "advisory", "cps", "vip", "furnish")
 
 
 def _module(path: Path) -> str:

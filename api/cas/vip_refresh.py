@@ -8,8 +8,9 @@ The daily job (CAS/PLUS technical spec §3):
    (3) retries with exponential backoff on a timeout, a refused connection,
    HTTP 429/5xx or a malformed answer; another 4xx is not retried;
 3. on success replaces ``ocms_vip_vehicle`` in ONE transaction — a DELETE and
-   one executemany INSERT (``vip_vehicle`` 'Y', ``cre_date`` now,
-   ``cre_user_id`` 'ocmsiz_app_conn'), committed with the run's SUCCESS row —
+   one executemany INSERT (``vip_vehicle`` 'Y', status, label status and label
+   expiry date as CAS sends them - OCMS 14 tab 6 reports on them -, ``cre_date``
+   now, ``cre_user_id`` 'ocmsiz_app_conn'), committed with the run's SUCCESS row —
    so readers see the old list until the new one is complete;
 4. if CAS still fails, emails an alert to operations (``OCMS_ALERT_TO`` via
    ``OCMS_SMTP_HOST``/``PORT``) naming the job, run, attempts and errors, and
@@ -63,7 +64,9 @@ def replace_vip_vehicles(session: Session, vehicles: Iterable[dict[str, Any]]) -
     """
     stamp = now()
     rows = [{"vehicle_no": v["vehicleNo"], "vip_vehicle": VIP_FLAG, "description": v.get("description"),
-             "status": v["status"], "cre_date": stamp, "cre_user_id": SYSTEM_USER} for v in vehicles]
+             "status": v["status"], "vip_label_status": v.get("vipLabelStatus"),
+             "label_expiry_date": v.get("labelExpiryDate"), "cre_date": stamp, "cre_user_id": SYSTEM_USER}
+            for v in vehicles]
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE ocms_vip_vehicle IN EXCLUSIVE MODE"))
     deleted = session.execute(delete(VipVehicle)).rowcount

@@ -3,8 +3,15 @@
     POST {OCMS_CAS_URL}/v1/cas/refreshVIPVehicle
     Content-Type: application/json
     Ocp-Apim-Subscription-Key: {OCMS_CAS_APIM_KEY}
-    -> {"data": [{"vehicleNo": "ABC1234", "description": "VIP Vehicle", "status": "ACTIVE"}],
+    -> {"data": [{"vehicleNo": "ABC1234", "description": "VIP Vehicle", "status": "ACTIVE",
+                  "vipLabelStatus": "VALID", "labelExpiryDate": "2026-12-31"}],
         "totalCount": 150}
+
+``vipLabelStatus`` and ``labelExpiryDate`` are not in the technical spec's
+example, but OCMS 14 tab 6 reads ``vip_label_status`` and ``label_expiry_date``
+from the VIP list, so CAS must send them: they are optional here (absent or
+null: unknown) and, when sent, kept (the names follow the spec's camelCase of
+the columns - to confirm with CAS).
 
 An answer is accepted only whole (:func:`validate_vip_response`): ``totalCount``
 equals the number of entries; every ``vehicleNo`` is a non-empty string of at
@@ -12,7 +19,8 @@ most 14 characters (``ocms_vip_vehicle.vehicle_no``) and appears once;
 ``status`` is a non-empty string of at most 10 characters; ``description`` is
 absent, null or a string of at most 100 characters; and the list is not empty
 (an empty list would strip every vehicle of its VIP treatment, so it is taken
-for a CAS fault). Anything else is :class:`~api.clients.http.MalformedResponse`:
+for a CAS fault); ``vipLabelStatus`` is absent, null or a string of at most 10
+characters and ``labelExpiryDate`` absent, null or a ``yyyy-MM-dd`` date. Anything else is :class:`~api.clients.http.MalformedResponse`:
 a failed attempt, retried like a timeout or a 5xx (see :mod:`api.clients.http`).
 Vehicle numbers are normalised like every vehicle number OCMS keeps (spaces
 removed, upper-cased: :func:`repository.identity.normalise_vehicle_no`), so a VIP
@@ -21,6 +29,8 @@ are one vehicle once normalised are a duplicate.
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
 import time
 from typing import Any, Callable
 
@@ -37,6 +47,8 @@ APIM_KEY_HEADER = "Ocp-Apim-Subscription-Key"
 VEHICLE_NO_MAX = 14
 STATUS_MAX = 10
 DESCRIPTION_MAX = 100
+LABEL_STATUS_MAX = 10
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: Malformed entries named in one error message, at most.
 _NAMED = 5
 
@@ -84,10 +96,29 @@ def validate_vip_response(body: Any) -> list[dict[str, Any]]:
             problems.append(f"data[{i}].status must be a non-empty string of at most {STATUS_MAX} characters")
         if desc is not None and (not isinstance(desc, str) or len(desc) > DESCRIPTION_MAX):
             problems.append(f"data[{i}].description must be a string of at most {DESCRIPTION_MAX} characters")
-        out.append({"vehicleNo": no, "description": desc, "status": status})
+        label = item.get("vipLabelStatus")
+        if label is not None and (not isinstance(label, str) or len(label) > LABEL_STATUS_MAX):
+            problems.append(f"data[{i}].vipLabelStatus must be a string of at most {LABEL_STATUS_MAX} characters")
+        expiry = _date(item.get("labelExpiryDate"))
+        if expiry is False:
+            problems.append(f"data[{i}].labelExpiryDate must be a date yyyy-MM-dd")
+        out.append({"vehicleNo": no, "description": desc, "status": status, "vipLabelStatus": label,
+                    "labelExpiryDate": expiry if expiry is not False else None})
     if problems:
         raise MalformedResponse("; ".join(problems[:_NAMED]))
     return out
+
+
+def _date(value: Any) -> dt.date | None | bool:
+    """A ``yyyy-MM-dd`` date, None for absent/null, False for anything else."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        return False
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return False
 
 
 def _parse_json(response: requests.Response) -> Any:
@@ -142,7 +173,7 @@ class CasClient:
         return self.call(REFRESH_VIP_PATH, parse_vip_response)
 
     def refresh_vip_vehicles(self) -> list[dict[str, Any]]:
-        """CAS API 3: the VIP list ``[{"vehicleNo", "description", "status"}]``; ExternalCallError on failure."""
+        """CAS API 3: the VIP list ``[{"vehicleNo", "description", "status", "vipLabelStatus", "labelExpiryDate"}]``."""
         return self.fetch_vip_vehicles().value
 
     def close(self) -> None:

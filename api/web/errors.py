@@ -105,7 +105,10 @@ def flatten_messages(messages: Any, prefix: str = "") -> list[dict]:
     out: list[dict] = []
     if isinstance(messages, dict):
         for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":   # marshmallow's key for an error of the object itself (e.g. not an object)
+                name = prefix or "body"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out.extend(flatten_messages(value, name))
     elif isinstance(messages, (list, tuple)):
         for m in messages:

@@ -19,7 +19,7 @@ from repository.models import metadata
 
 
 #: The newest migration: the one the models describe. Bump it with each new migration file.
-EXPECTED_HEAD = "0005"  # 0005_edge
+EXPECTED_HEAD = "0006"  # 0006_edge
 
 
 def head() -> str:

@@ -215,7 +215,7 @@ def _without(field):
     ({}, "notices"),
     ({"notices": []}, "notices"),
     ({"notices": {}}, "notices"),
-    ({"notices": [item("500400058A"), "x"]}, "notices.1._schema"),
+    ({"notices": [item("500400058A"), "x"]}, "notices.1"),
     (_bad(lastProcessingDate="2024/01/15"), "notices.1.lastProcessingDate"),
     (_bad(lastProcessingDate="2024-1-15"), "notices.1.lastProcessingDate"),
     (_bad(lastProcessingDate="20240115"), "notices.1.lastProcessingDate"),

@@ -120,7 +120,7 @@ def test_401_before_the_body_is_looked_at(client):
     ({"noticeNumbers": ["500400058A", 500400059]}, "noticeNumbers.1"),
     ({"noticeNumbers": [None]}, "noticeNumbers.0"),
     ({"noticeNumbers": ["500400058A"], "extra": 1}, "extra"),
-    ([], "_schema"),
+    ([], "body"),
 ], ids=["missing", "empty", "string", "null", "too-long", "empty-string", "number", "null-item", "unknown-field",
         "not-an-object"])
 def test_bad_request_names_the_field(client, key, payload, field):

@@ -306,6 +306,51 @@ def test_cli_runs_the_job(runner, db, cas, smtp, vip_env, old_list):
     assert len(smtp.wait_for(1)) == 1
 
 
+# ---- OCMS 14 tab 6: the list keeps its status, label status and label expiry date ------------------------------
+LABELLED = [
+    {"vehicleNo": "SVIP001A", "description": "VIP 1", "status": "ACTIVE", "vipLabelStatus": "VALID",
+     "labelExpiryDate": "2026-12-31"},
+    {"vehicleNo": "SVIP002B", "description": "VIP 2", "status": "INACTIVE", "vipLabelStatus": "EXPIRED",
+     "labelExpiryDate": "2025-06-30"},
+    {"vehicleNo": "SVIP003C", "description": None, "status": "ACTIVE", "vipLabelStatus": None,
+     "labelExpiryDate": None},
+    {"vehicleNo": "SVIP004D", "status": "ACTIVE"},   # CAS sends no label fields: unknown, not an error
+]
+
+
+def test_the_refresh_keeps_label_status_and_expiry_date(db, cas, smtp, vip_env):
+    cas.set_vehicles(LABELLED)
+    assert run_job(db, JOB_NAME, KEY)["status"] == "SUCCESS"
+    t = VipVehicle.__table__
+    with db.engine.connect() as c:
+        rows = c.execute(select(t.c.vehicle_no, t.c.status, t.c.vip_label_status, t.c.label_expiry_date)
+                         .order_by(t.c.vehicle_no)).all()
+    assert [tuple(r) for r in rows] == [
+        ("SVIP001A", "ACTIVE", "VALID", dt.date(2026, 12, 31)),
+        ("SVIP002B", "INACTIVE", "EXPIRED", dt.date(2025, 6, 30)),
+        ("SVIP003C", "ACTIVE", None, None),
+        ("SVIP004D", "ACTIVE", None, None),
+    ]
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"labelExpiryDate": "31/12/2026"}, "labelExpiryDate must be a date yyyy-MM-dd"),
+    ({"labelExpiryDate": "2026-02-30"}, "labelExpiryDate must be a date yyyy-MM-dd"),
+    ({"labelExpiryDate": 20261231}, "labelExpiryDate must be a date yyyy-MM-dd"),
+    ({"vipLabelStatus": "X" * 11}, "vipLabelStatus must be a string of at most 10 characters"),
+    ({"vipLabelStatus": 1}, "vipLabelStatus must be a string of at most 10 characters"),
+])
+def test_a_malformed_label_field_refuses_the_whole_answer(db, cas, smtp, vip_env, old_list, bad, message):
+    cas.set_vehicles([{**LABELLED[0], **bad}, *LABELLED[1:]])
+    outcome = run_job(db, JOB_NAME, KEY)
+    assert outcome["status"] == "FAILED" and message in outcome["error"]
+    assert vip_rows(db) == old_list
+
+
+def test_the_simulator_malformed_date_kind_is_refused(db, cas, smtp, vip_env, old_list):
+    cas.malformed_next(4, "date")
+    outcome = run_job(db, JOB_NAME, KEY)
+    assert outcome["status"] == "FAILED" and "labelExpiryDate" in outcome["error"]
 def test_vip_vehicle_numbers_are_normalised_and_spellings_of_one_vehicle_are_a_duplicate():
     from api.clients.cas import validate_vip_response
     from api.clients.http import MalformedResponse
