@@ -14,6 +14,7 @@ from .decisions.service import init_rules
 from .web.docs import SWAGGER_UI_ASSETS_URL, init_docs_assets
 from .web.errors import register_error_handlers
 from .web.json import OcmsJSONProvider
+from .web.limits import init_limits
 from .web.logging import configure_logging, init_request_log, register_secrets, secrets_of
 from .web.metrics import init_metrics
 from .web.request_id import init_request_id
@@ -52,6 +53,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     business_time.set_zone(app.config["OCMS_TIMEZONE"])  # every business date and time of this process
 
     init_request_id(app)
+    init_limits(app)  # credentials, body size, query/path text: before any other hook or view
     init_request_log(app)
     init_metrics(app)
     init_docs_assets(app)

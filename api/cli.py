@@ -55,8 +55,14 @@ def cmd_serve(args, config) -> int:
         create_app().run(host=args.host, port=args.port, debug=True, use_reloader=False)
         return 0
     from .server import serve
+    limit = float(config.get("OCMS_STATEMENT_TIMEOUT") or 0)
+    if limit and limit >= args.timeout:
+        print(f"ocms serve: OCMS_STATEMENT_TIMEOUT ({limit:g}s) must be below the worker timeout "
+              f"(--timeout {args.timeout}s)", file=sys.stderr)
+        return 2
     serve(args.host, args.port, args.workers, timeout=args.timeout, log_level=config["OCMS_LOG_LEVEL"],
-          log_format=config["OCMS_LOG_FORMAT"], metrics_bind=args.metrics_bind or config["OCMS_METRICS_BIND"])
+          log_format=config["OCMS_LOG_FORMAT"], metrics_bind=args.metrics_bind or config["OCMS_METRICS_BIND"],
+          threads=args.threads, body_timeout=args.body_timeout)
     return 0
 
 
@@ -413,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=int, default=2)
     s.add_argument("--timeout", type=int, default=30, help="gunicorn worker timeout, seconds")
+    s.add_argument("--threads", type=int, default=4, help="threads per worker (gthread workers)")
+    s.add_argument("--body-timeout", type=float, default=10.0,
+                   help="seconds a request body may take to arrive once its headers are in (408 after)")
     s.add_argument("--dev", action="store_true", help="flask development server (debugging only)")
     s.add_argument("--metrics-bind", metavar="HOST:PORT",
                    help="also listen there, serving only /metrics (no credentials) and /health (default $OCMS_METRICS_BIND)")

@@ -46,9 +46,24 @@ may override any of them by Flask config key (same name).
 | OCMS_SFTP_KNOWN_HOSTS | empty: known_hosts file holding the server's host key (required: unknown keys are refused) |
 | OCMS_SFTP_DIR | ``/``: the vendor's directory; letters go to ``<dir>/<YYYYMMDD>/`` |
 | OCMS_SFTP_TIMEOUT | ``30`` (seconds per connect and per operation) |
+
+The service's edge (:func:`edge_settings`; README "Limits and timeouts"):
+
+| variable | default |
+| --- | --- |
+| OCMS_MAX_CONTENT_LENGTH | ``4194304`` bytes: larger bodies are 413 OCMS-4013 before they are read |
+| OCMS_JSON_MAX_DEPTH | ``20``: deeper nesting of objects/arrays is 400 OCMS-4000 |
+| OCMS_JWT_ISSUER, OCMS_JWT_AUDIENCE | empty: when set, tokens must carry this ``iss`` / ``aud`` |
+| OCMS_JWT_LEEWAY | ``0`` seconds of clock skew allowed on ``exp``/``nbf``/``iat`` |
+| OCMS_STATEMENT_TIMEOUT | ``10`` seconds a database statement may run (PostgreSQL ``statement_timeout``) |
+| OCMS_LOCK_TIMEOUT | ``3`` seconds a statement may wait for a lock (PostgreSQL ``lock_timeout``, SQLite busy timeout) |
+| OCMS_EARLIEST_DATE | ``1990-01-01``: no date or time the service accepts is earlier |
+| OCMS_LATEST_DATE | ``2099-12-31``: no date the service accepts is later (planned dates, report ranges) |
+| OCMS_FUTURE_TOLERANCE_HOURS | ``24``: how far ahead of now the time of something that happened (an offence) may be |
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Mapping
@@ -70,6 +85,9 @@ ENV_KEYS = (
     "OCMS_UNQUALIFIED_AN_TIMEOUT", "OCMS_UNQUALIFIED_AN_BACKOFF",
     "OCMS_CAS_URL", "OCMS_CAS_APIM_KEY", "OCMS_HTTP_TIMEOUT", "OCMS_HTTP_RETRIES", "OCMS_HTTP_BACKOFF",
     "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO", "OCMS_CLASSIFIED_REPORT_TO",
+    "OCMS_MAX_CONTENT_LENGTH", "OCMS_JSON_MAX_DEPTH", "OCMS_JWT_ISSUER", "OCMS_JWT_AUDIENCE", "OCMS_JWT_LEEWAY",
+    "OCMS_STATEMENT_TIMEOUT", "OCMS_LOCK_TIMEOUT", "OCMS_EARLIEST_DATE", "OCMS_LATEST_DATE",
+    "OCMS_FUTURE_TOLERANCE_HOURS",
     "OCMS_TIMEZONE", "OCMS_TIMETABLE", "OCMS_ANS_REPORT_TO", "OCMS_LOG_FORMAT", "OCMS_METRICS_TOKEN", "OCMS_METRICS_BIND",
     *(f"OCMS_{system}_{part}" for system in ("LTA", "DATAHIVE", "MHA") for part in ("URL", "API_KEY", "TIMEOUT")),
     *(f"OCMS_SFTP_{part}" for part in ("HOST", "PORT", "USER", "PASSWORD", "KEY_FILE", "KNOWN_HOSTS", "DIR", "TIMEOUT")),
@@ -169,6 +187,7 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_SFTP_KNOWN_HOSTS": env.get("OCMS_SFTP_KNOWN_HOSTS") or None,
         "OCMS_SFTP_DIR": env.get("OCMS_SFTP_DIR") or "/",
         "OCMS_SFTP_TIMEOUT": _seconds(env, "OCMS_SFTP_TIMEOUT", 30),
+        **edge_settings(env),
     }
 
 
@@ -209,6 +228,37 @@ def _external_systems(env: Mapping[str, str]) -> dict:
         out[f"OCMS_{system}_TIMEOUT"] = _timeout(env, f"OCMS_{system}_TIMEOUT", 30.0)
     return out
 
+
+def edge_settings(env: Mapping[str, str]) -> dict:
+    """Limits, timeouts and the plausible-date window of the service's edge (module docstring table)."""
+    settings = {
+        "OCMS_MAX_CONTENT_LENGTH": _count(env, "OCMS_MAX_CONTENT_LENGTH", 4 * 1024 * 1024),
+        "OCMS_JSON_MAX_DEPTH": _count(env, "OCMS_JSON_MAX_DEPTH", 20),
+        "OCMS_JWT_ISSUER": env.get("OCMS_JWT_ISSUER") or None,
+        "OCMS_JWT_AUDIENCE": env.get("OCMS_JWT_AUDIENCE") or None,
+        "OCMS_JWT_LEEWAY": _seconds(env, "OCMS_JWT_LEEWAY", 0),
+        "OCMS_STATEMENT_TIMEOUT": _seconds(env, "OCMS_STATEMENT_TIMEOUT", 10),
+        "OCMS_LOCK_TIMEOUT": _seconds(env, "OCMS_LOCK_TIMEOUT", 3),
+        "OCMS_EARLIEST_DATE": _date(env, "OCMS_EARLIEST_DATE", dt.date(1990, 1, 1)),
+        "OCMS_LATEST_DATE": _date(env, "OCMS_LATEST_DATE", dt.date(2099, 12, 31)),
+        "OCMS_FUTURE_TOLERANCE_HOURS": _seconds(env, "OCMS_FUTURE_TOLERANCE_HOURS", 24),
+    }
+    if settings["OCMS_EARLIEST_DATE"] >= settings["OCMS_LATEST_DATE"]:
+        raise ConfigError("OCMS_EARLIEST_DATE must be before OCMS_LATEST_DATE")
+    if settings["OCMS_JSON_MAX_DEPTH"] < 2 or settings["OCMS_MAX_CONTENT_LENGTH"] < 1024:
+        raise ConfigError("OCMS_JSON_MAX_DEPTH must be at least 2 and OCMS_MAX_CONTENT_LENGTH at least 1024")
+    return settings
+
+
+def _date(env: Mapping[str, str], name: str, default: dt.date) -> dt.date:
+    """A yyyy-mm-dd date from ``env[name]`` (``default`` if unset)."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a date yyyy-mm-dd") from None
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:

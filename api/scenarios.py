@@ -38,6 +38,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import time
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -225,7 +226,8 @@ def _auth_headers(app, auth) -> dict:
             raise ValueError(f"scenario asks for the {auth!r} key, which the app has no key for")
         return {"Ocp-Apim-Subscription-Key": key}
     if isinstance(auth, dict) and "jwt" in auth:
-        token = jwt.encode(dict(auth["jwt"]), app.config["OCMS_JWT_SECRET"], algorithm="HS256")
+        claims = {"exp": int(time.time()) + 3600, **dict(auth["jwt"])}  # tokens must expire (api.web.auth)
+        token = jwt.encode(claims, app.config["OCMS_JWT_SECRET"], algorithm="HS256")
         return {"Authorization": f"Bearer {token}"}
     if isinstance(auth, dict) and "key" in auth:  # a literal (e.g. wrong) key
         return {"Ocp-Apim-Subscription-Key": str(auth["key"])}

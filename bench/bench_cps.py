@@ -166,7 +166,7 @@ def run(url: str, args) -> None:
         client = app.test_client()
         t_nos, s_nos = seed(db, args.toppan, args.submit)
         manual = t_nos[::10]
-        jwt_h = {"Authorization": "Bearer " + jwt.encode({"sub": "bench", "roles": ["OIC"]}, SECRET, "HS256")}
+        jwt_h = {"Authorization": "Bearer " + jwt.encode({"sub": "bench", "roles": ["OIC"], "exp": int(time.time()) + 3600}, SECRET, "HS256")}
         toppan_body = {"currentStage": "ROV", "newStage": "RD1", "noticeNumbers": t_nos}
         submit_body = {"noticeNumbers": s_nos, "newProcessingStage": "RD2", "reasonOfChange": "SUP"}
 

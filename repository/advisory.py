@@ -64,6 +64,26 @@ class UnqualifiedAnTransmissionLog(CreatedMixin, Base):
     status: Mapped[str] = mapped_column(String(10), nullable=False)  # SUCCESS PARTIAL FAILED
 
 
+class WebhookReceipt(CreatedMixin, Base):
+    """The notice a REPCCS/CES webhook created for one ``transactionId`` (DESIGN.md §10, webhook repeats).
+
+    The key (source, transaction_id) makes the database itself refuse a second
+    notice for a repeated transaction, however many repeats arrive at once; a
+    repeat is answered from this row: the original answer when OCMS generated
+    the notice number (``notice_no_generated`` Y), the spec's duplicate answer
+    when the caller sent it.
+    """
+
+    __tablename__ = "ocms_webhook_receipt"
+
+    source: Mapped[str] = mapped_column(String(10), primary_key=True)  # REPCCS / CES
+    transaction_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    notice_no: Mapped[str] = mapped_column(String(10), nullable=False)
+    notice_no_generated: Mapped[str] = mapped_column(String(1), nullable=False)  # Y / N
+    response_status: Mapped[int] = mapped_column(Integer, nullable=False)
+    response_body: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=False)
+
+
 class ManualReviewQueue(CreatedMixin, Base):
     """A notice handed to staff after an external step failed (LTA, MHA, SLIFT ...)."""
 

@@ -19,6 +19,18 @@ DATABASE_URL_ENV = "OCMS_DATABASE_URL"
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
+#: What a database error means for the caller (:func:`classify_error`).
+CONFLICT = "conflict"        # a concurrent transaction won (serialization failure, deadlock): run it again
+TIMEOUT = "timeout"          # a lock wait or a statement ran out of time (lock_timeout, statement_timeout, busy)
+UNAVAILABLE = "unavailable"  # the database cannot be reached (connection refused/lost, pool exhausted)
+
+#: PostgreSQL SQLSTATEs by kind (appendix A of the PostgreSQL manual).
+_PG_CONFLICT = frozenset({"40001", "40P01"})          # serialization_failure, deadlock_detected
+_PG_TIMEOUT = frozenset({"55P03", "57014"})           # lock_not_available, query_canceled
+_PG_UNAVAILABLE_CLASSES = ("08", "57P")               # connection exceptions, operator intervention (shutdown)
+#: SQLite result codes: SQLITE_BUSY_SNAPSHOT means another writer committed since this transaction read.
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_BUSY_SNAPSHOT = 5, 6, 517
+
 
 def default_sqlite_url(instance_dir: str | os.PathLike[str]) -> str:
     """Return the embedded default URL: ``sqlite:///<instance_dir>/ocms.db``."""
@@ -48,12 +60,47 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
-def _on_sqlite_connect(wal: bool) -> Callable[[Any, Any], None]:
+def classify_error(e: BaseException) -> str | None:
+    """:data:`CONFLICT`, :data:`TIMEOUT`, :data:`UNAVAILABLE` or None (a fault: a bug or a broken schema).
+
+    Takes SQLAlchemy's wrappers (``DBAPIError``, the pool's ``TimeoutError``) or
+    the driver's own exceptions.
+    """
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(e, sa_exc.TimeoutError):  # no connection free in the pool in time
+        return UNAVAILABLE
+    orig = getattr(e, "orig", None) or e
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate:
+        if sqlstate in _PG_CONFLICT:
+            return CONFLICT
+        if sqlstate in _PG_TIMEOUT:
+            return TIMEOUT
+        if sqlstate.startswith(_PG_UNAVAILABLE_CLASSES):
+            return UNAVAILABLE
+        return None
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        if code == _SQLITE_BUSY_SNAPSHOT:
+            return CONFLICT
+        if code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            return TIMEOUT
+        return None
+    if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+        return UNAVAILABLE
+    module = type(orig).__module__
+    if module.startswith("psycopg") and type(orig).__name__ == "OperationalError":
+        return UNAVAILABLE  # no SQLSTATE: the connection failed before the server answered
+    return None
+
+
+def _on_sqlite_connect(wal: bool, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Callable[[Any, Any], None]:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             if wal:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
@@ -63,12 +110,18 @@ def _on_sqlite_connect(wal: bool) -> Callable[[Any, Any], None]:
     return on_connect
 
 
-def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+def make_engine(url: str | URL, *, statement_timeout: float | None = None, lock_timeout: float | None = None,
+                connect_timeout: float | None = None, **kwargs: Any) -> Engine:
     """Create an engine for ``url``.
 
     SQLite: creates the file's parent directory and turns on foreign keys, WAL
-    and a busy timeout on every connection. PostgreSQL: psycopg 3 with
-    pre-ping. ``kwargs`` go to :func:`sqlalchemy.create_engine`.
+    and a busy timeout on every connection (``lock_timeout`` seconds, default
+    5). PostgreSQL: psycopg 3 with pre-ping; ``statement_timeout`` and
+    ``lock_timeout`` (seconds; None or 0 = no limit) are set on every
+    connection, with ``idle_in_transaction_session_timeout`` at the statement
+    timeout's double so a stuck transaction cannot hold its locks forever;
+    ``connect_timeout`` bounds a connection attempt. ``kwargs`` go to
+    :func:`sqlalchemy.create_engine`.
     """
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -76,9 +129,23 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, **kwargs)
-        event.listen(engine, "connect", _on_sqlite_connect(wal=path is not None))
+        busy = SQLITE_BUSY_TIMEOUT_MS if not lock_timeout else int(lock_timeout * 1000)
+        event.listen(engine, "connect", _on_sqlite_connect(wal=path is not None, busy_timeout_ms=busy))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    options = []
+    if statement_timeout:
+        options.append(f"-c statement_timeout={int(statement_timeout * 1000)}")
+        options.append(f"-c idle_in_transaction_session_timeout={int(statement_timeout * 2000)}")
+    if lock_timeout:
+        options.append(f"-c lock_timeout={int(lock_timeout * 1000)}")
+    if options or connect_timeout:
+        connect_args = dict(kwargs.pop("connect_args", None) or {})
+        if options:
+            connect_args["options"] = " ".join([connect_args.get("options", ""), *options]).strip()
+        if connect_timeout:
+            connect_args.setdefault("connect_timeout", max(1, int(connect_timeout)))
+        kwargs["connect_args"] = connect_args
     return create_engine(parsed, **kwargs)
 
 

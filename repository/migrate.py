@@ -53,6 +53,18 @@ def downgrade(target: str | Engine, revision: str) -> None:
     _run(target, command.downgrade, revision)
 
 
+def head_revision() -> str:
+    """The newest revision of this package's migrations (what ``upgrade`` brings a database to); cached."""
+    global _HEAD
+    if _HEAD is None:
+        from alembic.script import ScriptDirectory
+        _HEAD = ScriptDirectory.from_config(make_config()).get_current_head()
+    return _HEAD
+
+
+_HEAD: str | None = None
+
+
 def current_revision(url: str) -> str | None:
     """Return the revision the database at ``url`` is at, or None if unmigrated."""
     engine = make_engine(url)

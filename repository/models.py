@@ -1,6 +1,6 @@
 """Every OCMS model in one import: ``from repository.models import ValidOffenceNotice``."""
 
-from .advisory import AnLetterLog, EanNotificationLog, ManualReviewQueue, UnqualifiedAnTransmissionLog
+from .advisory import AnLetterLog, EanNotificationLog, ManualReviewQueue, UnqualifiedAnTransmissionLog, WebhookReceipt
 from .base import Base, NAMING_CONVENTION, SYSTEM_USER, now
 from .furnish import EFurnishApplication, FurnishApplication
 from .notices import (
@@ -48,5 +48,5 @@ __all__ = [
     "NAMING_CONVENTION", "OffenceNoticeDetail", "OffenceNoticeOwnerDriver", "OffenceRuleCode",
     "Parameter", "ReportFile", "RulesBlob", "RulesBundle", "RulesBundleFile", "RulesShadow", "RulesShadowCount",
     "RulesShadowDiff", "RulesState", "RulesVersion", "RulesWorker", "StageMap", "SYSTEM_USER", "SuspendedNotice",
-    "UnqualifiedAnTransmissionLog", "ValidOffenceNotice", "VipVehicle", "metadata", "now",
+    "UnqualifiedAnTransmissionLog", "ValidOffenceNotice", "VipVehicle", "WebhookReceipt", "metadata", "now",
 ]

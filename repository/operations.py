@@ -48,7 +48,7 @@ class ReportFile(Base):
     content_type: Mapped[str] = mapped_column(String(100), nullable=False)
     storage_path: Mapped[str] = mapped_column(String(500), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
-    created_by: Mapped[Optional[str]] = mapped_column(String(50))
+    created_by: Mapped[Optional[str]] = mapped_column(String(64))  # a caller: "jwt:" + a 50-character officer id
     params: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON(none_as_null=True))
 
 
@@ -74,7 +74,7 @@ class DecisionLog(Base):
     )
     decided_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
     request_id: Mapped[Optional[str]] = mapped_column(String(64))
-    caller: Mapped[Optional[str]] = mapped_column(String(50))
+    caller: Mapped[Optional[str]] = mapped_column(String(64))  # "cas", "jwt:" + a 50-character officer id
     ruleset: Mapped[str] = mapped_column(String(64), nullable=False)
     ruleset_version: Mapped[Optional[str]] = mapped_column(String(20))
     ruleset_hash: Mapped[Optional[str]] = mapped_column(String(64))

@@ -119,9 +119,16 @@ def key(system: str) -> dict:
     return {"Ocp-Apim-Subscription-Key": API_KEYS[system]}
 
 
+def token(claims: dict | None = None, secret: str = JWT_SECRET, **more) -> str:
+    """A Staff Portal JWT: ``sub`` officer1, ``roles`` [OIC], ``exp`` in an hour unless ``claims``/``more`` say otherwise."""
+    import time
+    body = {"sub": "officer1", "roles": ["OIC"], "exp": int(time.time()) + 3600, **(claims or {}), **more}
+    return jwt.encode({k: v for k, v in body.items() if v is not ...}, secret, algorithm="HS256")
+
+
 def bearer(sub: str = "officer1", roles=("OIC",), secret: str = JWT_SECRET) -> dict:
     """Headers carrying a Staff Portal JWT."""
-    return {"Authorization": "Bearer " + jwt.encode({"sub": sub, "roles": list(roles)}, secret, algorithm="HS256")}
+    return {"Authorization": "Bearer " + token({"sub": sub, "roles": list(roles)}, secret)}
 
 
 @pytest.fixture(name="key")

@@ -2,7 +2,7 @@
 
 :func:`receive_notice` is the use case behind both webhooks::
 
-    validate payload ─ CES: subsystem label (ces_subsystem) ─ lock vehicle ─ duplicate notice?
+    validate payload ─ CES: subsystem label (ces_subsystem) ─ lock vehicle ─ repeated transactionId? ─ duplicate notice?
       ─ CES: rule code known? ─ special vehicle (vehicle_type) ─ notice number ─ insert notice + detail
       ─ CES: EHT anFlag Y (ces_eht_flag) → PS-ANS, done
       ─ double booking (double_booking; query failed 3× → TS-OLD) → PS-DBB, done
@@ -19,9 +19,21 @@ Concurrency: on PostgreSQL the transaction first takes an advisory lock on
 the vehicle number, so notices of one vehicle are decided one after the other
 (double booking and the past-offence count see every earlier notice); the
 same notice posted twice waits for the first and then finds it. On SQLite
-the database's single writer does the same. A transaction that still meets a
-key clash or a busy database is retried whole (:data:`ATTEMPTS` times): the
-retry finds the duplicate, or draws a new notice number.
+the database's single writer does the same. The transaction runs through the
+service's one retry rule (:func:`api.database.run_in_transaction`, at most
+:data:`ATTEMPTS` tries): a serialization failure, a deadlock or a key clash
+with a concurrent intake runs it again whole, and the retry finds the
+duplicate, or draws a new notice number. A lock or statement timeout is 503
+OCMS-5003; any other database failure 500 OCMS-5000; nothing is written.
+
+Repeats (DESIGN.md §10): a notice created for a ``transactionId`` is recorded
+in ``ocms_webhook_receipt`` (key: source, transaction id) in the same
+transaction, so the database refuses a second notice for it even when the
+repeats arrive together (the loser's retry then finds the receipt). A repeat
+of a notice whose number OCMS generated gets the original answer again; a
+repeat of a notice whose number the caller sent gets the spec's duplicate
+answer (REPCCS 400 "Duplicate notice detected", CES 226 "Notice no Already
+exists"). Either way nothing more is written.
 
 Follow-ups (§3.4-3.6 owner particulars, eAN, AN letters) hook in through
 :data:`FOLLOW_UPS`: callables run after the commit with the
@@ -30,7 +42,6 @@ Follow-ups (§3.4-3.6 owner particulars, eAN, AN letters) hook in through
 from __future__ import annotations
 
 import logging
-import random
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,14 +49,23 @@ from typing import Any, Callable, Literal
 
 from marshmallow import ValidationError
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from api.database import run_in_transaction
 from api.decisions.apply import apply_actions
 from api.decisions.log import record_decisions
 from api.web.errors import ApiError, bad_request, flatten_messages
 from engine import Decision
-from repository.models import SYSTEM_USER, OffenceNoticeDetail, OffenceRuleCode, ValidOffenceNotice, now
+from repository.db import classify_error
+from repository.models import (
+    SYSTEM_USER,
+    OffenceNoticeDetail,
+    OffenceRuleCode,
+    ValidOffenceNotice,
+    WebhookReceipt,
+    now,
+)
 
 from . import double_booking, qualification
 from .mirror import MirrorWriter, mirror_or_queue, sync_notice
@@ -103,22 +123,30 @@ class IntakeResult:
 
     source: Source
     notice_no: str
-    outcome: str                      # EHT_AN | DOUBLE_BOOKED | DBB_CHECK_FAILED | QUALIFIED | NOT_QUALIFIED | VIP_AN | VIP_TS_OLD
+    outcome: str  # EHT_AN | DOUBLE_BOOKED | DBB_CHECK_FAILED | QUALIFIED | NOT_QUALIFIED | VIP_AN | VIP_TS_OLD | REPEAT
     suspensions: list[dict] = field(default_factory=list)
     mirrored: bool = True
     decisions: list[Decision] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
+    #: A repeated transactionId: the original answer (status, body), nothing created.
+    original: tuple[int, dict] | None = None
 
     @property
     def is_an(self) -> bool:
         return self.outcome in ("EHT_AN", "QUALIFIED")  # a VIP AN (VIP_AN) gets its letter by vip-an-letters
 
+    @property
+    def repeat(self) -> bool:
+        return self.original is not None
+
+    @property
+    def status(self) -> int:
+        return self.original[0] if self.original else 200
+
     def response(self) -> dict:
+        if self.original:
+            return self.original[1]
         return {"data": {"appCode": "OCMS-2000", "message": SUCCESS_MESSAGE[self.source]}}
-
-
-class _Retry(Exception):
-    """The transaction met a concurrent writer: run it again."""
 
 
 def validate_payload(source: Source, raw: Any) -> dict:
@@ -197,6 +225,11 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
     timings = decide.timings
     vehicle_no = p["vehicleNo"]
     _lock_vehicle(session, vehicle_no)
+    transaction_id = p.get("transactionId")
+    if transaction_id:
+        receipt = session.get(WebhookReceipt, (source, transaction_id))
+        if receipt is not None:
+            return _repeat(source, p, receipt, timings)
     notice_no = p.get("noticeNo")
     if notice_no and session.get(ValidOffenceNotice, notice_no) is not None:
         status, message = DUPLICATE[source]
@@ -210,6 +243,7 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
         raise _reject_from(vt, "vehicleRegistrationType")
     vehicle_type = vt.outputs.get("vehicle_registration_type") or p.get("vehicleRegistrationType")
 
+    generated = not notice_no
     if not notice_no:
         notice_no = deps.allocator.next()
         while session.get(ValidOffenceNotice, notice_no) is not None:  # a caller already sent this number
@@ -223,6 +257,12 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
     session.flush()
 
     result = IntakeResult(source, notice_no, "NOT_QUALIFIED", timings=timings)
+    if transaction_id:
+        # The key refuses a concurrent repeat here (it waits for this commit, then fails and retries).
+        session.add(WebhookReceipt(source=source, transaction_id=transaction_id, notice_no=notice_no,
+                                   notice_no_generated="Y" if generated else "N", response_status=result.status,
+                                   response_body=result.response(), cre_user_id=user, cre_date=notice.cre_date))
+        session.flush()
 
     def apply(decision: Decision) -> None:
         if decision.actions:
@@ -269,23 +309,23 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
     return result
 
 
+def _repeat(source: Source, p: dict, receipt: WebhookReceipt, timings: Timings) -> IntakeResult:
+    """The answer to a transactionId seen before: the original one (OCMS's number) or the duplicate one (caller's)."""
+    if receipt.notice_no_generated == "Y":
+        log.info("%s transaction %s repeated: notice %s already created, original answer", source,
+                 receipt.transaction_id, receipt.notice_no)
+        return IntakeResult(source, receipt.notice_no, "REPEAT", timings=timings,
+                            original=(receipt.response_status, receipt.response_body))
+    status, message = DUPLICATE[source]
+    field_name = "noticeNo" if p.get("noticeNo") else "transactionId"
+    raise ApiError(status, message, [{"field": field_name, "message": message}])
+
+
 class _Uow:
     """apply_actions takes a unit of work; it only needs its session."""
 
     def __init__(self, session: Session):
         self.session = session
-
-
-def _is_conflict(e: SQLAlchemyError) -> bool:
-    """A clash with a concurrent transaction (worth a retry), not a broken database."""
-    if isinstance(e, IntegrityError):
-        return True
-    if isinstance(e, OperationalError):
-        msg = str(e.orig).lower() if getattr(e, "orig", None) else str(e).lower()
-        return "locked" in msg or "busy" in msg or "deadlock" in msg or "could not serialize" in msg
-    if isinstance(e, DBAPIError) and getattr(e.orig, "sqlstate", None) in ("40001", "40P01", "23505"):
-        return True
-    return False
 
 
 def receive_notice(source: Source, raw: Any, *, database, registry, deps: IntakeDeps,
@@ -306,29 +346,24 @@ def receive_notice(source: Source, raw: Any, *, database, registry, deps: Intake
     else:
         first_decisions = []
 
-    for attempt in range(1, ATTEMPTS + 1):
+    def one_try(uow, attempt: int) -> IntakeResult:
         timings.attempts = attempt
         decide = _Decider(registry, timings)
         decide.decisions.extend(first_decisions)
-        engine_before = timings.engine
-        t0 = time.perf_counter()
-        try:
-            with database.unit_of_work() as uow:
-                result = _attempt(source, p, uow.session, decide, deps, request_id, caller)
-                uow.commit()
-        except ApiError:
-            raise
-        except SQLAlchemyError as e:
-            timings.database += time.perf_counter() - t0 - (timings.engine - engine_before)
-            if _is_conflict(e) and attempt < ATTEMPTS:
-                log.info("notice intake met a concurrent writer (attempt %d): %s", attempt, str(e).splitlines()[0])
-                time.sleep(random.uniform(0.005, 0.03) * attempt)
-                continue
-            log.error("notice intake failed, nothing written (request %s)", request_id, exc_info=e)
-            raise ApiError(500, "Notice could not be saved; nothing was written, please retry") from None
+        return _attempt(source, p, uow.session, decide, deps, request_id, caller)
+
+    engine_before, t0 = timings.engine, time.perf_counter()
+    try:
+        result = run_in_transaction(database, one_try, attempts=ATTEMPTS, what="notice intake",
+                                    retry_if=lambda e: isinstance(e, IntegrityError))
+    except SQLAlchemyError as e:
+        if classify_error(e) is not None:
+            raise  # busy / timed out / unreachable: 503 OCMS-5003 (api.web.errors)
+        log.error("notice intake failed, nothing written (request %s)", request_id, exc_info=e)
+        raise ApiError(500, "Notice could not be saved; nothing was written, please retry") from None
+    finally:  # every try and the commit, less the engine's share
         timings.database += time.perf_counter() - t0 - (timings.engine - engine_before)
-        break
-    for follow_up in FOLLOW_UPS:
+    for follow_up in (FOLLOW_UPS if not result.repeat else ()):
         try:
             follow_up(result)
         except Exception:  # a follow-up never changes the caller's answer

@@ -24,18 +24,22 @@ from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates
 
-from api.web.fields import Code, NoticeNo, VehicleNo
+from api.web.fields import Code, EventDateTime, NoticeNo, VehicleNo, column_amount_range, integer_bounds, max_length
+from repository.models import ValidOffenceNotice as N
 
 #: The spec's UPL placeholder vehicle number (OCMS 10 §3.4), longer than the payload's 14.
 UPL_VEHICLE_NO = "UNLICENSED_PARKING"
 OFFENCE_NOTICE_TYPES = ("O", "E", "U")
 MANDATORY = ("subsystemLabel", "vehicleNo", "computerRuleCode", "compositionAmount", "noticeDateAndTime",
              "offenceNoticeType")
-MAX_AMOUNT = Decimal("99999999.99")  # Numeric(10, 2)
+AMOUNT_RANGE = column_amount_range(N.composition_amount)  # Numeric(10, 2): 0 to 99999999.99
+MAX_AMOUNT = AMOUNT_RANGE.max
+RULE_CODE_MIN, RULE_CODE_MAX = 0, integer_bounds(N.computer_rule_code)[1]  # an Integer column
 REQUIRED_MESSAGE = "Missing mandatory field"
 
 
 def _text(max_len: int, required: bool = False, min_len: int = 0, cls: type = fields.String, **kw) -> fields.String:
+    """A text field of at most ``max_len`` characters (pass the column's width: ``max_length(N.pp_name)``)."""
     return cls(required=required, allow_none=not required,
                          validate=validate.Length(min=max(min_len, 1 if required else 0), max=max_len),
                          error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE}, **kw)
@@ -48,28 +52,31 @@ class NoticePayloadSchema(Schema):
         unknown = EXCLUDE
         ordered = True
 
-    transactionId = _text(50, metadata={"description": "caller's transaction id, stored as transaction_id"})
-    subsystemLabel = _text(8, required=True, cls=Code, metadata={"description": "string(8)"})
+    transactionId = _text(max_length(N.transaction_id), metadata={"description": "caller's transaction id, stored as transaction_id"})
+    subsystemLabel = _text(max_length(N.subsystem_label), required=True, cls=Code, metadata={"description": "string(8)"})
     anFlag = _text(1, cls=Code, metadata={"description": "string(1); ignored for REPCCS, used by CES (EHT)"})
-    noticeNo = _text(10, cls=NoticeNo, metadata={"description": "string(10); generated when absent (9 digits + check letter)"})
+    noticeNo = _text(max_length(N.notice_no), cls=NoticeNo, metadata={"description": "string(10); generated when absent (9 digits + check letter)"})
     vehicleNo = VehicleNo(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
+                          validate=validate.Length(max=max_length(N.vehicle_no)),
                               metadata={"description": f"string(14), or the UPL placeholder {UPL_VEHICLE_NO}"})
     computerRuleCode = fields.Integer(required=True, strict=True,
+                                      validate=validate.Range(min=RULE_CODE_MIN, max=RULE_CODE_MAX),
                                       error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
-    compositionAmount = fields.Decimal(required=True, places=None, allow_nan=False,
-                                       validate=validate.Range(min=Decimal("0"), max=MAX_AMOUNT),
+    compositionAmount = fields.Decimal(required=True, places=None, allow_nan=False, validate=AMOUNT_RANGE,
                                        error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
-    noticeDateAndTime = fields.DateTime(required=True,
-                                        error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
+    noticeDateAndTime = EventDateTime(required=True,
+                                      error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
+                                      metadata={"description": "local time without an offset; not before "
+                                                               "OCMS_EARLIEST_DATE, at most a day ahead of now"})
     offenceNoticeType = Code(required=True, validate=validate.OneOf(OFFENCE_NOTICE_TYPES),
-                                      error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
-    vehicleCategory = _text(2, cls=Code, metadata={"description": "string(1) in the spec; LB/HL need 2"})
-    vehicleRegistrationType = _text(1, cls=Code, metadata={"description": "string(1): S D V I F X ...; "
+                             error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
+    vehicleCategory = _text(max_length(N.vehicle_category), cls=Code, metadata={"description": "string(1) in the spec; LB/HL need 2"})
+    vehicleRegistrationType = _text(max_length(N.vehicle_registration_type), cls=Code, metadata={"description": "string(1): S D V I F X ...; "
                                                  "mandatory unless detected (MID/MINDEF, UNLICENSED_PARKING)"})
-    ppCode = _text(5, cls=Code)
-    ppName = _text(100)
-    creUserId = _text(50, metadata={"description": "stored as cre_user_id"})
-    creDate = fields.DateTime(allow_none=True, metadata={"description": "accepted, not stored: cre_date is the time OCMS "
+    ppCode = _text(max_length(N.pp_code), cls=Code)
+    ppName = _text(max_length(N.pp_name))
+    creUserId = _text(max_length(N.cre_user_id), metadata={"description": "stored as cre_user_id"})
+    creDate = EventDateTime(allow_none=True, local_only=False, metadata={"description": "accepted, not stored: cre_date is the time OCMS "
                                                                         "created the notice"})
 
     @pre_load
@@ -89,10 +96,6 @@ class NoticePayloadSchema(Schema):
         if value.as_tuple().exponent < -2:
             raise ValidationError("At most 2 decimal places.")
 
-    @validates("noticeDateAndTime")
-    def _naive(self, value, **kwargs) -> None:
-        if value.tzinfo is not None:
-            raise ValidationError("Send local (SGT) time without an offset, e.g. 2026-01-15T08:30:00.")
 
 
 class RepccsPayloadSchema(NoticePayloadSchema):
@@ -102,6 +105,7 @@ class RepccsPayloadSchema(NoticePayloadSchema):
 class CesPayloadSchema(NoticePayloadSchema):
     """CesCreateNoticeDto (POST /v1/cesWebhook-create-notice); subsystemLabel checked by rules/ces_subsystem.yaml."""
 
+    # Its length (3-8) is checked by rules/ces_subsystem.yaml with the spec's message, before anything is stored.
     subsystemLabel = Code(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
                                    metadata={"description": "3-8 characters, first three digits 030-999"})
 

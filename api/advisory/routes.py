@@ -20,7 +20,7 @@ from api.database import get_db
 from api.decisions.service import get_rules
 from api.web.auth import require_key
 from api.web.errors import ApiError, bad_request
-from api.web.smorest import Blueprint
+from api.web.smorest import Blueprint, ErrorEnvelopeSchema
 
 from . import IntakeDeps, NoticeNumberAllocator, receive_notice
 from .payloads import CesPayloadSchema, RepccsPayloadSchema
@@ -41,7 +41,8 @@ def intake_deps() -> IntakeDeps:
 
 
 def _json_body() -> object:
-    body = request.get_json(silent=True)
+    # The strict JSON layer refuses malformed bodies itself (400 naming the field); here only a missing one.
+    body = request.get_json() if request.is_json else None
     if body is None:
         raise bad_request("Malformed JSON", [{"field": "body", "message": "request body is not valid JSON"}])
     return body
@@ -51,16 +52,20 @@ def _receive(source: str):
     result = receive_notice(source, _json_body(), database=get_db(), registry=get_rules().registry, deps=intake_deps(),
                             request_id=getattr(g, "request_id", None), caller=getattr(g, "caller", None))
     resp = jsonify(result.response())
+    resp.status_code = result.status
     resp.headers["Server-Timing"] = result.timings.header()
     return resp
 
 
 def _doc(schema, ok_message: str, extra: dict) -> dict:
+    envelope = {"application/json": {"schema": ErrorEnvelopeSchema}}
+    extra = {code: {**r, "content": envelope} for code, r in extra.items()}
     responses = {
-        "200": {"description": f"Notice created: OCMS-2000 \"{ok_message}\""},
-        "400": {"description": "OCMS-4000: missing or invalid fields (each named)"},
-        "401": {"description": "OCMS-4001: missing or wrong Ocp-Apim-Subscription-Key"},
-        "500": {"description": "OCMS-5000: database failure, nothing written; retry"},
+        "200": {"description": f"Notice created (or a repeat of its transactionId answered): OCMS-2000 "
+                               f"\"{ok_message}\"", "content": envelope},
+        "400": {"description": "OCMS-4000: missing or invalid fields (each named)", "content": envelope},
+        "401": {"description": "OCMS-4001: missing or wrong Ocp-Apim-Subscription-Key", "content": envelope},
+        "500": {"description": "OCMS-5000: database failure, nothing written; retry", "content": envelope},
         **extra,
     }
     return {"security": SUBSCRIPTION_KEY, "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},

@@ -5,7 +5,9 @@ Technical spec v1.1 §2 with DESIGN.md §10. For one request, in ONE transaction
 1. Notices with ``dayEnd = 'N'`` are ``SKIPPED`` (a notice without ``dayEnd``
    is applied: the spec's own example carries none and expects ``OK``).
 2. One ``SELECT notice_no, last_processing_stage ... WHERE notice_no IN (...)``
-   (``FOR UPDATE`` on PostgreSQL) finds the others; missing ones are ``NOT_FOUND``.
+   (``ORDER BY notice_no FOR UPDATE`` on PostgreSQL: every batch locks its rows
+   in the same order, so overlapping batches wait for each other instead of
+   deadlocking) finds the others; missing ones are ``NOT_FOUND``.
 3. The engine decides every found notice in one batch
    (``stage_catalogue``, question ``cas_court_notice``): ``NOT_COURT_NOTICE``
    (OCMS-4009) or a court notice. No stage list lives here.
@@ -44,6 +46,7 @@ from api.web.json import money
 from engine import RuleRegistry
 from repository.base import SYSTEM_USER, now
 from repository.models import EValidOffenceNotice, ValidOffenceNotice
+from repository.queries import lock_notices
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,8 @@ _N = ValidOffenceNotice.__table__.c
 STAGE_QUERY = select(_N.notice_no, _N.last_processing_stage).where(
     _N.notice_no.in_(bindparam("notice_numbers", expanding=True)))
 
-STAGE_QUERY_FOR_UPDATE = STAGE_QUERY.with_for_update()  # PostgreSQL: no change between the check and the UPDATE
+# PostgreSQL: no change between the check and the UPDATE; rows locked in key order (no deadlock between batches).
+STAGE_QUERY_FOR_UPDATE = STAGE_QUERY.order_by(_N.notice_no).with_for_update()
 
 
 def _update_statement(table):
@@ -136,7 +140,10 @@ def update_court_notices(session: Session, registry: RuleRegistry, notices: Sequ
 
     stages: dict[str, str | None] = {}
     if wanted:
-        stmt = STAGE_QUERY_FOR_UPDATE if session.get_bind().dialect.name == "postgresql" else STAGE_QUERY
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        if not postgresql:
+            lock_notices(session, wanted)  # SQLite: the write lock before the stages are read
+        stmt = STAGE_QUERY_FOR_UPDATE if postgresql else STAGE_QUERY
         stages = dict(session.execute(stmt, {"notice_numbers": wanted}).all())
 
     checked = [no for no in wanted if no in stages]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import g
 
-from api.database import get_db
+from api.database import get_db, run_in_transaction
 from api.decisions.service import get_rules
 from api.web.auth import require_key
 from api.web.errors import check_batch_limit
@@ -65,9 +65,9 @@ def get_payment_status_view(body: dict):
 def update_court_notices_view(body: dict):
     """API 2: apply CAS's court data to the court notices, in one transaction."""
     registry = get_rules().registry
-    with get_db().unit_of_work() as uow:
+    caller, request_id = getattr(g, "caller", None), current_request_id()
+
+    def work(uow, attempt):
         check_batch_limit(body["notices"], cas_batch_limit(uow.session), "notices")
-        result = update_court_notices(uow.session, registry, body["notices"],
-                                      caller=getattr(g, "caller", None), request_id=current_request_id())
-        uow.commit()
-    return result
+        return update_court_notices(uow.session, registry, body["notices"], caller=caller, request_id=request_id)
+    return run_in_transaction(get_db(), work, what="CAS API 2")

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.web.fields import Code, NoticeNo
+from api.web.fields import Code, NoticeNo, max_length, numeric_max
+from repository.models import ValidOffenceNotice
 
 from .validation import Amount, FastLoadSchema, StrictDate
 
@@ -16,10 +17,10 @@ from .validation import Amount, FastLoadSchema, StrictDate
 YES_NO = validate.OneOf(("Y", "N"))
 
 
-STAGE = validate.Length(min=1, max=3)
+STAGE = validate.Length(min=1, max=max_length(ValidOffenceNotice.last_processing_stage))
 
 
-MAX_AMOUNT = Decimal("99999999.99")  # Numeric(10, 2)
+MAX_AMOUNT: Decimal = numeric_max(ValidOffenceNotice.amount_payable)  # Numeric(10, 2): 99999999.99
 
 
 class PaymentStatusRequestSchema(FastLoadSchema):

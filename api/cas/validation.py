@@ -21,7 +21,7 @@ from typing import Any, Callable
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
 from marshmallow.decorators import POST_DUMP, POST_LOAD, PRE_DUMP, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
 
-from api.web.fields import NORMALISED_FIELDS, StrictDate
+from api.web.fields import NORMALISED_FIELDS, StrictDate, date_window
 from api.web.json import CENT
 
 Checker = Callable[[Any], Any]
@@ -127,9 +127,13 @@ def _leaf(field: fields.Field) -> Checker | None:
             if type(x) is not str or not match(x):
                 raise _Fail
             try:
-                return parse(x)
+                day = parse(x)
             except ValueError:
                 raise _Fail from None
+            earliest, latest = date_window()  # the field's plausible window (marshmallow explains a miss)
+            if not earliest <= day <= latest:
+                raise _Fail
+            return day
     elif kind is Amount:
         if not _only(field, validate.Range) or field.places is not None or field.as_string:
             return None

@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from repository.models import ChangeOfProcessing, EValidOffenceNotice, OffenceNoticeOwnerDriver, ValidOffenceNotice
+from repository.queries import lock_notices as shared_lock_notices
 
 #: IN-list size; well under SQLite's and psycopg's parameter limits.
 CHUNK = 900
@@ -68,13 +69,7 @@ def lock_notices(session: Session, notice_nos: Iterable[str]) -> None:
     takes the write lock at once (BEGIN IMMEDIATE semantics), so the facts
     read afterwards are the latest committed ones.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE ocms_valid_offence_notice SET upd_user_id = upd_user_id WHERE 1 = 0"))
-        return
-    ordered = sorted(set(notice_nos))
-    for part in chunks(ordered):
-        session.execute(select(ValidOffenceNotice.notice_no).where(ValidOffenceNotice.notice_no.in_(part))
-                        .order_by(ValidOffenceNotice.notice_no).with_for_update()).all()
+    shared_lock_notices(session, notice_nos, chunk_size=CHUNK)
 
 
 def gather(session: Session, notice_nos: Sequence[str], today: dt.date, with_offenders: bool = True

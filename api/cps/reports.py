@@ -14,6 +14,7 @@ from typing import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.reports import DATE, Column, Sheet, write_xlsx
 from repository.models import ReportFile, now
 
 from .queries import REPORT_COLUMNS
@@ -28,29 +29,18 @@ def report_url(report_id: int) -> str:
     return f"/v1/cps/reports/{report_id}"
 
 
-def write_workbook(path: Path, rows: Sequence[Sequence], title: str) -> None:
-    """Write the §8.4 columns and ``rows`` to an .xlsx file: "Date of Change" as a date cell, text as text."""
-    from openpyxl import Workbook  # imported on first use: keeps worker start-up light
-    from openpyxl.styles import Font
+#: Column widths and number formats of the §8.4 columns (dates stay dates in the file).
+_WIDTHS = (14, 14, 11, 14, 16, 20, 10, 40, 30, 16)
+_FORMATS = (None, None, None, DATE, None, None, None, None, None, None)
 
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = "Change Processing Stage"
-    ws.append([h for h, _ in REPORT_COLUMNS])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for r in rows:
-        ws.append(list(r))
-        for cell in ws[ws.max_row]:  # typed cells (DESIGN.md §10): dates are dates, not text
-            if isinstance(cell.value, dt.datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm:ss"
-            elif isinstance(cell.value, dt.date):
-                cell.number_format = "yyyy-mm-dd"
-    ws.freeze_panes = "A2"
-    wb.properties.title = title
+
+def write_workbook(path: Path, rows: Sequence[Sequence], title: str) -> None:
+    """Write the §8.4 columns and ``rows`` to an .xlsx file (the shared writer: typed cells, no formulas)."""
+    columns = [Column(h, w, f) for (h, _), w, f in zip(REPORT_COLUMNS, _WIDTHS, _FORMATS)]
+    data = write_xlsx([Sheet("Change Processing Stage", columns, rows)], title=title)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
-    wb.save(tmp)
+    tmp.write_bytes(data)
     tmp.replace(path)  # never a half-written report under its final name
 
 

@@ -24,17 +24,29 @@ from pathlib import Path
 
 from flask import current_app, g, send_file
 
-from api.database import get_db
+from api.database import get_db, run_in_transaction
 from api.decisions.service import get_rules
 from api.web.auth import require_jwt
 from api.web.errors import ApiError, bad_request, check_batch_limit, not_found
+from api.web.fields import id_max
 from api.web.smorest import Blueprint
+from repository.models import ReportFile
 from repository.queries import get_int_parameter
 
 from .change import ChangeRequest, apply_changes, check_reason, validate
 from .queries import SOURCE_OCMS, report_rows
 from .reports import DEFAULT_RANGE_DAYS, REPORT_TYPE, describe, list_reports, store_report
-from .schemas import MAX_NOTICES, ChangeSchema, ReportRangeSchema, SearchSchema
+from .schemas import (
+    MAX_NOTICES,
+    ChangeSchema,
+    ReportCreatedSchema,
+    ReportListSchema,
+    ReportRangeSchema,
+    SearchResponseSchema,
+    SearchSchema,
+    SubmitResponseSchema,
+    ValidateResponseSchema,
+)
 from .search import search
 
 blp = Blueprint("cps", __name__, url_prefix="/v1/cps", description="Change Processing Stage (Staff Portal, OCMS 15)")
@@ -68,6 +80,7 @@ def _summary(results: list[dict]) -> dict:
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(SearchSchema)
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.doc(responses={"200": {"description": "Eligible and ineligible notices", "content": {"application/json": {"schema": SearchResponseSchema}}}})
 @blp.doc(security=JWT)
 def cps_search(body: dict):
     """Search notices (§5.3) and segregate them: eligible, or ineligible with the reason (§3.2)."""
@@ -80,6 +93,7 @@ def cps_search(body: dict):
 @blp.arguments(ChangeSchema)
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
 @blp.alt_response(413, description="More than 500 notices (OCMS-4013)")
+@blp.doc(responses={"200": {"description": "A result per notice; nothing written", "content": {"application/json": {"schema": ValidateResponseSchema}}}})
 @blp.doc(security=JWT)
 def cps_validate(body: dict):
     """Per notice: CHANGEABLE, a warning to confirm, or the first failed check (§4.2); writes nothing."""
@@ -92,28 +106,33 @@ def cps_validate(body: dict):
 @blp.arguments(ChangeSchema)
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
 @blp.alt_response(413, description="More than 500 notices (OCMS-4013)")
+@blp.doc(responses={"200": {"description": "A result per notice and the change report", "content": {"application/json": {"schema": SubmitResponseSchema}}}})
 @blp.doc(security=JWT)
 def cps_submit(body: dict):
     """Apply the changeable notices in one transaction and generate the change report (§5.2 steps 16-22)."""
     req = _change_request(body)
-    db, registry = get_db(), get_rules().registry
-    stored = None
-    try:
-        with db.unit_of_work() as uow:
-            applied = apply_changes(uow, registry, req, g.request_id, g.caller, user=req.officer)
+    registry, request_id, caller, report_dir = get_rules().registry, g.request_id, g.caller, \
+        current_app.config["OCMS_REPORT_DIR"]
+
+    def work(uow, attempt):
+        stored = None
+        try:
+            applied = apply_changes(uow, registry, req, request_id, caller, user=req.officer)
             if applied.audit:
                 rows = [(a["notice_no"], a["last_processing_stage"], a["new_processing_stage"], a["date_of_change"],
                          a["reason_of_change"], a["authorised_officer"], a["source"], a["remarks"],
                          applied.facts[a["notice_no"]].offender_name, applied.facts[a["notice_no"]].vehicle_no)
                         for a in applied.audit]
-                stored = store_report(uow.session, current_app.config["OCMS_REPORT_DIR"], rows, req.officer,
-                                      {"requestId": g.request_id, "newProcessingStage": req.new_stage,
+                stored = store_report(uow.session, report_dir, rows, req.officer,
+                                      {"requestId": request_id, "newProcessingStage": req.new_stage,
                                        "notices": len(rows)})
-            uow.commit()
-    except BaseException:
-        if stored is not None:
-            Path(stored.storage_path).unlink(missing_ok=True)
-        raise
+            uow.commit()  # here, so that a failed commit removes this try's report file too
+        except BaseException:
+            if stored is not None:
+                Path(stored.storage_path).unlink(missing_ok=True)
+            raise
+        return applied, stored
+    applied, stored = run_in_transaction(get_db(), work, what="CPS submit")
     results = applied.results
     return {"results": results, "updated": sum(r["status"] == "UPDATED" for r in results),
             "notUpdated": sum(r["status"] != "UPDATED" for r in results), **_summary(results),
@@ -134,6 +153,7 @@ def _range(body: dict) -> tuple[dt.date, dt.date]:
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(ReportRangeSchema, location="query")
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.doc(responses={"200": {"description": "The CPS reports created in the range", "content": {"application/json": {"schema": ReportListSchema}}}})
 @blp.doc(security=JWT)
 def cps_reports(query: dict):
     """The CPS reports created from startDate to endDate (yyyy-MM-dd, at most 90 days), newest first."""
@@ -147,33 +167,39 @@ def cps_reports(query: dict):
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(ReportRangeSchema)
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.doc(responses={"201": {"description": "The report generated", "content": {"application/json": {"schema": ReportCreatedSchema}}}})
 @blp.doc(security=JWT)
 def cps_generate_report(body: dict):
     """Generate a report of every change (any source) whose date_of_change is in the range (§8.2 steps 5-7)."""
     start, end = _range(body)
-    stored = None
-    try:
-        with get_db().unit_of_work() as uow:
+    officer, report_dir = _officer(), current_app.config["OCMS_REPORT_DIR"]
+
+    def work(uow, attempt):
+        stored = None
+        try:
             rows = report_rows(uow.session, start=start, end=end)
-            stored = store_report(uow.session, current_app.config["OCMS_REPORT_DIR"], rows, _officer(),
+            stored = store_report(uow.session, report_dir, rows, officer,
                                   {"startDate": start.isoformat(), "endDate": end.isoformat(), "changes": len(rows)},
                                   prefix="CPS_Range_Report")
             uow.commit()
-    except BaseException:
-        if stored is not None:
-            Path(stored.storage_path).unlink(missing_ok=True)
-        raise
-    return {"report": describe(stored), "changes": len(rows)}, 201
+        except BaseException:
+            if stored is not None:
+                Path(stored.storage_path).unlink(missing_ok=True)
+            raise
+        return stored, len(rows)
+    stored, changes = run_in_transaction(get_db(), work, what="CPS range report")
+    return {"report": describe(stored), "changes": changes}, 201
 
 
-@blp.route("/reports/<int:report_id>", methods=["GET"])
+@blp.route(f"/reports/<int(max={id_max(ReportFile.id)}):report_id>", methods=["GET"])
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
 @blp.alt_response(404, description="No such CPS report (OCMS-4004)")
+@blp.doc(responses={"200": {"description": "The report (.xlsx)", "content": {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}})
 @blp.doc(security=JWT)
 def cps_report_download(report_id: int):
     """Download one CPS report (.xlsx)."""
-    from repository.models import ReportFile
     with get_db().session() as s:
         row = s.get(ReportFile, report_id)
         if row is None or row.report_type != REPORT_TYPE:

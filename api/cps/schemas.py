@@ -7,10 +7,11 @@ remarks are checked per request by rules/cps_reason_of_change.yaml (routes).
 """
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from api.web.fields import Code, NoticeNo, StrictDate, VehicleNo
+from api.web.fields import Code, NoticeNo, StrictDate, VehicleNo, WindowDateTime, max_length
 from repository.business_time import to_business_time
+from repository.models import ChangeOfProcessing, OffenceNoticeOwnerDriver
 
 #: Most notices per Staff Portal validate/submit or PLUS request (one screen's selection); OCMS-4013 above.
 MAX_NOTICES = 500
@@ -34,7 +35,7 @@ class SearchSchema(Schema):
     """§5.3: at least one criterion; an empty, blank or null one is not given (VAL010 if none is left)."""
 
     noticeNo = NoticeNo()
-    idNo = Code(validate=validate.Length(min=1, max=20), metadata={"description": "NRIC/FIN/UEN, trimmed and upper-cased"})
+    idNo = Code(validate=validate.Length(min=1, max=max_length(OffenceNoticeOwnerDriver.id_no)), metadata={"description": "NRIC/FIN/UEN, trimmed and upper-cased"})
     vehicleNo = VehicleNo(validate=validate.Length(min=1, max=14))
     currentProcessingStage = Code(validate=STAGE)
     dateOfCurrentProcessingStage = StrictDate(format="%Y-%m-%d")
@@ -89,13 +90,14 @@ class PlusChangeSchema(Schema):
     noticeNo = fields.List(NoticeNo(), required=True, validate=validate.Length(min=1))
     lastStageName = Code(required=True, validate=STAGE)
     nextStageName = Code(required=True, validate=STAGE)
-    lastStageDate = fields.DateTime(load_default=None, allow_none=True)
-    newStageDate = fields.DateTime(load_default=None, allow_none=True)
+    lastStageDate = WindowDateTime(load_default=None, allow_none=True)
+    newStageDate = WindowDateTime(load_default=None, allow_none=True)
     offenceType = Code(required=True, validate=validate.OneOf(["O", "E", "U", "D", "H", "DIR"]))
     source = Code(required=True, validate=validate.Length(min=1, max=3))
     reasonOfChange = Code(load_default=None, allow_none=True, validate=validate.Length(min=1, max=3))
     remarks = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-    authorisedOfficer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    authorisedOfficer = fields.String(load_default=None, allow_none=True,
+                                      validate=validate.Length(max=max_length(ChangeOfProcessing.authorised_officer)))
     isConfirmation = fields.Boolean(load_default=False)
 
     @post_load
@@ -126,3 +128,99 @@ class ToppanRequestSchema(Schema):
     def moves(self, data, **kwargs):
         if data.get("currentStage") and data.get("currentStage") == data.get("newStage"):
             raise ValidationError({"newStage": ["must differ from currentStage"]})
+
+
+# ---- responses (OpenAPI; the views build plain dicts of these shapes) --------------------------------------------
+class _Open(Schema):
+    """A response object that may grow fields (callers ignore what they do not know)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class SearchNoticeSchema(_Open):
+    noticeNo = fields.String()
+    vehicleNo = fields.String(allow_none=True)
+    offenceNoticeType = fields.String(allow_none=True)
+    noticeDateAndTime = fields.String(allow_none=True)
+    currentProcessingStage = fields.String(allow_none=True)
+    dateOfCurrentProcessingStage = fields.String(allow_none=True)
+    nextProcessingStage = fields.String(allow_none=True)
+    nextProcessingDate = fields.String(allow_none=True)
+    suspensionType = fields.String(allow_none=True)
+    amountPayable = fields.Decimal(allow_none=True)
+    offenderName = fields.String(allow_none=True)
+    idNo = fields.String(allow_none=True)
+    offenderRole = fields.String(allow_none=True)
+    eligibleStages = fields.List(fields.String())
+    reasonCode = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class SearchResponseSchema(Schema):
+    total = fields.Integer()
+    truncated = fields.Boolean()
+    eligible = fields.List(fields.Nested(SearchNoticeSchema))
+    ineligible = fields.List(fields.Nested(SearchNoticeSchema))
+
+
+class ChangeResultSchema(_Open):
+    noticeNo = fields.String()
+    status = fields.String(metadata={"enum": ["CHANGEABLE", "WARNING", "NOT_CHANGEABLE", "UPDATED"]})
+    code = fields.String(allow_none=True)
+    message = fields.String(allow_none=True)
+    field = fields.String()
+    previousStage = fields.String(allow_none=True)
+    newStage = fields.String(allow_none=True)
+    nextStage = fields.String(allow_none=True)
+    nextStageDate = fields.String(allow_none=True)
+
+
+class ReportSchema(Schema):
+    reportId = fields.Integer()
+    fileName = fields.String()
+    createdAt = fields.String()
+    createdBy = fields.String(allow_none=True)
+    url = fields.String()
+    params = fields.Dict(allow_none=True)
+
+
+class ValidateResponseSchema(Schema):
+    results = fields.List(fields.Nested(ChangeResultSchema))
+    changeable = fields.List(fields.String())
+    warnings = fields.List(fields.String())
+    nonChangeable = fields.List(fields.String())
+
+
+class SubmitResponseSchema(ValidateResponseSchema):
+    updated = fields.Integer()
+    notUpdated = fields.Integer()
+    report = fields.Nested(ReportSchema, allow_none=True)
+
+
+class ReportListSchema(Schema):
+    startDate = fields.String()
+    endDate = fields.String()
+    reports = fields.List(fields.Nested(ReportSchema))
+
+
+class ReportCreatedSchema(Schema):
+    report = fields.Nested(ReportSchema)
+    changes = fields.Integer()
+
+
+class PlusChangeResponseSchema(Schema):
+    appCode = fields.String()
+    message = fields.String()
+    success = fields.List(fields.Nested(_Open))
+    failed = fields.List(fields.Nested(_Open))
+
+
+class ToppanResponseSchema(Schema):
+    batchId = fields.String(allow_none=True)
+    totalNotices = fields.Integer()
+    automaticUpdates = fields.Integer()
+    manualUpdates = fields.Integer()
+    skipped = fields.Integer()
+    errors = fields.List(fields.String())
+    success = fields.Boolean()

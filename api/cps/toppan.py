@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from api.decisions.log import record_decisions
+from api.web.json import strict_loads
 from engine import RuleRegistry
 from repository.identity import is_notice_no, normalise_notice_no
 from repository.models import SYSTEM_USER, now
@@ -131,7 +132,7 @@ def read_batches(directory: Path) -> Iterator[tuple[str, Any, str | None]]:
     or (file name, None, why) for a file that cannot be read as JSON."""
     for path in sorted(directory.glob("*.json")):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = strict_loads(path.read_bytes())  # the API's JSON rules: no duplicate keys, NUL, lone surrogates
         except (OSError, UnicodeDecodeError, ValueError) as e:
             yield path.name, None, f"not a JSON batch file ({type(e).__name__}: {str(e)[:120]})"
             continue

@@ -2,8 +2,9 @@
 
 Technical spec v1.1 §4 with DESIGN.md §10. For one request, in ONE transaction:
 
-1. One ``SELECT`` of the notices asked for (``FOR UPDATE`` on PostgreSQL, so a
-   payment cannot slip in between the check and the update), one of their
+1. One ``SELECT`` of the notices asked for (``ORDER BY notice_no FOR UPDATE`` on
+   PostgreSQL, so a payment cannot slip in between the check and the update,
+   and overlapping requests lock in the same order), one of their
    internet mirrors and one of their court cases.
 2. The engine decides every notice in one batch (ruleset ``plus_notice_update``,
    facts ``notice_found`` and ``crs_reason_of_suspension``). No paid check lives here.
@@ -40,7 +41,7 @@ from api.decisions.log import record_decisions
 from engine import RuleRegistry
 from repository.base import SYSTEM_USER
 from repository.models import CourtCase, EValidOffenceNotice, ValidOffenceNotice
-from repository.queries import get_int_parameter
+from repository.queries import get_int_parameter, lock_notices
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,10 @@ def _load(session: Session, notice_numbers: Sequence[str]) -> tuple[
     holds objects weakly, so the caller keeps the returned list while applying.
     """
     stmt = select(ValidOffenceNotice).where(ValidOffenceNotice.notice_no.in_(notice_numbers))
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    if session.get_bind().dialect.name == "postgresql":  # locked as read, in key order
+        stmt = stmt.order_by(ValidOffenceNotice.notice_no).with_for_update()
+    else:
+        lock_notices(session, notice_numbers)  # SQLite: the write lock before the read
     notices = {n.notice_no: n for n in session.scalars(stmt)}
     if not notices:
         return notices, [], {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import g
 
-from api.database import get_db
+from api.database import get_db, run_in_transaction
 from api.decisions.service import get_rules
 from api.web.auth import require_key
 from api.web.errors import check_batch_limit
@@ -39,9 +39,10 @@ PLUS_KEY = [{"subscriptionKey": []}]
 def query_notice_info_view(body: dict):
     """API 4: set the payment due date of PLUS's unpaid notices, in one transaction."""
     registry = get_rules().registry
-    with get_db().unit_of_work() as uow:
+    caller, request_id = getattr(g, "caller", None), current_request_id()
+
+    def work(uow, attempt):
         check_batch_limit(body["noticeNumbers"], plus_batch_limit(uow.session), "noticeNumbers")
-        result = update_notice_info(uow.session, registry, body["noticeNumbers"], body["paymentDueDate"],
-                                    caller=getattr(g, "caller", None), request_id=current_request_id())
-        uow.commit()
-    return result
+        return update_notice_info(uow.session, registry, body["noticeNumbers"], body["paymentDueDate"],
+                                  caller=caller, request_id=request_id)
+    return run_in_transaction(get_db(), work, what="PLUS API 4")

@@ -15,9 +15,10 @@ from marshmallow import Schema, fields, validate
 
 from api.database import get_db
 from api.decisions.service import get_rules
-from api.web.fields import Code
 from api.web.auth import require_any_credential, require_auth
+from api.web.fields import Code, max_length
 from api.web.smorest import ANY_CREDENTIAL, OPERATOR, Blueprint
+from repository.models import DecisionLog
 from repository.queries import decisions_for_subject
 
 blp = Blueprint("decisions", __name__, url_prefix="/v1", description="Dry-run decisions and the decision log")
@@ -56,15 +57,16 @@ class DecisionSchema(Schema):
 
 
 class DecisionLogQuerySchema(Schema):
-    subject = Code(required=True, validate=validate.Length(min=1, max=64),
+    subject = Code(required=True, validate=validate.Length(min=1, max=max_length(DecisionLog.subject)),
                    metadata={"description": "e.g. the notice number (trimmed, upper-cased as notice numbers are stored)"})
-    ruleset = fields.String(load_default=None)
+    ruleset = fields.String(load_default=None, validate=validate.Length(min=1, max=max_length(DecisionLog.ruleset)))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LOG_LIMIT))
 
 
 class DecisionLogEntrySchema(Schema):
     id = fields.Integer()
-    decidedAt = fields.DateTime(attribute="decided_at")
+    decidedAt = fields.DateTime(attribute="decided_at", metadata={"format": "local-date-time",
+                                                              "description": "local (SGT) time, no offset"})
     requestId = fields.String(attribute="request_id", allow_none=True)
     caller = fields.String(allow_none=True)
     ruleset = fields.String()

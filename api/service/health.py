@@ -19,6 +19,7 @@ class ReadySchema(Schema):
     database = fields.String(metadata={"example": "UP"})
     rules = fields.String(metadata={"example": "UP"})
     rulesHash = fields.String(allow_none=True)
+    problem = fields.String(metadata={"description": "why the database cannot serve (only when DOWN)"})
 
 
 @blp.route("/live")
@@ -32,13 +33,22 @@ def live():
 @blp.response(200, ReadySchema)
 @blp.alt_response(503, schema=ReadySchema, description="Database unreachable or rules not loaded")
 def ready():
-    """The database answers and the rules are loaded: 200, else 503."""
-    db_ok = get_db().ping()
-    registry = get_rules().ensure_loaded()
+    """The database serves the service's tables (schema at head, every table readable) and the rules are loaded.
+
+    200 when both hold, else 503 with ``problem`` naming what the database lacks.
+    """
+    problem = get_db().serves_tables()
+    db_ok = problem is None
+    try:
+        registry = get_rules().ensure_loaded()
+    except Exception:  # rules state unreadable (database down): not ready, never a 500
+        registry = None
     body = {
         "status": "UP" if db_ok and registry is not None else "DOWN",
         "database": "UP" if db_ok else "DOWN",
         "rules": "UP" if registry is not None else "DOWN",
         "rulesHash": get_rules().bundle_hash if registry is not None else None,
     }
+    if problem:
+        body["problem"] = problem
     return body, 200 if body["status"] == "UP" else 503

@@ -3,24 +3,49 @@
 * ``Ocp-Apim-Subscription-Key``: one key per calling system (``OCMS_API_KEYS``),
   compared with :func:`hmac.compare_digest`; keys are never logged or echoed.
 * ``Authorization: Bearer <jwt>``: HS256 tokens signed with ``OCMS_JWT_SECRET``,
-  claims ``sub`` (the officer) and ``roles`` (list of role names).
+  checked strictly (:func:`jwt_claims`): ``sub`` (the officer) a string of 1 to
+  :data:`MAX_SUB_LENGTH` characters, ``roles`` a list of role names (strings),
+  ``exp`` required (``nbf``/``iat`` checked when present), ``iss`` and ``aud``
+  checked when ``OCMS_JWT_ISSUER`` / ``OCMS_JWT_AUDIENCE`` are set. Any other
+  token is refused.
 
-Missing or wrong credentials are OCMS-4001 / 401. On success ``g.caller`` names
-the caller (``"cas"``, ``"jwt:officer1"``) for the decision log.
+Missing or wrong credentials are OCMS-4001 / 401, checked before anything of
+the request is parsed: :func:`require_auth` marks the view, and
+:func:`check_credentials` (a ``before_request`` hook installed by
+:func:`api.web.limits.init_limits`) authenticates before the view, its body
+or its query string is touched, whatever order the view's decorators are in.
+On success ``g.caller`` names the caller (``"cas"``, ``"jwt:officer1"``) for
+the decision log.
 """
 from __future__ import annotations
 
 import functools
 import hmac
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import jwt
 from flask import current_app, g, request
 
 from .errors import unauthorized
+from .json import text_problem
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 ANY = "*"
+#: Longest officer id a token may carry (the audit columns, e.g. authorised_officer, are String(50)).
+MAX_SUB_LENGTH = 50
+#: Most roles, and the longest role name, a token may carry.
+MAX_ROLES, MAX_ROLE_LENGTH = 50, 50
+#: Attribute :func:`require_auth` sets on a view (kept by functools.wraps on every outer decorator).
+MARKER = "ocms_auth"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Who may call a view: a key of ``systems`` (``"*"``: any) or a JWT with one of ``roles`` (None: no JWT)."""
+
+    systems: tuple[str, ...] = ()
+    roles: tuple[str, ...] | None = None
 
 
 def key_system(key: str | None, systems: Iterable[str]) -> str | None:
@@ -39,16 +64,32 @@ def key_system(key: str | None, systems: Iterable[str]) -> str | None:
 
 
 def jwt_claims(token: str | None) -> dict | None:
-    """Return the verified claims of a Staff Portal token, or None."""
-    secret = current_app.config.get("OCMS_JWT_SECRET")
-    if not token or not secret:
+    """Return the verified claims of a Staff Portal token, or None if anything about it is wrong.
+
+    Signature (HS256), ``exp`` (required), ``nbf``/``iat``, and ``iss``/``aud``
+    if configured, as PyJWT checks them; then the shapes: ``sub`` a string of
+    1-50 characters, ``roles`` a list of at most 50 strings (no ``"roles": 5``,
+    no ``{"OIC": false}``), none holding a control character or a lone surrogate.
+    """
+    config = current_app.config
+    secret = config.get("OCMS_JWT_SECRET")
+    if not token or not secret or len(token) > 8192:
         return None
+    issuer, audience = config.get("OCMS_JWT_ISSUER"), config.get("OCMS_JWT_AUDIENCE")
+    required = ["sub", "exp", "roles"] + (["iss"] if issuer else []) + (["aud"] if audience else [])
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub"]})
-    except jwt.PyJWTError:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=issuer, audience=audience,
+                            leeway=float(config.get("OCMS_JWT_LEEWAY") or 0),
+                            options={"require": required, "verify_aud": bool(audience)})
+    except (jwt.PyJWTError, ValueError, TypeError):
         return None
-    roles = claims.get("roles") or []
-    claims["roles"] = [roles] if isinstance(roles, str) else list(roles)
+    sub, roles = claims.get("sub"), claims.get("roles")
+    if type(sub) is not str or not 1 <= len(sub) <= MAX_SUB_LENGTH or not sub.strip() or text_problem(sub):
+        return None
+    if type(roles) is not list or len(roles) > MAX_ROLES:
+        return None
+    if any(type(r) is not str or not 1 <= len(r) <= MAX_ROLE_LENGTH or text_problem(r) for r in roles):
+        return None
     return claims
 
 
@@ -78,15 +119,35 @@ def authenticate(systems: Iterable[str] = (), roles: Iterable[str] | None = None
     raise unauthorized()
 
 
+def requirement_of(view: Callable | None) -> Requirement | None:
+    """The credentials a view function asks for (None: an open endpoint such as the health probes)."""
+    return getattr(view, MARKER, None)
+
+
+def check_credentials() -> None:
+    """``before_request``: authenticate for the matched view before its body or query is read (401 otherwise)."""
+    if request.routing_exception is not None:  # 404 / 405: nothing to protect
+        return
+    need = requirement_of(current_app.view_functions.get(request.endpoint))
+    if need is not None:
+        authenticate(need.systems, need.roles)
+
+
 def require_auth(systems: Iterable[str] = (), roles: Iterable[str] | None = None) -> Callable:
-    """Decorate a view: a key of one of ``systems`` or a JWT with one of ``roles`` (``"*"``: any)."""
-    systems, roles = tuple(systems), (tuple(roles) if roles is not None else None)
+    """Mark a view: a key of one of ``systems`` or a JWT with one of ``roles`` (``"*"``: any).
+
+    :func:`check_credentials` enforces it before the request is parsed; the
+    wrapper checks again only when the view runs without that hook.
+    """
+    need = Requirement(tuple(systems), tuple(roles) if roles is not None else None)
 
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            authenticate(systems, roles)
+            if getattr(g, "caller", None) is None:
+                authenticate(need.systems, need.roles)
             return view(*args, **kwargs)
+        setattr(wrapper, MARKER, need)
         return wrapper
     return decorate
 

@@ -14,8 +14,12 @@ the same rule:
   OCMS-4004 for "CFC not allowed" on its PLUS endpoint; that endpoint never
   answers "not found", so the two cannot meet on one path.
 * OCMS-4005 / 405 — method not allowed.
+* OCMS-4008 / 408 — the request body stopped arriving (``ocms serve --body-timeout``).
 * OCMS-4022 / 422 — a rules reload was refused (every load error listed).
-* OCMS-5003 / 503 — not ready (health check).
+* OCMS-5003 / 503 — not ready (health check); the database busy (a lock or a
+  statement past ``OCMS_LOCK_TIMEOUT`` / ``OCMS_STATEMENT_TIMEOUT``, a conflict
+  still there after the retries of :func:`api.database.run_in_transaction`) or
+  unreachable. Nothing was written; ``Retry-After`` says when to try again.
 
 Internals never leak: an unexpected exception is logged with the request id
 and answered OCMS-5000 "Internal Server Error".
@@ -27,16 +31,18 @@ from typing import Any, Iterable
 
 from flask import Flask, g, jsonify
 from marshmallow import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from engine import EngineDisagreement, FactError, RulesLoadError, UnknownRulesetError
+from repository.db import UNAVAILABLE, classify_error
 
 log = logging.getLogger(__name__)
 
 #: Messages the specs give for each status; others use werkzeug's reason phrase.
 MESSAGES = {
-    400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
+    400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
     413: "Payload Too Large", 422: "Unprocessable Entity", 500: "Internal Server Error", 503: "Service Unavailable",
 }
 
@@ -136,6 +142,22 @@ class OcmsParser(FlaskParser):
     def handle_error(self, error: ValidationError, req, schema, *, error_status_code, error_headers):
         raise bad_request(errors=flatten_messages(_strip_location(error.messages)))
 
+    def _raw_load_json(self, req):
+        """The body through the app's strict JSON layer (:func:`api.web.json.strict_loads`), not bare ``json``."""
+        from flask import current_app
+        from webargs import core
+
+        from .json import JSONInputError
+        if not core.is_json(req.mimetype):
+            return core.missing
+        data = req.get_data(cache=True)
+        if not data:
+            return core.missing
+        try:
+            return current_app.json.loads(data)
+        except JSONInputError as e:
+            raise bad_request("Malformed JSON", [{"field": e.field, "message": e.message}]) from None
+
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise bad_request("Malformed JSON", [{"field": "body", "message": "request body is not valid JSON"}])
 
@@ -174,6 +196,8 @@ def _respond(err: ApiError):
 
 def handle_http_exception(e: HTTPException):
     """werkzeug's aborts (404 route, 405, 413 body too large ...) in the envelope."""
+    if isinstance(e, ClientDisconnected):  # the body ended (or stalled past --body-timeout) before its length
+        return handle_body_timeout(e)
     status = e.code or 500
     if status >= 500:
         return handle_unexpected(e)
@@ -187,6 +211,34 @@ def handle_unexpected(e: Exception):
     original = getattr(e, "original_exception", None) or e
     log.error("unhandled error in request %s", getattr(g, "request_id", "-"), exc_info=original)
     return _respond(ApiError(500, "Internal Server Error"))
+
+
+#: Seconds a caller is asked to wait after a 503 for a busy database.
+RETRY_AFTER_SECONDS = 2
+
+
+def database_busy(kind: str) -> ApiError:
+    """503 OCMS-5003: the database is busy or unreachable; nothing was written."""
+    message = ("The database is unavailable; nothing was written, please retry" if kind == UNAVAILABLE
+               else "The database is busy; nothing was written, please retry")
+    return ApiError(503, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def handle_database_error(e: SQLAlchemyError):
+    """Lock/statement timeouts, lasting conflicts and an unreachable database are 503; anything else 500."""
+    kind = classify_error(e)
+    if kind is None:
+        return handle_unexpected(e)
+    log.warning("database %s in request %s: %s", kind, getattr(g, "request_id", "-"), str(e).splitlines()[0][:300])
+    return _respond(database_busy(kind))
+
+
+def handle_body_timeout(e: Exception):
+    """The body stopped arriving (a slow or stalled client, a socket timeout): 408, nothing done, connection closed."""
+    log.info("request %s: body not received in time", getattr(g, "request_id", "-"))
+    resp = _respond(ApiError(408, "Request Timeout", [{"field": "body", "message": "the body did not arrive in time"}]))
+    resp.headers["Connection"] = "close"
+    return resp
 
 
 def engine_disagreement(e: EngineDisagreement):
@@ -209,4 +261,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(EngineDisagreement, engine_disagreement)
     app.register_error_handler(ValidationError, lambda e: _respond(bad_request(errors=flatten_messages(e.messages))))
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(SQLAlchemyError, handle_database_error)
+    app.register_error_handler(TimeoutError, handle_body_timeout)
     app.register_error_handler(Exception, handle_unexpected)

@@ -8,13 +8,13 @@ from .jobs import finish_job_run, job_run_succeeded, last_job_run, start_job_run
 from .notices import count_past_offences, get_notice, get_notices, past_offence_counts
 from .parameters import get_int_parameter, get_parameter, get_parameters, set_parameter
 from .rules_state import bump_rules_state, get_rules_generation, get_rules_state
-from .suspensions import lock_notice, next_sr_no, next_sr_nos
+from .suspensions import lock_notice, lock_notices, next_sr_no, next_sr_nos
 
 __all__ = [
     "DECISION_LOG_FIELDS", "LOGGED_COLUMNS", "bump_rules_state", "count_logged_decisions", "iter_logged_decisions",
     "logged_decisions", "count_past_offences", "decisions_for_subject",
     "finish_job_run", "get_int_parameter", "get_notice", "get_notices", "get_parameter",
     "get_parameters", "get_rules_generation", "get_rules_state", "job_run_succeeded",
-    "last_job_run", "lock_notice", "log_decisions", "next_sr_no", "next_sr_nos", "past_offence_counts",
+    "last_job_run", "lock_notice", "lock_notices", "log_decisions", "next_sr_no", "next_sr_nos", "past_offence_counts",
     "set_parameter", "start_job_run",
 ]

@@ -22,6 +22,26 @@ def lock_notice(session: Session, notice_no: str) -> None:
     session.execute(update(table).where(table.c.notice_no == notice_no).values(notice_no=table.c.notice_no))
 
 
+def lock_notices(session: Session, notice_nos: Iterable[str], *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+    """Hold the rows of ``notice_nos`` until the transaction ends, taken in key order (call it first).
+
+    PostgreSQL: ``SELECT ... ORDER BY notice_no FOR UPDATE`` (chunked, chunks in
+    key order too): every writer locks overlapping notices in the same order,
+    so two batches wait for each other instead of deadlocking. SQLite locks the
+    whole database: a zero-row UPDATE takes the write lock at once (BEGIN
+    IMMEDIATE semantics; the driver would otherwise begin only at the first
+    write, after the reads it depends on), so the reads that follow are the
+    latest committed ones.
+    """
+    table = ValidOffenceNotice.__table__
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(table).where(table.c.notice_no.is_(None)).values(notice_no=table.c.notice_no))
+        return
+    for chunk in chunked(sorted(set(notice_nos)), chunk_size):
+        session.execute(select(table.c.notice_no).where(table.c.notice_no.in_(chunk))
+                        .order_by(table.c.notice_no).with_for_update()).all()
+
+
 def next_sr_no(session: Session, notice_no: str) -> int:
     """Return the next ``sr_no`` for a new suspension of ``notice_no`` (1 for the first).
 

@@ -15,6 +15,7 @@ from api.advisory.ans_report.store import read_report
 from api.database import get_db
 from api.web.auth import require_jwt
 from api.web.errors import not_found
+from api.web.fields import id_max
 from api.web.smorest import Blueprint
 from repository.models import ReportFile
 
@@ -53,7 +54,7 @@ def list_view(query: dict):
         return {"reports": [describe(r) for r in rows]}
 
 
-@blp.route("/classified/<int:report_id>", methods=["GET"])
+@blp.route(f"/classified/<int(max={id_max(ReportFile.id)}):report_id>", methods=["GET"])  # a larger id is 404
 @require_jwt()
 @blp.doc(security=STAFF_JWT)
 @blp.alt_response(401, description="No valid Staff Portal JWT (OCMS-4001)")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from repository.models import (
     DecisionLog, ESuspendedNotice, EValidOffenceNotice, OffenceNoticeDetail, SuspendedNotice, ValidOffenceNotice,
+    WebhookReceipt,
 )
 
 from .test_intake import CES, KEYS, REPCCS, an_app, ces_payload, payload, post, session  # noqa: F401
@@ -44,8 +45,8 @@ def test_same_notice_twice_at_once_repccs(an_app, session):
         assert session.scalar(select(func.count()).select_from(OffenceNoticeDetail)) == 1
         assert session.scalar(select(func.count()).select_from(EValidOffenceNotice)) == 1
         assert set(session.scalars(select(DecisionLog.subject))) == {"500400058A"}
-        for table in (DecisionLog, ESuspendedNotice, SuspendedNotice, OffenceNoticeDetail, EValidOffenceNotice,
-                      ValidOffenceNotice):
+        for table in (WebhookReceipt, DecisionLog, ESuspendedNotice, SuspendedNotice, OffenceNoticeDetail,
+                      EValidOffenceNotice, ValidOffenceNotice):
             session.execute(table.__table__.delete())
         session.commit()
 
@@ -66,10 +67,12 @@ def test_same_notice_twice_at_once_ces(an_app, session):
 def test_twenty_webhooks_for_one_vehicle_at_once(an_app, session):
     from api.advisory.notice_numbers import is_generated_format
     # 10 distinct offences (hours apart) plus 10 re-sends of one offence (same rule code and time): generated numbers.
+    # Each a transaction of its own (a repeated transactionId would be answered, not created: test_idempotency.py).
     distinct = [(REPCCS if i % 2 else CES, (payload if i % 2 else ces_payload)(
-        noticeNo=..., noticeDateAndTime=f"2026-01-15T{8 + i:02d}:00:00")) for i in range(10)]
+        noticeNo=..., noticeDateAndTime=f"2026-01-15T{8 + i:02d}:00:00", transactionId=f"TXN-D{i}")) for i in range(10)]
     same = [(REPCCS if i % 2 else CES, (payload if i % 2 else ces_payload)(
-        noticeNo=..., noticeDateAndTime="2026-01-20T10:00:00", anFlag="N")) for i in range(10)]
+        noticeNo=..., noticeDateAndTime="2026-01-14T10:00:00", anFlag="N", transactionId=f"TXN-S{i}"))
+        for i in range(10)]
     results = _together(an_app, distinct + same)
     assert [s for s, _ in results] == [200] * 20, results
     session.expire_all()
@@ -94,7 +97,7 @@ def test_twenty_webhooks_for_one_vehicle_at_once(an_app, session):
         assert (s.reason_of_suspension if s else None) == n.epr_reason_of_suspension
     assert sorted((s.notice_no, s.sr_no) for s in session.scalars(select(ESuspendedNotice))) == sorted(keys)
     # The one offence sent ten times: decided one after the other, exactly one stands, nine are PS-DBB.
-    same_time = [n for n in notices if n.notice_date_and_time.day == 20]
+    same_time = [n for n in notices if n.notice_date_and_time.day == 14]
     assert Counter(n.epr_reason_of_suspension for n in same_time)["DBB"] == 9
     # The distinct offences: every one but the earliest-dated that was decided first has history, so ANs appear;
     # none is a double booking.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -18,10 +19,16 @@ KEYS = {"repccs": "repccs-test-key", "ces": "ces-test-key", "cas": "cas-test-key
 REPCCS, CES = "/v1/repccsWebhook", "/v1/cesWebhook-create-notice"
 
 
+_TRANSACTIONS = itertools.count(1)
+
+
 def payload(**changes) -> dict:
-    """A complete payload with the spec's fields, in the spec's order."""
+    """A complete payload with the spec's fields, in the spec's order; each call a new transactionId.
+
+    (A repeated transactionId is answered from the first notice; tests of that pass one explicitly.)
+    """
     p = {
-        "transactionId": "TXN-0001", "subsystemLabel": "001", "anFlag": "N", "noticeNo": "500400058A",
+        "transactionId": f"TXN-{next(_TRANSACTIONS):06d}", "subsystemLabel": "001", "anFlag": "N", "noticeNo": "500400058A",
         "vehicleNo": "SBA1234A", "computerRuleCode": 10100, "compositionAmount": 70.00,
         "noticeDateAndTime": "2026-01-15T08:30:00", "offenceNoticeType": "O", "vehicleCategory": "C",
         "vehicleRegistrationType": "S", "ppCode": "A0001", "ppName": "Ang Mo Kio Ave 3 Car Park",
@@ -94,7 +101,7 @@ def count(session, model) -> int:
 
 # ---- success -----------------------------------------------------------------------------------------------
 def test_repccs_creates_notice_detail_and_mirror(post, session):
-    r = post(REPCCS, payload())
+    r = post(REPCCS, payload(transactionId="TXN-0001"))
     assert r.status_code == 200
     assert r.get_json() == {"data": {"appCode": "OCMS-2000", "message": "OK"}}
     (n,) = notices(session)

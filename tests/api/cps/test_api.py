@@ -249,6 +249,7 @@ def test_submit_updates_notice_mirror_audit_and_reports(cps, cps_db):
                         "Authorised Officer", "Source", "Remarks", "Offender Name", "Vehicle Number"]
     assert table[1:] == [[no, "RD1", "RR3", dt.datetime.fromisoformat(today), "OTH", "officer1", "OCMS", "Appeal", f"Offender {no}",
                           f"SBA{no[-4:]}"] for no in ("N000000050", "N000000051")]
+    assert ws.cell(2, 4).is_date and ws.cell(2, 4).number_format == "yyyy-mm-dd"
 
 
 def test_submit_with_nothing_changeable_writes_nothing(cps, cps_db):

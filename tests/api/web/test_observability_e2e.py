@@ -93,7 +93,7 @@ def samples(text: str) -> dict[tuple, float]:
 
 def test_metrics_add_up_over_workers_and_logs_keep_no_secret(server):
     base, mbase, log_path = server
-    token = jwt.encode({"sub": OFFICER, "roles": ["OIC"]}, JWT_SECRET, algorithm="HS256")
+    token = jwt.encode({"sub": OFFICER, "roles": ["OIC"], "exp": int(time.time()) + 3600}, JWT_SECRET, algorithm="HS256")
     session = requests.Session()
     ids = []
     n = 24
