@@ -6,6 +6,7 @@ a refused fact, the fixtures run, the impact of an uploaded candidate, the versi
 """
 import json
 import re
+import time
 from pathlib import Path
 
 import jwt
@@ -21,7 +22,9 @@ ADMIN = {"Ocp-Apim-Subscription-Key": "admin-test-key"}
 
 
 def token(roles=("OIC",)) -> str:
-    return jwt.encode({"sub": "analyst1", "roles": list(roles)}, JWT_SECRET, algorithm="HS256")
+    """A Staff Portal JWT as the edge requires it (``exp`` included, api/web/auth.py)."""
+    return jwt.encode({"sub": "analyst1", "roles": list(roles), "exp": int(time.time()) + 3600}, JWT_SECRET,
+                      algorithm="HS256")
 
 
 def sign_in(page, value: str, kind: str = "jwt") -> None:

@@ -20,7 +20,10 @@ KEYS = {"cas": "cas-test-key", "plus": "plus-test-key", "admin": "admin-test-key
         "ces": "ces-test-key", "toppan": "toppan-test-key"}
 #: Routes anyone may call (probes, the API's own description). Everything else must ask for credentials.
 PUBLIC = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets", "health.live", "health.ready",
-          "metrics"}  # /metrics checks its own token (OCMS_METRICS_TOKEN, api/web/metrics.py)
+          "metrics",  # /metrics checks its own token (OCMS_METRICS_TOKEN, api/web/metrics.py)
+          # The workbench page and its assets are a static shell holding no data; every call it makes to the
+          # API carries the credential the analyst signs in with (tests/browser/test_workbench_page.py).
+          "workbench.page", "workbench.asset", "workbench.workbench_redirect"}
 
 
 @pytest.fixture
@@ -79,7 +82,7 @@ def test_every_protected_route_answers_401_before_reading_a_malformed_request(ed
     for rule in edge_app.url_map.iter_rules():
         if requirement_of(edge_app.view_functions[rule.endpoint]) is None:
             continue
-        path = _fill(rule.rule, {"report_id": "1", "ruleset": "an_qualification", "name": "an_qualification"})
+        path = _fill(rule.rule, {"report_id": "1", "ruleset": "an_qualification", "name": "an_qualification", "generation": "1"})
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             # A body and a query string that would each be a 400 (or worse) if they were looked at.
             r = client.open(path + "?subject=%00&dateFrom=9999-99-99&limit=abc", method=method,
