@@ -51,6 +51,8 @@ from api import metrics
 from api.database import Database
 from api.web.errors import ApiError, rules_error_items
 from engine import RuleRegistry, RulesError, RulesLoadError
+
+from .required import missing_rulesets
 from engine.bundle import Bundle, BundleError, read_directory, relocate_errors, write_snapshot
 from repository.queries import rules_versions as rv
 
@@ -502,6 +504,11 @@ class RulesService:
         except RulesLoadError as e:
             self._refused(e.errors, updated_by, shown)
             raise
+        missing = missing_rulesets(set(candidate.names()), shown)
+        if missing:  # the code evaluates these: such a version would fail requests after a "successful" reload
+            candidate.close()
+            self._refused(missing, updated_by, shown)
+            raise RulesLoadError(missing)
         try:
             new_generation, published = self._publish(bundle, candidate, updated_by, source)
         finally:
@@ -681,12 +688,6 @@ def init_rules(app: Flask, database: Database) -> RulesService:
     @app.before_request
     def _follow_reloads():
         service.before_request()
-
-    @app.after_request
-    def _dbg(resp):
-        import os
-        resp.headers["X-Dbg"] = f"{os.getpid()} gen={service.generation} v={service._registry.get('an_qualification').version if service._registry else None}"
-        return resp
 
     return service
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable
 
-from flask import Flask, g, jsonify
+from flask import Flask, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from webargs.flaskparser import FlaskParser
@@ -241,6 +241,22 @@ def handle_body_timeout(e: Exception):
     return resp
 
 
+def unknown_ruleset(e: UnknownRulesetError):
+    """404 when the caller named the ruleset (``/v1/decisions/<ruleset>``, ``/v1/rulesets/<name>``); else 503.
+
+    A ruleset the code itself evaluates missing from the rules in service is the
+    service's fault, not the caller's: 503 OCMS-5003 (nothing was written), logged
+    as an error. The names of the loaded rulesets are never shown to a caller.
+    """
+    named = {str(v) for k, v in (request.view_args or {}).items() if k in ("ruleset", "name")}
+    if e.name in named:
+        message = f"unknown ruleset {e.name!r}"
+        return _respond(not_found(message, [{"field": "ruleset", "message": message}]))
+    log.error("request %s needs ruleset %r, which the rules in service lack", getattr(g, "request_id", "-"), e.name)
+    return _respond(ApiError(503, "Service Unavailable: the rules in service are incomplete; nothing was written",
+                             headers={"Retry-After": str(RETRY_AFTER_SECONDS)}))
+
+
 def engine_disagreement(e: EngineDisagreement):
     """durable_rules and the rules as written disagreed (never cached, counted by the registry): OCMS-5000.
 
@@ -255,8 +271,7 @@ def register_error_handlers(app: Flask) -> None:
     """Install the one mapping from error kinds to responses."""
     app.register_error_handler(ApiError, _respond)
     app.register_error_handler(FactError, lambda e: _respond(fact_error(e)))
-    app.register_error_handler(UnknownRulesetError,
-                               lambda e: _respond(not_found(str(e), [{"field": "ruleset", "message": str(e)}])))
+    app.register_error_handler(UnknownRulesetError, unknown_ruleset)
     app.register_error_handler(RulesLoadError, lambda e: _respond(rules_rejected(e)))
     app.register_error_handler(EngineDisagreement, engine_disagreement)
     app.register_error_handler(ValidationError, lambda e: _respond(bad_request(errors=flatten_messages(e.messages))))

@@ -49,7 +49,11 @@ def children(pid: int) -> set[int]:
 
 @pytest.fixture
 def server(tmp_path, rules_dir, clean_db, database_url):
-    """``ocms serve --workers 3`` on a free port, on the (emptied, reference-seeded) test database."""
+    """``ocms serve --workers 3`` on a free port, on the (emptied, reference-seeded) test database.
+
+    The heartbeat timeout is generous (15 s): on a loaded CI machine a worker may miss a few 0.2 s heartbeats,
+    and a worker dropped from the live set would make the reload "complete" without it.
+    """
     from sqlalchemy.orm import Session
 
     from repository.seed import seed_reference
@@ -59,7 +63,7 @@ def server(tmp_path, rules_dir, clean_db, database_url):
     port = free_port()
     env = {**os.environ, "OCMS_DATABASE_URL": database_url, "OCMS_RULES_DIR": str(rules_dir),
            "OCMS_API_KEYS": "cas:e2e-cas-key,admin:e2e-admin-key,repccs:e2e-repccs-key", "OCMS_RULES_CHECK_INTERVAL": "0.2",
-           "OCMS_RULES_HEARTBEAT_TIMEOUT": "3", "OCMS_RULES_RELOAD_WAIT": "20", "OCMS_LOG_LEVEL": "INFO"}
+           "OCMS_RULES_HEARTBEAT_TIMEOUT": "15", "OCMS_RULES_RELOAD_WAIT": "20", "OCMS_LOG_LEVEL": "INFO"}
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
