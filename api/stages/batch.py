@@ -27,13 +27,12 @@ from sqlalchemy import ARRAY, String, bindparam, func, insert, inspect, literal,
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from api.decisions.apply import CRS_REASONS  # reasons kept in the crs_* (payment) columns; the others in epr_*
 from repository.models import SYSTEM_USER, ESuspendedNotice, EValidOffenceNotice, SuspendedNotice, ValidOffenceNotice
 from repository.queries import get_parameter
 
 log = logging.getLogger(__name__)
 
-#: Reasons kept in the notice's crs_* (payment) columns (as api.decisions.apply); the others in epr_*.
-CRS_REASONS = frozenset({"FP", "PRA"})
 #: The notice's suspension columns.
 SUSPENSION_COLUMNS = ("suspension_type", "epr_reason_of_suspension", "epr_date_of_suspension",
                       "crs_reason_of_suspension", "crs_date_of_suspension", "due_date_of_revival")
