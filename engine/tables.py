@@ -218,8 +218,8 @@ class Alike(tuple):
     """Values a table cannot tell apart (every cell answers the same for each): shown as 'OWNER|DIRECTOR|absent'."""
 
 
-def _alike(cl: _Classes, i: int):
-    members = cl.members[i]
+def _alike(cl: _Classes, classes: Iterable[int]):
+    members = [v for i in sorted(classes) for v in cl.members[i]]
     return members[0] if len(members) == 1 else Alike(members)
 
 
@@ -291,11 +291,11 @@ def check_table(columns: Sequence[Column], rows: Sequence[Row], hit_policy: str 
     universe = tuple(frozenset(range(len(cl.reps))) for cl in classes)
 
     def example(cube: tuple) -> dict:
-        return {col.name: _alike(classes[j], min(cube[j])) for j, col in enumerate(columns)}
+        return {col.name: _alike(classes[j], cube[j]) for j, col in enumerate(columns)}
 
     def examples(pieces: list[tuple]) -> list[dict]:
         """One example per piece (a column the piece does not narrow is ANY), then more from the first pieces."""
-        out = [{col.name: ANY if p[j] == universe[j] else _alike(classes[j], min(p[j])) for j, col in enumerate(columns)}
+        out = [{col.name: ANY if p[j] == universe[j] else _alike(classes[j], p[j]) for j, col in enumerate(columns)}
                for p in pieces[:MAX_EXAMPLES]]
         return out
 
