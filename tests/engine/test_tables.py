@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from api.decisions.vocabulary import VOCABULARY
 from engine import RuleRegistry, check_directory, load_file
 from engine.model import TRUE, And, Leaf, Or
+from engine.explain import holds
 from engine.tables import Column, Row, brute_force, check_table
 
 from .conftest import ROOT, RULES, TESTDATA
@@ -211,6 +212,44 @@ def test_checker_agrees_with_brute_force(table, hit):
             combo = tuple(_first(ex[c.name], c) for c in columns)
             k = truth["combos"].index(combo)
             assert match[j][k] and match[i][k]
+
+
+@st.composite
+def numeric_tables(draw):
+    """One or two integer columns without a declared domain: split at the thresholds the cells name."""
+    ncols = draw(st.integers(1, 2))
+    columns = [Column(f"n{j}", "integer", optional=draw(st.booleans())) for j in range(ncols)]
+    rows = []
+    for i in range(draw(st.integers(1, 5))):
+        cells = []
+        for col in columns:
+            op = draw(st.sampled_from(["any", "eq", "neq", "lt", "lte", "gt", "gte", "between", "absent"]))
+            a, b = sorted(draw(st.lists(st.integers(0, 6), min_size=2, max_size=2)))
+            cells.append(TRUE if op == "any" else Leaf(col.name, "null") if op == "absent"
+                         else And((Leaf(col.name, "gte", a), Leaf(col.name, "lte", b))) if op == "between"
+                         else Leaf(col.name, op, a))
+        rows.append(Row(f"R{i}", tuple(cells), draw(st.sampled_from(["X", "Y"]))))
+    return columns, rows
+
+
+@settings(max_examples=200, deadline=None)
+@given(numeric_tables(), st.sampled_from(["first", "unique"]))
+def test_numeric_checker_agrees_with_brute_force_over_a_wide_range(table, hit):
+    """Every integer from -3 to 10 (and absent) stands for the whole line: the classes are exact."""
+    columns, rows = table
+    values = [list(range(-3, 11)) + ([None] if c.optional else []) for c in columns]
+    truth = brute_force(columns, rows, values)
+    result = check_table(columns, rows, hit)
+    assert any(f.kind == "gap" for f in result.findings) == bool(truth["gaps"])
+    for combo in result.uncovered():  # every uncovered candidate really is uncovered
+        assert not any(all(holds(r.cells[j], {c.name: combo[j]}) for j, c in enumerate(columns)) for r in rows)
+    flagged = {f.rows[0] for f in result.findings if f.kind in ("subsumed", "never_matches")}
+    assert flagged == truth["subsumed"]
+    overlapping = {f.rows for f in result.findings if f.kind == "overlap"}
+    assert overlapping <= truth["overlaps"]
+    if hit == "unique":
+        live = {(j, i) for j, i in truth["overlaps"] if i not in truth["subsumed"] and j not in truth["subsumed"]}
+        assert overlapping == live
 
 
 def _first(v, col):
