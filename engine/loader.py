@@ -18,6 +18,13 @@ refuses the rest with a located error and a hint:
   of nested aliases would otherwise expand to gigabytes: "billion laughs");
   files above MAX_FILE_BYTES and nesting deeper than MAX_DEPTH are refused;
 - a key written twice in any mapping (action arguments included) is an error.
+
+Errors an analyst can read (issue 15): a misspelt key is reported once and
+read as the key it resembles, so it causes no follow-on errors; a YAML
+syntax error is rewritten in plain words with the line shown
+(`explain_yaml_error`). Decision tables are checked statically
+(engine.tables): gaps, overlaps and subsumed rows, as located errors or
+warnings (``load_file(..., warnings=[])``).
 """
 from __future__ import annotations
 
