@@ -96,14 +96,16 @@ def cmd_db_seed(args, config) -> int:
 def cmd_rules_check(args, config) -> int:
     engine, vocabulary = _engine()
     directory = args.path or config["OCMS_RULES_DIR"]
-    errors = engine.check_directory(directory, vocabulary, timezone=config["OCMS_TIMEZONE"])
+    warnings: list = []
+    errors = engine.check_directory(directory, vocabulary, timezone=config["OCMS_TIMEZONE"], warnings=warnings)
+    for e in sorted(errors + warnings, key=lambda e: (e.file, e.line, e.column)):
+        print(str(e))
+    tail = f", {len(warnings)} warning(s)" if warnings else ""
     if errors:
-        for e in errors:
-            print(str(e))
-        print(f"{len(errors)} error(s) in {directory}", file=sys.stderr)
+        print(f"{len(errors)} error(s){tail} in {directory}", file=sys.stderr)
         return 1
     names = sorted(engine.load_directory(directory, vocabulary, timezone=config["OCMS_TIMEZONE"])[0])
-    print(f"OK: {len(names)} rulesets ({', '.join(names)})")
+    print(f"OK: {len(names)} rulesets ({', '.join(names)}){tail}")
     return 0
 
 

@@ -50,7 +50,7 @@ import yaml
 from sqlalchemy import Date, DateTime, Numeric, String, and_, insert, select
 
 from engine.errors import RulesError
-from engine.loader import YamlLoader
+from engine.loader import YamlLoader, explain_yaml_error
 from repository import business_time
 from repository.migrate import delete_all_rows
 from repository.models import metadata
@@ -94,11 +94,14 @@ def load_scenarios(directory: str | Path) -> tuple[list[Scenario], list[RulesErr
         return [], [RulesError(str(d), 1, 1, "not_a_directory", f"scenarios directory {str(d)!r} does not exist")]
     scenarios, errors = [], []
     for f in sorted(d.rglob("*.yaml")):
+        text = f.read_text(encoding="utf-8")
         try:
-            root = yaml.compose(f.read_text(encoding="utf-8"), Loader=YamlLoader)
+            root = yaml.compose(text, Loader=YamlLoader)
         except yaml.MarkedYAMLError as e:
-            m = e.problem_mark
-            errors.append(RulesError(str(f), m.line + 1 if m else 1, m.column + 1 if m else 1, "yaml_syntax", str(e.problem)))
+            line, col, code, message, hint = explain_yaml_error(e, text)  # plain words, as for rules files
+            lines = text.splitlines()
+            errors.append(RulesError(str(f), line, col, code, message, hint,
+                                     excerpt=lines[line - 1] if 0 < line <= len(lines) else ""))
             continue
         if root is None:
             continue

@@ -3,7 +3,9 @@
 Public API:
 - RuleRegistry(directory, actions, timezone="Asia/Singapore"): load, evaluate(name, facts, explain=False,
   use_cache=True), evaluate_many, reload, cache_stats (with disagreements), status
-- check_directory(directory, actions) -> list[RulesError]
+- check_directory(directory, actions, warnings=None) -> list[RulesError] (warnings: a list that receives the
+  findings that do not refuse a file, e.g. decision-table gaps; see engine.tables)
+- explain_yaml_error(error, text): a PyYAML error in plain words (line, column, code, message, hint)
 - load_fixtures / run_fixtures / replay / format_report: fixture replay and rule coverage
   (replay(registry, path): the fixtures root, one ruleset's folder or one file)
 - Decision, Action, TraceStep; ActionVocabulary, ActionSpec, ActionParam
@@ -16,7 +18,7 @@ from .errors import (
     EngineDisagreement, EngineError, FactError, FactProblem, RulesError, RulesLoadError, UnknownRulesetError,
 )
 from .fixtures import Case, CaseResult, Report, fixture_files, format_report, load_fixtures, replay, run_fixtures
-from .loader import directory_hash, load_directory, load_file
+from .loader import directory_hash, explain_yaml_error, load_directory, load_file
 from .model import Ruleset
 from .registry import RuleRegistry, check_directory
 
@@ -24,5 +26,5 @@ __all__ = [
     "Action", "ActionParam", "Case", "CaseResult", "Report", "fixture_files", "format_report", "load_fixtures", "replay",
     "run_fixtures", "ActionSpec", "ActionVocabulary", "Decision", "EngineDisagreement", "EngineError",
     "FactError", "FactProblem", "RuleRegistry", "Ruleset", "RulesError", "RulesLoadError", "TraceStep",
-    "UnknownRulesetError", "check_directory", "directory_hash", "load_directory", "load_file",
+    "UnknownRulesetError", "check_directory", "directory_hash", "explain_yaml_error", "load_directory", "load_file",
 ]

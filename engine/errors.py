@@ -20,6 +20,8 @@ class RulesError:
     hint: str = ""
     ruleset: str | None = None
     rule: str | None = None
+    severity: str = "error"  # or "warning": reported by `ocms rules check`, never refuses the file
+    excerpt: str = ""  # the offending source line, shown under the message (YAML syntax errors)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
@@ -28,8 +30,10 @@ class RulesError:
             ctx.append(f"ruleset {self.ruleset!r}")
         if self.rule:
             ctx.append(f"rule {self.rule!r}")
-        prefix = f"{where}: " + (", ".join(ctx) + ": " if ctx else "")
+        prefix = f"{where}: " + ("warning: " if self.severity == "warning" else "") + (", ".join(ctx) + ": " if ctx else "")
         text = f"{prefix}{self.message} [{self.code}]"
+        if self.excerpt:
+            text += f"\n    {self.line:>4} | {self.excerpt}\n         | {' ' * max(self.column - 1, 0)}^"
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text
@@ -39,6 +43,8 @@ class RulesError:
             "file": self.file, "line": self.line, "column": self.column,
             "code": self.code, "message": self.message, "hint": self.hint,
             "ruleset": self.ruleset, "rule": self.rule,
+            **({"severity": self.severity} if self.severity != "error" else {}),
+            **({"excerpt": self.excerpt} if self.excerpt else {}),
         }
 
 

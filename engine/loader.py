@@ -18,11 +18,19 @@ refuses the rest with a located error and a hint:
   of nested aliases would otherwise expand to gigabytes: "billion laughs");
   files above MAX_FILE_BYTES and nesting deeper than MAX_DEPTH are refused;
 - a key written twice in any mapping (action arguments included) is an error.
+
+Errors an analyst can read (issue 15): a misspelt key is reported once and
+read as the key it resembles, so it causes no follow-on errors; a YAML
+syntax error is rewritten in plain words with the line shown
+(`explain_yaml_error`). Decision tables are checked statically
+(engine.tables): gaps, overlaps and subsumed rows, as located errors or
+warnings (``load_file(..., warnings=[])``).
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import threading
 from decimal import Decimal
@@ -37,6 +45,7 @@ from .decision import Action
 from .errors import RulesError, did_you_mean as _did_you_mean
 from .facts import business_zone, convert, to_business_time
 from .pattern import PatternError, compile_pattern
+from .tables import ANY, Column, Row as TableRow, check_table, show as show_cell
 from .model import (
     FACT_TYPES, HIT_POLICIES, OPERATORS_BY_TYPE, All, Any_, FactSpec, Not, Rule, Ruleset, Test, Then,
 )
@@ -46,7 +55,9 @@ TOP_KEYS = {"ruleset", "title", "description", "version", "source", "hit_policy"
 REQUIRED_TOP = ("ruleset", "version", "facts", "default")
 FACT_KEYS = {"type", "required", "enum", "description"}
 RULE_KEYS = {"id", "description", "when", "then"}
-TABLE_KEYS = {"id", "description", "inputs", "outputs", "rows"}
+TABLE_KEYS = {"id", "description", "hit_policy", "complete", "domains", "inputs", "outputs", "rows"}
+ROW_KEYS = {"id", "row", "description"}
+TABLE_HIT_POLICIES = ("first", "unique", "collect")
 THEN_RESERVED = {"outcome", "code", "message", "actions"}
 COMBINATORS = {"all", "any", "not"}
 RESERVED_NAMES = COMBINATORS | {"sid", "id"}
@@ -169,6 +180,7 @@ class _FileParser:
         self.zone = business_zone(zone)
         self._places: set[tuple[int, int]] = set()
         self.errors: list[RulesError] = []
+        self.warnings: list[RulesError] = []
         self.ruleset_name: str | None = None
         self.rule_id: str | None = None
 
@@ -180,6 +192,15 @@ class _FileParser:
         if code in ("ambiguous_number", "not_finite"):
             self._places.add((line, col))
         self.errors.append(RulesError(self.display, line, col, code, message, hint, self.ruleset_name, self.rule_id))
+
+    def warn(self, node: Node | None, code: str, message: str, hint: str = "") -> None:
+        """A finding that does not refuse the file (shown by `ocms rules check`)."""
+        line, col = (node.start_mark.line + 1, node.start_mark.column + 1) if node is not None else (1, 1)
+        self.warnings.append(RulesError(self.display, line, col, code, message, hint, self.ruleset_name, self.rule_id,
+                                        severity="warning"))
+
+    def finding(self, severity: str, node, code: str, message: str, hint: str = "") -> None:
+        (self.err if severity == "error" else self.warn)(node, code, message, hint)
 
     def mapping(self, node: Node, what: str) -> list[tuple[ScalarNode, Node]] | None:
         if not isinstance(node, MappingNode):
@@ -231,11 +252,43 @@ class _FileParser:
         # report in file order
         self.errors.sort(key=lambda e: (e.line, e.column))
 
-    def check_keys(self, pairs, allowed: set[str], what: str) -> None:
-        for k, _ in pairs:
-            if str(_value(k)) not in allowed:
-                self.err(k, "unknown_key", f"unknown key {_value(k)!r} in {what}",
-                         f"allowed keys: {', '.join(sorted(allowed))}" + _did_you_mean(str(_value(k)), allowed))
+    def keyed(self, pairs, allowed: set[str], what: str) -> tuple[dict[str, tuple[Node, Node]], set[str]]:
+        """The pairs of a mapping by key, each unknown key reported once.
+
+        A typo of an allowed key that the mapping lacks (``wen:`` for
+        ``when:``) is read as that key for the rest of the check, so it gives
+        its own error and no follow-on ones (no "missing when", no
+        unreachable rules). Returns (pairs by key, keys known to be meant but
+        unreadable: ``when:{...}`` without the space after the colon).
+        """
+        d: dict[str, tuple[Node, Node]] = {}
+        unknown = []
+        for k, v in pairs:
+            name = str(_value(k))
+            if name in allowed:
+                d[name] = (k, v)
+            else:
+                unknown.append((name, k, v))
+        broken: set[str] = set()
+        for name, k, v in unknown:
+            head, sep, tail = name.partition(":")
+            if sep and head.strip() in allowed:
+                self.err(k, "missing_space", f"{name!r} in {what}: no space after the colon",
+                         f"write '{head.strip()}: {tail.strip()}' - YAML needs a space after a key's colon")
+                if _value(v) is None and tail.strip() and head.strip() not in d:  # {type:string}: read as type: string
+                    d[head.strip()] = (k, ScalarNode("tag:yaml.org,2002:str", tail.strip(), k.start_mark, k.end_mark))
+                else:
+                    broken.add(head.strip())
+                continue
+            close = _close(name, allowed - set(d))
+            self.err(k, "unknown_key", f"unknown key {name!r} in {what}",
+                     f"allowed keys: {', '.join(sorted(allowed))}" + _did_you_mean(name, allowed)
+                     + (f"; checked as {close!r} meanwhile" if close else ""))
+            if close:
+                d[close] = (k, v)
+            else:
+                broken.add("")
+        return d, broken
 
     # -- whole file -------------------------------------------------------
     def parse(self) -> Ruleset | None:
@@ -254,10 +307,10 @@ class _FileParser:
                                           "flatten the condition: combine with any:/all: lists"))
             return None
         except yaml.MarkedYAMLError as e:
-            mark = e.problem_mark or e.context_mark
-            self.errors.append(RulesError(self.display, (mark.line + 1) if mark else 1, (mark.column + 1) if mark else 1,
-                                          "yaml_syntax", f"YAML syntax error: {e.problem or e}",
-                                          "check indentation and that every 'key: value' has a space after the colon"))
+            line, col, code, message, hint = explain_yaml_error(e, self.text)
+            lines = self.text.splitlines()
+            self.errors.append(RulesError(self.display, line, col, code, message, hint,
+                                          excerpt=lines[line - 1] if 0 < line <= len(lines) else ""))
             return None
         if root is None:
             self.errors.append(RulesError(self.display, 1, 1, "empty_file", "the file is empty",
@@ -267,10 +320,9 @@ class _FileParser:
         pairs = self.mapping(root, "the ruleset file")
         if pairs is None:
             return None
-        top = {str(_value(k)): (k, v) for k, v in pairs}
-        self.check_keys(pairs, TOP_KEYS, "the ruleset file")
+        top, broken = self.keyed(pairs, TOP_KEYS, "the ruleset file")
         for req in REQUIRED_TOP:
-            if req not in top:
+            if req not in top and req not in broken:
                 self.err(root, "missing_key", f"the ruleset file has no {req!r}", _TOP_HINTS[req])
         name = self.scalar_str(top["ruleset"][1], "ruleset") if "ruleset" in top else None
         if name is not None and not NAME_RE.match(name):
@@ -292,12 +344,14 @@ class _FileParser:
         if "rules" in top:
             rules.extend(self.parse_rules(top["rules"][1], ctx))
         if "table" in top:
-            rules.extend(self.parse_table(top["table"][1], ctx))
-        if "rules" not in top and "table" not in top:
+            rules.extend(self.parse_table(top["table"][1], ctx, hit))
+        if "rules" not in top and "table" not in top and not ({"rules", "table"} & broken):
             self.err(root, "missing_key", "the ruleset has neither 'rules' nor 'table'", "add a rules: list or a table:")
         self.rule_id = None
         default = self.parse_then(top["default"][1], ctx, "default") if "default" in top else Then()
         self.check_duplicates_and_reachability(rules, hit)
+        self.errors.sort(key=lambda e: (e.line, e.column))  # file order (stable: same place keeps its order)
+        self.warnings.sort(key=lambda e: (e.line, e.column))
         if self.errors or name is None:
             return None
         return Ruleset(
@@ -306,7 +360,7 @@ class _FileParser:
             title=self.text_of(top["title"][1], "title") if "title" in top else "",
             description=self.text_of(top["description"][1], "description") if "description" in top else "",
             source=self.text_of(top["source"][1], "source") if "source" in top else "",
-            lists=lists, parameters=params, parameter_types=ptypes,
+            lists=lists, parameters=params, parameter_types=ptypes, warnings=list(self.warnings),
         )
 
     def text_of(self, node: Node, what: str) -> str:
@@ -339,8 +393,9 @@ class _FileParser:
                 fp = self.mapping(v, f"fact {name!r}")
                 if fp is None:
                     continue
-                self.check_keys(fp, FACT_KEYS, f"fact {name!r}")
-                d = {str(_value(a)): (a, b) for a, b in fp}
+                d, broken = self.keyed(fp, FACT_KEYS, f"fact {name!r}")
+                if "type" in broken:
+                    continue
                 if "type" not in d:
                     self.err(v, "missing_key", f"fact {name!r} has no type", f"add type: one of {', '.join(FACT_TYPES)}")
                     continue
@@ -421,32 +476,34 @@ class _FileParser:
             pairs = self.mapping(item, "a rule")
             if pairs is None:
                 continue
-            d = {str(_value(a)): (a, b) for a, b in pairs}
-            if "id" in d:
-                self.rule_id = self.text_of(d["id"][1], "a rule id") or None
-            self.check_keys(pairs, RULE_KEYS, "a rule")
-            if "id" not in d:
-                self.err(item, "missing_key", "a rule has no id", "give it the business-rule id of the spec, e.g. id: BR-AN-GATE-001")
-            if "then" not in d:
-                self.err(item, "missing_key", "the rule has no 'then'", "add then: {outcome: ...}")
+            ids = [(a, b) for a, b in pairs if str(_value(a)) == "id"]
+            if ids:
+                self.rule_id = self.text_of(ids[0][1], "a rule id") or None
             before = len(self.errors)
+            d, broken = self.keyed(pairs, RULE_KEYS, "a rule")
+            if "id" not in d and "id" not in broken:
+                self.err(item, "missing_key", "a rule has no id", "give it the business-rule id of the spec, e.g. id: BR-AN-GATE-001")
+            if "id" in d and not ids:  # a misspelt id key, read as id
+                self.rule_id = self.text_of(d["id"][1], "a rule id") or None
+            if "then" not in d and "then" not in broken:
+                self.err(item, "missing_key", "the rule has no 'then'", "add then: {outcome: ...}")
             when = self.parse_condition(d["when"][1], ctx) if "when" in d and _value(d["when"][1]) not in (None, {}) else None
             if when is None and len(self.errors) > before:
-                when = _INVALID  # not "always": a broken condition must not make later rules look unreachable
+                when = _INVALID  # not "always": a broken condition (or key) must not make later rules look unreachable
             then = self.parse_then(d["then"][1], ctx, "then") if "then" in d else Then()
             desc = str(_value(d["description"][1])) if "description" in d else ""
             if self.rule_id:
                 rules.append(Rule(self.rule_id, when, then, desc, item.start_mark.line + 1, item.start_mark.column + 1))
         return rules
 
-    def parse_table(self, node: Node, ctx: "_Context") -> list[Rule]:
+    def parse_table(self, node: Node, ctx: "_Context", ruleset_hit: str = "first") -> list[Rule]:
         pairs = self.mapping(node, "table")
         if pairs is None:
             return []
-        self.check_keys(pairs, TABLE_KEYS, "table")
-        d = {str(_value(a)): (a, b) for a, b in pairs}
+        first_error = len(self.errors)
+        d, broken = self.keyed(pairs, TABLE_KEYS, "table")
         for req in ("id", "inputs", "outputs", "rows"):
-            if req not in d:
+            if req not in d and req not in broken:
                 self.err(node, "missing_key", f"the table has no {req!r}",
                          "a table has id (rule-id prefix), inputs (fact columns), outputs (outcome/code/message/fields) and rows")
         if any(r not in d for r in ("id", "inputs", "outputs", "rows")):
@@ -461,21 +518,30 @@ class _FileParser:
             if col not in ctx.facts and col not in ctx.params:
                 self.err(d["inputs"][1], "undeclared_fact", f"table input column {col!r} is not a declared fact",
                          f"declare it under facts:{_did_you_mean(str(col), ctx.facts)}")
+        table_hit = self.table_hit_policy(d.get("hit_policy"), ruleset_hit)
+        complete = None
+        if "complete" in d:
+            complete = _value(d["complete"][1])
+            if not isinstance(complete, bool):
+                self.err(d["complete"][1], "bad_value", "complete must be true or false",
+                         "true: a gap is an error; false: the default answers what no row covers (no gap check)")
+                complete = None
+        domains = self.parse_domains(d["domains"][1], inputs, ctx) if "domains" in d else {}
         rows_node = d["rows"][1]
         if not isinstance(rows_node, SequenceNode):
             self.err(rows_node, "bad_shape", "table rows must be a list")
             return []
         rules = []
+        table_rows: list[tuple[Rule, list, Node]] = []
         for n, row in enumerate(rows_node.value, start=1):
             rid = f"{prefix}-{n}"
             cells_node = row
             if isinstance(row, MappingNode):
-                rp = {str(_value(a)): (a, b) for a, b in (self.mapping(row, "a table row") or [])}
-                bad = set(rp) - {"id", "row", "description"}
-                for b in bad:
-                    self.err(rp[b][0], "unknown_key", f"unknown key {b!r} in a table row", "a row mapping has id, row and description")
+                rp, rbroken = self.keyed(self.mapping(row, "a table row") or [], ROW_KEYS, "a table row")
                 if "id" in rp:
                     rid = self.text_of(rp["id"][1], "a row id") or rid
+                if "row" in rbroken:
+                    continue
                 if "row" not in rp:
                     self.err(row, "missing_key", "a table row mapping needs 'row: [cells...]'")
                     continue
@@ -488,13 +554,16 @@ class _FileParser:
                 continue
             before = len(self.errors)
             tests = []
+            cells: list = []
             for col, cell in zip(inputs, cells_node.value[:len(inputs)]):
                 if isinstance(cell, ScalarNode) and _value(cell) in ANY_CELL:
+                    cells.append(None)
                     continue
                 if isinstance(cell, SequenceNode):
                     t = self.parse_test(str(col), cell, ctx, as_in=True)
                 else:
                     t = self.parse_test(str(col), cell, ctx)
+                cells.append(t)
                 if t is not None:
                     tests.append(t)
             out: dict[str, Any] = {}
@@ -507,7 +576,130 @@ class _FileParser:
             if when is None and len(self.errors) > before:
                 when = _INVALID
             rules.append(Rule(rid, when, then, "", row.start_mark.line + 1, row.start_mark.column + 1))
+            table_rows.append((rules[-1], cells, row))
+        if len(self.errors) == first_error:  # a broken table gives its own errors, not follow-on findings
+            self.check_table_statically(prefix, [str(c) for c in inputs], table_rows, ctx, domains, table_hit,
+                                        complete, d["rows"][0])
+        self.rule_id = None
         return rules
+
+    def table_hit_policy(self, pair, ruleset_hit: str) -> str:
+        """The table's hit policy: first or collect (as its ruleset), or unique (overlapping rows are errors)."""
+        if pair is None:
+            return ruleset_hit
+        hit = str(_value(pair[1]))
+        if hit not in TABLE_HIT_POLICIES:
+            self.err(pair[1], "bad_value", f"a table's hit_policy must be first or unique, got {hit!r}",
+                     "first: rows are tried in order, the first that matches wins; unique: at most one row may "
+                     "match any input (overlapping rows are errors)" + _did_you_mean(hit, TABLE_HIT_POLICIES))
+            return ruleset_hit
+        if hit != "unique" and hit != ruleset_hit:
+            self.err(pair[1], "bad_value", f"the table's hit_policy {hit!r} differs from the ruleset's {ruleset_hit!r}",
+                     f"leave it out (the table follows the ruleset) or write unique")
+            return ruleset_hit
+        return hit
+
+    def parse_domains(self, node: Node, inputs: list, ctx: "_Context") -> dict[str, tuple]:
+        """domains: {column: list name or [values]} - the values an input column can take."""
+        out: dict[str, tuple] = {}
+        for k, v in self.mapping(node, "domains") or []:
+            col = str(_value(k))
+            if col not in inputs:
+                self.err(k, "unknown_column", f"domains names {col!r}, which is not an input column of the table",
+                         f"input columns: {', '.join(map(str, inputs))}" + _did_you_mean(col, [str(i) for i in inputs]))
+                continue
+            ftype = ctx.type_of(col)
+            if ftype is None:
+                continue
+            raw = _value(v)
+            if isinstance(raw, str):
+                if raw not in ctx.lists:
+                    self.err(v, "unknown_list", f"the domain of {col!r} names list {raw!r}, which is not defined",
+                             "define it under lists: or write the values inline" + _did_you_mean(raw, ctx.lists))
+                    continue
+                values, nodes = ctx.lists[raw], getattr(self, "list_nodes", {}).get(raw) or [v] * len(ctx.lists[raw])
+            elif isinstance(raw, list) and raw:
+                values, nodes = raw, list(v.value)
+            else:
+                self.err(v, "bad_value", f"the domain of {col!r} must be a list name or a non-empty list of values")
+                continue
+            coerced = [self.coerce(col, ftype, x, n, ctx) for x, n in zip(values, nodes)]
+            if any(c is _BAD or c is None for c in coerced):
+                continue
+            out[col] = tuple(dict.fromkeys(coerced))
+        return out
+
+    def check_table_statically(self, prefix: str, inputs: list[str], table_rows, ctx: "_Context",
+                               domains: dict, hit: str, complete, rows_key: Node) -> None:
+        """Gaps, overlaps and subsumed rows of a table (engine.tables), as located findings.
+
+        Severity: a subsumed or never-matching row is an error (it can never
+        fire); an overlap is an error under hit_policy unique, else a
+        warning; a gap is a warning, an error with complete: true, not
+        checked with complete: false.
+        """
+        from .compiler import CompileError, normalise
+        columns = []
+        for col in inputs:
+            spec = ctx.facts.get(col)
+            ftype = ctx.type_of(col)
+            domain = domains.get(col) or (spec.enum if spec is not None and spec.enum else None)
+            columns.append(Column(col, ftype, optional=spec is not None and not spec.required, domain=domain))
+        rows = []
+        try:
+            for rule, cells, _ in table_rows:
+                rows.append(TableRow(rule.id, tuple(normalise(c) for c in cells),
+                                     json.dumps(rule.then.to_dict(), sort_keys=True, default=str)))
+        except CompileError:
+            return  # reported by the compiler
+        before = len(self.errors)
+        for (rule, cells, node) in table_rows:  # a value outside a declared domain is a typo or a missing domain value
+            for col, cell in zip(columns, cells):
+                if cell is None or col.name not in domains:
+                    continue
+                for leaf in _leaf_values(cell):
+                    if leaf not in col.domain:
+                        self.rule_id = rule.id
+                        self.err(node, "not_in_domain", f"{show_cell(leaf)!r} is not in the domain of {col.name!r}",
+                                 f"domain: {', '.join(map(show_cell, col.domain))}"
+                                 + _did_you_mean(str(leaf), [str(x) for x in col.domain]))
+        if len(self.errors) > before:
+            return  # the typo is the finding; its row would only show up again as a gap
+        result = check_table(columns, rows, hit, complete)
+        by_index = [r for r, _, _ in table_rows]
+        nodes = [n for _, _, n in table_rows]
+        for f in result.findings:
+            if f.kind == "gap":
+                self.rule_id = None
+                more = f" (and {f.count - len(f.examples)} more)" if f.count > len(f.examples) else ""
+                shown = "; ".join(_combo(e) for e in f.examples)
+                self.finding("error" if complete else "warning", rows_key, "table_gap",
+                             f"table {prefix}: no row covers {shown}{more}",
+                             "add a row for these inputs, or a last row with '*' in every input column; if the "
+                             "ruleset's default is meant to answer them, write complete: false in the table")
+            elif f.kind == "overlap":
+                j, i = f.rows
+                self.rule_id = by_index[i].id
+                self.finding("error" if hit == "unique" else "warning", nodes[i], "table_overlap",
+                             f"rows {by_index[j].id} (line {by_index[j].line}) and {by_index[i].id} both match "
+                             f"{_combo(f.examples[0])} with different outcomes",
+                             "hit policy unique: at most one row may match any input; make the rows exclusive"
+                             if hit == "unique" else
+                             f"{by_index[j].id} wins (the first matching row); make the rows exclusive, or write the "
+                             "narrower row first")
+            elif f.kind == "subsumed":
+                i, *earlier = f.rows
+                self.rule_id = by_index[i].id
+                names = ", ".join(f"{by_index[j].id} (line {by_index[j].line})" for j in earlier)
+                self.err(nodes[i], "subsumed_row", f"row {by_index[i].id} can never fire: every input it matches "
+                         f"is matched by earlier row{'s' if len(earlier) > 1 else ''} {names}",
+                         "remove it, move it above the rows that cover it, or narrow them")
+            elif f.kind == "never_matches":
+                (i,) = f.rows
+                self.rule_id = by_index[i].id
+                self.err(nodes[i], "row_never_matches", f"row {by_index[i].id} matches no input at all",
+                         "a cell contradicts itself (e.g. {gt: 5, lt: 3}) or names no value of the column's domain")
+        self.rule_id = None
 
     def check_duplicates_and_reachability(self, rules: list[Rule], hit: str) -> None:
         seen: dict[str, Rule] = {}
@@ -788,6 +980,116 @@ _TYPE_EXAMPLES = {
 }
 
 
+def explain_yaml_error(e: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str, str, str]:
+    """A PyYAML error in plain words -> (line, column, code, message, hint).
+
+    PyYAML says what its parser expected ("expected <block end>, but found
+    '?'"); an analyst needs what is wrong with the line and how to fix it.
+    Covers bad indentation, tab characters, unclosed quotes and brackets, a
+    key without its colon, ': ' inside unquoted text and '*' / '&' / '@'
+    starting a value; anything else keeps PyYAML's words after "YAML syntax
+    error". (Duplicate keys are found after parsing: code duplicate_key.)
+    """
+    mark = e.problem_mark or e.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    lines = text.splitlines()
+    ctx = e.context_mark
+    cline, ccol = (ctx.line + 1, ctx.column + 1) if ctx else (line, col)
+    problem, context = str(e.problem or ""), str(e.context or "")
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "'\t'" in problem or (0 < line <= len(lines) and "\t" in here[:col]):
+        return line, col, "yaml_tab", f"line {line}: a tab character; YAML indentation must be spaces", \
+            "replace the tab with spaces (set your editor to insert spaces for the Tab key)"
+    if problem.startswith("expected <block end>") or (problem.startswith("expected ") and "block" in context):
+        above = _previous_line(lines, line - 1)
+        indent = len(here) - len(here.lstrip(" "))
+        detail = ""
+        if above is not None:
+            a_indent = len(lines[above]) - len(lines[above].lstrip(" "))
+            detail = f" (it starts at column {indent + 1}, line {above + 1} at column {a_indent + 1})"
+        return line, col, "yaml_indentation", \
+            f"line {line}: this line is indented differently from the lines above it{detail}", \
+            (f"keys of one mapping (and the '-' items of one list) start in the same column: line it up with "
+             f"the block that begins at line {cline}; indent with spaces only")
+    if "mapping values are not allowed" in problem:
+        return line, col, "yaml_colon_in_text", \
+            f"line {line}: a second ': ' on this line, which YAML reads as another key", \
+            "put text that contains ': ' in quotes, e.g. message: \"Note: paid\"; or, if this is a new key, "\
+            "start it on its own line, indented like the keys above"
+    if "could not find expected ':'" in problem:
+        return cline, ccol, "yaml_missing_colon", f"line {cline}: a key without ':' after it", \
+            "write 'key: value' - a colon right after the key, then a space"
+    if "quoted scalar" in context:
+        q = lines[cline - 1][ccol - 1] if 0 < cline <= len(lines) and len(lines[cline - 1]) >= ccol else "'"
+        if "escape" in problem:
+            return line, col, "yaml_escape", f"line {line}: a backslash in double quotes starts an escape YAML does not know", \
+                "write patterns and paths in single quotes: '...'"
+        return cline, ccol, "yaml_unclosed_quote", f"line {cline}: the quote {q} opened here is never closed", \
+            f"add the closing {q} on the same line"
+    if "flow mapping" in context or "flow sequence" in context:
+        opener, closer = ("{", "}") if "mapping" in context else ("[", "]")
+        if line != cline and "':'" in problem or "end of stream" in problem or (line != cline and "','" in problem):
+            return cline, ccol, "yaml_unclosed_bracket", f"line {cline}: the '{opener}' opened here is not closed", \
+                f"add '{closer}' where the {'mapping' if opener == '{' else 'list'} ends, on line {cline}"
+        if "':'" in problem:
+            return line, col, "yaml_colon_in_text", \
+                f"line {line}: ':' inside {opener} {closer} where a ',' or '{closer}' was expected", \
+                "put text that contains ': ' in quotes, e.g. {message: \"Note: paid\"}; separate entries with ', '"
+        got = problem.rsplit("but got ", 1)[-1]
+        if got in ("'}'", "']'"):
+            return line, col, "yaml_unclosed_bracket", \
+                f"line {line}: {got} closes a bracket, but the '{opener}' opened at column {ccol} is still open", \
+                f"add '{closer}' before {got}"
+        return line, col, "yaml_syntax", f"line {line}: something follows a value inside {opener} {closer} without a ','", \
+            "separate entries with ', '; put text with spaces or quotes inside it in quotes"
+    if "alias" in context or "anchor" in context:
+        ch = here[col - 2] if 1 < col <= len(here) + 1 else "*"
+        return cline, ccol, "yaml_syntax", f"line {cline}: a value starting with '{ch}' is YAML syntax (an alias or anchor)", \
+            f"put it in quotes: \"{ch}\" (a table's any-value cell is written \"*\")"
+    m = re.search(r"found character '(.)' that cannot start any token", problem)
+    if m:
+        return line, col, "yaml_syntax", f"line {line}: a value cannot start with '{m.group(1)}' unquoted", \
+            f"put the value in quotes: '{m.group(1)}...'"
+    return line, col, "yaml_syntax", f"line {line}: YAML syntax error: {problem or e}", \
+        "check the indentation and that every 'key: value' has a space after the colon"
+
+
+def _previous_line(lines: list[str], index: int) -> int | None:
+    """The index of the nearest line above ``index`` with content (not blank, not a comment)."""
+    for i in range(index - 1, -1, -1):
+        stripped = lines[i].strip()
+        if stripped and not stripped.startswith("#"):
+            return i
+    return None
+
+
+def _close(word: str, options) -> str | None:
+    import difflib
+    close = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _leaf_values(cond) -> list:
+    """The constants a written cell compares with (equals / in / not_in / not)."""
+    if isinstance(cond, Test):
+        if cond.op in ("equals", "not"):
+            return [cond.value]
+        if cond.op in ("in", "not_in"):
+            return list(cond.value)
+        return []
+    if isinstance(cond, Not):
+        return _leaf_values(cond.item)
+    if isinstance(cond, (All, Any_)):
+        return [v for i in cond.items for v in _leaf_values(i)]
+    return []
+
+
+def _combo(example: dict) -> str:
+    """An input combination as an analyst reads it: processing_stage=RD1, offender_role=any other value."""
+    parts = [f"{k}={show_cell(v)}" for k, v in example.items() if v is not ANY]
+    return ", ".join(parts) if parts else "any input"
+
+
 def _plain(v: Any) -> Any:
     """Outputs and action arguments as the application has always had them: numbers as int/float."""
     if isinstance(v, Decimal):
@@ -854,10 +1156,13 @@ def _a(word: str) -> str:
 
 
 def load_file(path: str | Path, actions: ActionVocabulary | None = None, display: str | None = None,
-              timezone: str | None = None) -> tuple[Ruleset | None, list[RulesError]]:
+              timezone: str | None = None, warnings: list | None = None) -> tuple[Ruleset | None, list[RulesError]]:
     """Parse and validate one ruleset file -> (Ruleset or None, every located RulesError).
 
     ``timezone``: business zone for datetime literals with an offset (default Asia/Singapore).
+    ``warnings``: a list that receives the findings that do not refuse the file
+    (RulesError with severity "warning": table gaps and overlaps, issue 15);
+    a loaded Ruleset also keeps them in ``Ruleset.warnings``.
     """
     path = Path(path)
     shown = display or str(path)
@@ -867,6 +1172,8 @@ def load_file(path: str | Path, actions: ActionVocabulary | None = None, display
         return None, [RulesError(shown, 1, 1, "unreadable", f"cannot read the file: {e}")]
     p = _FileParser(path, text, actions, shown, timezone)
     rs = p.parse()
+    if warnings is not None:
+        warnings.extend(p.warnings)
     return rs, p.errors
 
 
@@ -877,9 +1184,12 @@ def rule_files(directory: str | Path) -> list[Path]:
                   if p.suffix in (".yaml", ".yml") and not p.name.startswith(("_", ".")) and p.is_file())
 
 
-def load_directory(directory: str | Path, actions: ActionVocabulary | None = None, timezone: str | None = None
-                   ) -> tuple[dict[str, Ruleset], list[RulesError]]:
-    """Parse and validate every ruleset file of a directory; collect all errors (see load_file)."""
+def load_directory(directory: str | Path, actions: ActionVocabulary | None = None, timezone: str | None = None,
+                   warnings: list | None = None) -> tuple[dict[str, Ruleset], list[RulesError]]:
+    """Parse and validate every ruleset file of a directory; collect all errors (see load_file).
+
+    ``warnings``: a list that receives every file's warnings (see load_file).
+    """
     d = Path(directory)
     if not d.is_dir():
         return {}, [RulesError(str(d), 1, 1, "not_a_directory", f"rules directory {str(d)!r} does not exist",
@@ -890,7 +1200,7 @@ def load_directory(directory: str | Path, actions: ActionVocabulary | None = Non
     if not files:
         errors.append(RulesError(str(d), 1, 1, "no_rulesets", "the rules directory holds no *.yaml ruleset"))
     for f in files:
-        rs, errs = load_file(f, actions, display=_display(f), timezone=timezone)
+        rs, errs = load_file(f, actions, display=_display(f), timezone=timezone, warnings=warnings)
         errors.extend(errs)
         if rs is None:
             continue

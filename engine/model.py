@@ -159,6 +159,7 @@ class Ruleset:
     lists: dict[str, list] = field(default_factory=dict)
     parameters: dict[str, Any] = field(default_factory=dict)
     parameter_types: dict[str, str] = field(default_factory=dict)
+    warnings: list = field(default_factory=list)  # RulesError of severity "warning" (table checks)
 
     def rule_ids(self) -> list[str]:
         return [r.id for r in self.rules]

@@ -105,7 +105,8 @@ def _now() -> str:
 
 
 def compile_directory(directory: str | Path, actions: ActionVocabulary | None = None,
-                      timezone: str = BUSINESS_TIMEZONE) -> tuple[dict[str, Ruleset], dict[str, dict], list[RulesError]]:
+                      timezone: str = BUSINESS_TIMEZONE, warnings: list | None = None
+                      ) -> tuple[dict[str, Ruleset], dict[str, dict], list[RulesError]]:
     """Load, validate and compile a directory without registering anything in this process.
 
     A ruleset that may be past durable_rules' limits is registered once in a
@@ -113,7 +114,7 @@ def compile_directory(directory: str | Path, actions: ActionVocabulary | None = 
     if that fails it is an ``engine_rejected`` error here, so neither check
     nor reload can hang on it.
     """
-    rulesets, errors = load_directory(directory, actions, timezone=timezone)
+    rulesets, errors = load_directory(directory, actions, timezone=timezone, warnings=warnings)
     definitions = {}
     for name, rs in rulesets.items():
         definition, errs = compile_ruleset(rs)
@@ -130,14 +131,17 @@ def compile_directory(directory: str | Path, actions: ActionVocabulary | None = 
 
 
 def check_directory(directory: str | Path, actions: ActionVocabulary | None = None,
-                    timezone: str = BUSINESS_TIMEZONE) -> list[RulesError]:
+                    timezone: str = BUSINESS_TIMEZONE, warnings: list | None = None) -> list[RulesError]:
     """Every error in a rules directory (empty list: valid), as ``RulesError`` list.
+
+    ``warnings``: a list that receives the findings that do not make the
+    directory invalid (severity "warning": decision-table gaps and overlaps).
 
     Beyond parsing and compiling, each compiled ruleset is registered in
     durable_rules once and deleted again, so a directory this accepts is one
     a reload accepts (never ``engine_rejected``; issue 9). Keeps nothing registered.
     """
-    rulesets, definitions, errors = compile_directory(directory, actions, timezone)
+    rulesets, definitions, errors = compile_directory(directory, actions, timezone, warnings)
     if not errors:
         for name, rs in rulesets.items():
             problem = try_register(rs, definitions[name])

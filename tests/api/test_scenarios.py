@@ -49,3 +49,11 @@ def test_given_rows_may_name_different_columns(scenario_app):
     sc = Scenario("mixed columns", "inline.yaml", 1, given, {"method": "GET", "path": "/health/live"},
                   {"status": 200, "rows": {"ocms_parameter": [{"code": "B", "description": "only this row names it"}]}})
     assert run_scenario(scenario_app, sc).problems == []
+
+
+def test_a_scenario_file_yaml_cannot_read_gets_the_plain_words_of_rules_files(tmp_path):
+    (tmp_path / "broken.yaml").write_text("- name: one\n  when:\n    method: GET\n   path: /x\n")
+    scenarios, errors = load_scenarios(tmp_path)
+    (e,) = errors
+    assert scenarios == [] and (e.line, e.code) == (4, "yaml_indentation")
+    assert "indented differently from the lines above it" in e.message and e.excerpt == "   path: /x"

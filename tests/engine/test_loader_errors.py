@@ -10,7 +10,7 @@ from .conftest import TESTDATA
 
 # file -> [(line, column, code, words the message must contain), ...]  (all errors, in order)
 EXPECTED = {
-    "yaml_syntax.bad.yaml": [(5, 6, "yaml_syntax", "YAML syntax error")],
+    "yaml_syntax.bad.yaml": [(4, 9, "yaml_unclosed_bracket", "line 4: the '{' opened here is not closed")],
     "unknown_key.bad.yaml": [(7, 5, "unknown_key", "unknown key 'wen' in a rule")],
     "undeclared_fact.bad.yaml": [(7, 12, "undeclared_fact", "'knd', which is not a declared fact")],
     "bad_operator_for_type.bad.yaml": [(7, 19, "bad_operator_for_type", "operator 'gt' does not apply to 'kind', a string")],

@@ -151,8 +151,7 @@ def test_the_decision_is_the_ruleset_s_not_python_s(make_app, rules_dir, db, key
     path = rules_dir / "plus_notice_update.yaml"
     path.write_text(path.read_text().replace("payment_acceptance_allowed: Y}", "payment_acceptance_allowed: X}")
                     .replace("paid_reasons: [FP, PRA]", "paid_reasons: [PRA]")
-                    .replace("when: {crs_reason_of_suspension: {absent: true}}",
-                             "when: {crs_reason_of_suspension: {in: [FP]}}"))
+                    .replace("row: [true, null, OK,", "row: [true, {in: [FP]}, OK,"))
     client = make_app().test_client()
     given(db, notices=[notice_row("N0000001A", "FP"), notice_row("N0000002B", "PRA"), notice_row("N0000003C")])
     r = post(client, key, {"noticeNumbers": ["N0000001A", "N0000002B", "N0000003C"], "paymentDueDate": "2024-01-15"})
@@ -164,8 +163,8 @@ def test_the_decision_is_the_ruleset_s_not_python_s(make_app, rules_dir, db, key
 def test_one_transaction_a_failure_rolls_everything_back(make_app, rules_dir, db, key):
     """Rules that (wrongly) update an unknown notice make the request fail as a whole: nothing is written."""
     path = rules_dir / "plus_notice_update.yaml"
-    path.write_text(path.read_text().replace("then: {outcome: NOT_FOUND, code: OCMS-4004",
-                                             "then: {outcome: OK, code: OCMS-2000"))
+    path.write_text(path.read_text().replace('row: [false, "*", NOT_FOUND, OCMS-4004',
+                                             'row: [false, "*", OK, OCMS-2000'))
     client = make_app().test_client()
     given(db, notices=[notice_row("N0000001A")])
     before = snapshot(db)
