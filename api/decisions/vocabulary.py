@@ -13,6 +13,8 @@ VOCABULARY = ActionVocabulary([
         "suspension_type": ActionParam("string", True, SUSPENSION_TYPES),
         "reason": ActionParam("string", True, description="reason of suspension, e.g. ANS, DBB, OLD, CLV"),
         "revival_days": ActionParam("integer", False, description="days until revival; default from ocms_parameter"),
+        "default_revival_days": ActionParam("integer", False, description="days until revival when REVIVAL_DAYS/<reason> "
+                                            "in ocms_parameter is missing or invalid (per reason; else 30)"),
         "remarks": ActionParam("string", False, description="suspension_remarks, e.g. 'Advisory Notice detected - qualified AN'"),
     }, "Suspend the notice: ocms_suspended_notice row, notice suspension fields, internet mirror"),
     ActionSpec("reject", {

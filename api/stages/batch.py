@@ -193,17 +193,17 @@ def apply_batch_actions(session: Session, notice_nos: Sequence[str], actions, wh
     """Apply one decision's actions to every notice of a batch, set-based (suspend, set_notice_fields).
 
     The batch form of :func:`api.decisions.apply.apply_actions` for the daily jobs, whose notices share
-    one decision. ``suspend`` without ``revival_days`` takes REVIVAL_DAYS/<reason> from ocms_parameter.
+    one decision. ``suspend`` without ``revival_days`` takes REVIVAL_DAYS/<reason> from ocms_parameter, or the
+    rule's ``default_revival_days`` when that is missing or invalid (:func:`api.decisions.apply.revival_days`).
     """
-    from repository.queries import get_int_parameter
+    from api.decisions.apply import revival_days
 
     applied = []
     for action in actions:
         p = dict(action.params)
         if action.name == "suspend":
-            days = p.get("revival_days")
-            if days is None:
-                days = get_int_parameter(session, "REVIVAL_DAYS", p["reason"])
+            days = revival_days(session, p["reason"], p.get("revival_days"), f"{len(notice_nos)} notice(s)",
+                                p.get("default_revival_days"))
             suspend_notices(session, notice_nos, p["suspension_type"], p["reason"], days, p.get("remarks"), when, user)
             applied.append({"action": "suspend", "suspensionType": p["suspension_type"], "reason": p["reason"],
                             "revivalDays": days})

@@ -86,6 +86,22 @@ def test_the_ts_old_period_is_the_analysts_parameter(post, vdb):
     assert n.due_date_of_revival - n.epr_date_of_suspension == dt.timedelta(days=10)
 
 
+@pytest.mark.parametrize("value", [None, "abc", "-4"], ids=["missing", "not a number", "negative"])
+def test_ts_old_falls_back_to_the_specs_21_days_when_its_parameter_is_missing_or_invalid(post, vdb, value):
+    """Issue 13 review: the fallback of REVIVAL_DAYS/OLD is the rule's default_revival_days (21), not 30."""
+    from sqlalchemy import delete
+    with vdb.unit_of_work() as uow:
+        where = (Parameter.parameter_id == "REVIVAL_DAYS", Parameter.code == "OLD")
+        if value is None:
+            uow.session.execute(delete(Parameter).where(*where))
+        else:
+            uow.session.execute(update(Parameter).where(*where).values(value=value))
+        uow.commit()
+    assert post(REPCCS, payload()).status_code == 200
+    n = get(vdb, ValidOffenceNotice, "500400058A")
+    assert n.due_date_of_revival - n.epr_date_of_suspension == dt.timedelta(days=21)
+
+
 def test_ces_vip_notice_gets_ts_old_too(post, vdb):
     assert post(CES, payload(subsystemLabel="031", creUserId="ces_user")).status_code == 200
     n = get(vdb, ValidOffenceNotice, "500400058A")
