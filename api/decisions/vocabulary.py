@@ -1,9 +1,11 @@
 """The action vocabulary the application registers with the engine.
 
-Rules may only ask for these actions; the loader checks their arguments. Each
+Rules may only ask for these actions; the loader checks their arguments. Facts may name one of
+:data:`VOCABULARY`'s normalisers (``normalise: vehicle_no``, ``code``, ``notice_no``). Each
 action is applied by one function in `api/decisions/apply.py` (DESIGN.md §5).
 """
 from engine import ActionParam, ActionSpec, ActionVocabulary
+from repository.identity import normalise_code, normalise_notice_no, normalise_vehicle_no
 
 SUSPENSION_TYPES = ("TS", "PS")
 
@@ -23,6 +25,12 @@ VOCABULARY = ActionVocabulary([
     }, "Refuse the request for this subject with the given code"),
     ActionSpec("skip", {"reason": ActionParam("string", False)}, "Leave the subject untouched and report it skipped"),
     ActionSpec("manual_review", {"reason": ActionParam("string", True)}, "Queue the subject for staff review"),
-])
+], normalisers={
+    # A ruleset names one on a string fact (`vehicle_no: {type: string, normalise: vehicle_no}`): the same
+    # normalisation as every entry point (repository/identity.py), on every path - intake, jobs, dry run, fixtures.
+    "vehicle_no": normalise_vehicle_no,
+    "notice_no": normalise_notice_no,
+    "code": normalise_code,
+})
 
 __all__ = ["VOCABULARY", "SUSPENSION_TYPES"]

@@ -74,6 +74,7 @@ def test_plus_reason_is_checked_when_sent(cps, cps_db):
 @pytest.mark.parametrize("criteria", [
     {}, {"noticeNo": "   "}, {"vehicleNo": "\t"}, {"idNo": " ", "currentProcessingStage": ""},
     {"noticeNo": None, "vehicleNo": "  "}, {"dateOfCurrentProcessingStage": None},
+    {"vehicleNo": "\u200b"}, {"vehicleNo": "\ufeff \u200b\u3000"}, {"noticeNo": "\u200b", "idNo": "\u2060"},
 ])
 def test_blank_search_criteria_do_not_count(cps, criteria):
     r = cps.post("/v1/cps/search", headers=OIC, json=criteria)
@@ -83,7 +84,8 @@ def test_blank_search_criteria_do_not_count(cps, criteria):
     assert all(e["message"].startswith("VAL010") for e in r.get_json()["data"]["errors"])
 
 
-@pytest.mark.parametrize("sent", ["sba0105", " SBA 0105 ", "SBA0105", "s b a 0 1 0 5"])
+@pytest.mark.parametrize("sent", ["sba0105", " SBA 0105 ", "SBA0105", "s b a 0 1 0 5", "\u200bSBA0105", "ＳＢＡ０１０５",
+                                  "sba\ufeff0105"])
 def test_search_by_vehicle_in_any_case_and_spacing(cps, cps_db, sent):
     seed(cps_db, notice("N000000105"))
     r = cps.post("/v1/cps/search", headers=OIC, json={"vehicleNo": sent, "noticeNo": "  "})
