@@ -292,26 +292,31 @@ def progress_stages(uow, registry: RuleRegistry, day: dt.date, clients: Clients 
     params = registry.get(RULESET).parameters
     run = _Run(uow, registry, day, clients or Clients(), sftp, templates_dir,
                int(chunk_size or params.get("chunk_size") or 200), request_id)
-    if run.clients.mha is not None and run.clients.datahive is not None:
-        retry_pending(run.session, run.clients, run.when, run.checks)
-        uow.commit()
-    if run.clients.lta is not None:
-        run.retry_lta(int(params.get("lta_max_attempts") or 3))
-        uow.commit()
-    plans, left = plan(run.session, registry, day, run.when)
-    run.counts.update(left)
-    for p in sorted(plans, key=lambda p: p.external):   # set-based groups first: letters may stop the run
-        members = _members(run.session, day, (p.last, p.new, p.vehicle_type))
-        run.counts["due"] += len(members)
-        if p.external:
-            if p.letter and sftp is None:
-                raise JobFailed(f"{len(members)} notice(s) due for {p.new} need letters, but no SFTP server is set",
-                                run.snapshot())
-            run.chunked(p, members)
-        else:
-            run.set_based(p, members)
-            uow.commit()   # each set-based group is done for good before letters may stop the run
-    run.counts["due"] += left["left"] + left["noStageRule"]
+    try:
+        if run.clients.mha is not None and run.clients.datahive is not None:
+            retry_pending(run.session, run.clients, run.when, run.checks)
+            uow.commit()
+        if run.clients.lta is not None:
+            run.retry_lta(int(params.get("lta_max_attempts") or 3))
+            uow.commit()
+        plans, left = plan(run.session, registry, day, run.when)
+        run.counts.update(left)
+        for p in sorted(plans, key=lambda p: p.external):   # set-based groups first: letters may stop the run
+            members = _members(run.session, day, (p.last, p.new, p.vehicle_type))
+            run.counts["due"] += len(members)
+            if p.external:
+                if p.letter and sftp is None:
+                    raise JobFailed(f"{len(members)} notice(s) due for {p.new} need letters, but no SFTP server is set",
+                                    run.snapshot())
+                run.chunked(p, members)
+            else:
+                run.set_based(p, members)
+                uow.commit()   # each set-based group is done for good before letters may stop the run
+        run.counts["due"] += left["left"] + left["noStageRule"]
+    except JobFailed:
+        raise
+    except Exception as e:   # whatever stopped the run: the run record keeps what was done before it
+        raise JobFailed(f"{type(e).__name__}: {e}", run.snapshot()) from e
     return run.snapshot()
 
 

@@ -286,3 +286,20 @@ def test_mha_down_and_no_address_moves_the_notice_and_queues_its_letter(vdb, ext
     assert get(vdb, ValidOffenceNotice, "S000000001").last_processing_stage == "RD1"
     (review,) = all_rows(vdb, ManualReviewQueue)
     assert (review.notice_no, review.review_type) == ("S000000001", "LETTER_NO_ADDRESS")
+
+
+# ---- issue 13 review item 9: a failed run keeps the counts of what it did --------------------------------------
+def test_a_run_that_fails_records_the_counts_done_so_far(vdb, externals):
+    from repository.models import BatchJobRun
+    insert_notices(vdb, [due("S000000001", "RR3", "CPC"), due("S000000002", "RD1", "RD2")])
+    add_owners(vdb, [owner("S000000002")])
+    import socket
+    with socket.socket() as free:                   # a port nobody listens on: the print vendor's server is gone
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    out = run_job_with(vdb, {**externals.env, "OCMS_SFTP_PORT": str(port)}, JOB)
+    assert out["status"] == "FAILED" and out["counts"]["moved"] == 1 and out["counts"]["byStage"] == {"CPC": 1}
+    (run,) = all_rows(vdb, BatchJobRun, job_name=JOB)
+    assert run.status == "FAILED" and run.counts is not None
+    assert run.counts["moved"] == 1 and run.counts["due"] >= 1 and run.counts["mhaOk"] == 1
+    assert get(vdb, ValidOffenceNotice, "S000000002").last_processing_stage == "RD1"
