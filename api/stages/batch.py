@@ -110,24 +110,32 @@ def suspend_notices(session: Session, notice_nos: Sequence[str], suspension_type
     return count
 
 
-def revive_notices(session: Session, notice_nos: Sequence[str], reason_of_suspension: str, revival_reason: str,
-                   officer: str | None, remarks: str | None, when: dt.datetime, user: str = SYSTEM_USER) -> int:
+def revive_notices(session: Session, notice_nos: Sequence[str], reason_of_suspension: str | None, revival_reason: str,
+                   officer: str | None, remarks: str | None, when: dt.datetime, user: str = SYSTEM_USER,
+                   suspension_type: str | None = None, clear: bool = True) -> int:
     """Record the revival (when, who, why) of each notice's open ``reason_of_suspension`` suspension and lift it.
 
-    Open: ``date_of_revival`` not yet set (both copies). The notices' suspension fields are cleared
-    (notice and internet copy). Returns the suspension rows revived.
+    Open: ``date_of_revival`` not yet set (both copies). ``reason_of_suspension`` None: any reason
+    (of ``suspension_type``, if given). The notices' suspension fields are cleared (notice and internet
+    copy) unless ``clear`` is False (a new suspension is about to replace them). Returns the suspension
+    rows revived.
     """
     if not notice_nos:
         return 0
     revived = 0
     for model in (SuspendedNotice, ESuspendedNotice):
-        result = session.execute(update(model).where(
-            in_batch(session, model.notice_no, notice_nos), model.reason_of_suspension == reason_of_suspension,
-            model.date_of_revival.is_(None)).values(
+        which = [in_batch(session, model.notice_no, notice_nos), model.date_of_revival.is_(None)]
+        if reason_of_suspension is not None:
+            which.append(model.reason_of_suspension == reason_of_suspension)
+        if suspension_type is not None:
+            which.append(model.suspension_type == suspension_type)
+        result = session.execute(update(model).where(*which).values(
             date_of_revival=when, revival_reason=revival_reason, officer_authorising_revival=officer,
             revival_remarks=remarks, upd_date=when, upd_user_id=user).execution_options(synchronize_session=False))
         if model is SuspendedNotice:
             revived = result.rowcount
+    if not clear:
+        return revived
     V = ValidOffenceNotice
     session.execute(update(V).where(in_batch(session, V.notice_no, notice_nos)).values(
         {**dict.fromkeys(SUSPENSION_COLUMNS), "upd_date": when, "upd_user_id": user})
