@@ -223,4 +223,5 @@ class ToppanResponseSchema(Schema):
     manualUpdates = fields.Integer()
     skipped = fields.Integer()
     errors = fields.List(fields.String())
-    success = fields.Boolean()
+    success = fields.Boolean(metadata={"description": "false when every entry was skipped (nothing applied)"})
+    message = fields.String(metadata={"description": "present when success is false"})

@@ -209,6 +209,30 @@ def test_toppan_job_skips_a_bad_file_and_applies_the_others(cps_app, cps_db, run
     assert stages(cps_db)["T000000001"] == "RD1"
 
 
+# ---- issue 11 review item 10: a batch of which nothing applied is not a success; an empty file is refused ----
+def test_toppan_all_skipped_is_not_a_success(cps, cps_db):
+    seed(cps_db, notice("T000000030", stage="RD2"))            # not at currentStage ROV: skipped
+    batch = {"batchId": "B3", "currentStage": "ROV", "newStage": "RD1",
+             "noticeNumbers": ["T000000030", "T-BAD", "T000000099"]}
+    r = cps.post("/v1/internal/toppan/changeProcessingStage", headers=TOPPAN_KEY, json=batch)
+    assert r.status_code == 200, r.get_json()
+    stats = r.get_json()
+    assert (stats["totalNotices"], stats["automaticUpdates"], stats["manualUpdates"], stats["skipped"]) == (3, 0, 0, 3)
+    assert stats["success"] is False and "all 3 skipped" in stats["message"] and len(stats["errors"]) == 3
+
+
+@pytest.mark.parametrize("content", ["[]", " [ ] "])
+def test_toppan_job_refuses_an_empty_batch_file(cps_app, cps_db, runner, tmp_path, content):
+    folder = tmp_path / "toppan" / "2026-01-18"
+    folder.mkdir(parents=True)
+    (folder / "empty.json").write_text(content)
+    env = {"OCMS_TOPPAN_DIR": str(tmp_path / "toppan"), "OCMS_DATABASE_URL": cps_app.config["OCMS_DATABASE_URL"]}
+    out = runner.invoke(["jobs", "run", "toppan-cps", "--key", "2026-01-18"], env=env)
+    counts = json.loads(out.output)["counts"]
+    assert (counts["batches"], counts["badBatches"], counts["errorCount"]) == (0, 1, 1)
+    assert counts["errors"][0].startswith("empty.json: holds no batch")
+
+
 # ---- §8.4: typed cells ------------------------------------------------------------------------------------------
 def test_cps_report_dates_are_date_cells(cps, cps_db):
     seed(cps_db, notice("N000000120"))
