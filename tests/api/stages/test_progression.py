@@ -303,3 +303,20 @@ def test_a_run_that_fails_records_the_counts_done_so_far(vdb, externals):
     assert run.status == "FAILED" and run.counts is not None
     assert run.counts["moved"] == 1 and run.counts["due"] >= 1 and run.counts["mhaOk"] == 1
     assert get(vdb, ValidOffenceNotice, "S000000002").last_processing_stage == "RD1"
+
+
+@pytest.mark.parametrize("pp_name, pp_code, place", [(None, None, None), ("   ", None, None), ("", "A0001", "A0001"),
+                                                     ("  Bedok  North  ", None, "Bedok North")])
+def test_a_reminder_letter_without_car_park_text_reads_right(vdb, externals, pp_name, pp_code, place):
+    """Issue 13 review item 10: an empty car park printed 'at  on'."""
+    insert_notices(vdb, [due("S000000001", "ROV", "RD1", pp_name=pp_name, pp_code=pp_code)])
+    add_owners(vdb, [owner("S000000001")])
+    out = run_job_with(vdb, externals.env, JOB)
+    assert out["status"] == "SUCCESS" and out["counts"]["lettersSent"] == 1, out
+    (f,) = externals.sftp.files()
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO((externals.sftp.root / f).read_bytes())).pages).split())
+    assert "at on" not in text and " at  " not in text
+    if place is None:
+        assert "parked in breach of the parking rules on" in text
+    else:
+        assert f"parking rules at {place} on" in text
