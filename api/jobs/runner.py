@@ -147,10 +147,7 @@ def _run_locked(database, job, run_key: str, force: bool, started: float) -> dic
             uow.commit()
         metrics.job_finished(name, JOB_FAILED, time.monotonic() - started)
         _step(name, run_key, JOB_FAILED, started, error=error[:500])
-        out = {"job": name, "runKey": run_key, "status": JOB_FAILED, "error": error}
-        if getattr(e, "counts", None) is not None:
-            out["counts"] = e.counts
-        return out
+        return {"job": name, "runKey": run_key, "status": JOB_FAILED, "error": error}
     metrics.job_finished(name, JOB_SUCCESS, time.monotonic() - started)
     _step(name, run_key, JOB_SUCCESS, started, counts=counts)
     return {"job": name, "runKey": run_key, "status": JOB_SUCCESS, "counts": counts}
