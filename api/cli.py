@@ -29,7 +29,7 @@ import json
 import sys
 from pathlib import Path
 
-from .config import load_config
+from .config import ConfigError, load_config
 
 
 def _engine():
@@ -503,9 +503,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ocms`` console script."""
     args = build_parser().parse_args(argv)
-    config = load_config()
-    from repository.business_time import set_zone
-    set_zone(config["OCMS_TIMEZONE"])  # jobs' run keys, stamps and windows are business dates
+    from repository.business_time import UnknownZoneError, set_zone
+    try:
+        config = load_config()
+        set_zone(config["OCMS_TIMEZONE"])  # jobs' run keys, stamps and windows are business dates
+    except (ConfigError, UnknownZoneError) as e:   # a bad setting: one line saying which, no traceback
+        print(f"ocms: configuration error: {e}", file=sys.stderr)
+        return 2
     return args.func(args, config)
 
 

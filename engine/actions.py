@@ -7,7 +7,7 @@ runtime surprise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 PARAM_TYPES = ("string", "integer", "decimal", "boolean", "date", "mapping", "list", "any")
 
@@ -53,10 +53,18 @@ def _type_ok(kind: str, value: Any) -> bool:
 
 
 class ActionVocabulary:
-    """A registry of ActionSpec by name."""
+    """What the application registers with the engine: ActionSpec by name, and fact normalisers by name.
 
-    def __init__(self, specs: Iterable[ActionSpec] = ()):
+    ``normalisers``: name -> function(str) -> str that a ruleset may name on a string fact
+    (``vehicle_no: {type: string, normalise: vehicle_no}``); the fact's value goes through it
+    before it is checked against its enum and compared, on every path (intake, jobs, the dry
+    run, fixtures). The engine knows none itself: the application injects them (engine/
+    imports nothing of the application).
+    """
+
+    def __init__(self, specs: Iterable[ActionSpec] = (), normalisers: dict[str, Callable[[str], str]] | None = None):
         self._specs: dict[str, ActionSpec] = {}
+        self.normalisers: dict[str, Callable[[str], str]] = dict(normalisers or {})
         for s in specs:
             self.register(s)
 

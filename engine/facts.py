@@ -155,6 +155,18 @@ def convert(ftype: str, raw: Any, zone: dt.tzinfo | None = None) -> tuple[bool, 
         return False, None, (e.args[0] if e.args else None)
 
 
+def _normalised(conv: Callable, normaliser: Callable[[str], str] | None) -> Callable:
+    """``conv`` followed by the fact's declared normaliser (``normalise: vehicle_no``), if any."""
+    if normaliser is None:
+        return conv
+
+    def converted(v, zone):
+        t, _ = conv(v, zone)
+        t = normaliser(t)
+        return t, t
+    return converted
+
+
 def _describe(v: Any) -> str:
     text = repr(v)
     if len(text) > 80:
@@ -173,8 +185,8 @@ class FactChecker:
         self.rs = rs
         self.zone = business_zone(zone)
         self.encoding = encoding or Encoding(rs)
-        self.specs = [(n, f.required, CONVERTERS[f.type], frozenset(f.enum) if f.enum else None, f.type,
-                       self.encoding.encoders.get(n)) for n, f in rs.facts.items()]
+        self.specs = [(n, f.required, _normalised(CONVERTERS[f.type], f.normaliser), frozenset(f.enum) if f.enum else None,
+                       f.type, self.encoding.encoders.get(n)) for n, f in rs.facts.items()]
         self.param_values = dict(rs.parameters)
         self.fact_names = frozenset(rs.facts)
 

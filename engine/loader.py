@@ -53,7 +53,7 @@ from .model import (
 TOP_KEYS = {"ruleset", "title", "description", "version", "source", "hit_policy", "facts",
             "lists", "parameters", "rules", "table", "default"}
 REQUIRED_TOP = ("ruleset", "version", "facts", "default")
-FACT_KEYS = {"type", "required", "enum", "description"}
+FACT_KEYS = {"type", "required", "enum", "description", "normalise"}
 RULE_KEYS = {"id", "description", "when", "then"}
 TABLE_KEYS = {"id", "description", "hit_policy", "complete", "domains", "inputs", "outputs", "rows"}
 ROW_KEYS = {"id", "row", "description"}
@@ -386,6 +386,7 @@ class _FileParser:
                 self.err(k, "bad_name", f"fact name {name!r} must be lower_snake_case and not one of {sorted(RESERVED_NAMES)}",
                          "use the database column name, e.g. vehicle_registration_type")
                 continue
+            normalise, normaliser = None, None
             if isinstance(v, ScalarNode):  # shorthand: `name: string`
                 ftype, required, enum, desc = str(_value(v)), True, None, ""
                 tnode = v
@@ -407,6 +408,8 @@ class _FileParser:
                     if not isinstance(required, bool):
                         self.err(d["required"][1], "bad_value", f"required of fact {name!r} must be true or false")
                         required = True
+                if "normalise" in d:
+                    normalise, normaliser = self.parse_normalise(name, d["normalise"][1], ftype)
                 enum = None
                 if "enum" in d:
                     enode = d["enum"][1]
@@ -416,6 +419,10 @@ class _FileParser:
                         values = []
                         for item in enode.value:
                             ok, val = coerce_value(ftype, _value(item), self.zone)
+                            if ok and normaliser is not None and isinstance(val, str) and normaliser(val) != val:
+                                self.err(item, "bad_value", f"enum value {item.value!r} of fact {name!r} is not in "
+                                         f"normal form: {normalise} makes it {normaliser(val)!r}",
+                                         f"write {normaliser(val)!r}")
                             if not ok or val is None:
                                 self.err(item, "bad_value_type", f"enum value {item.value!r} of fact {name!r} is not {_a(ftype)}",
                                          f"quote codes such as '010': write '{item.value}'" if ftype == "string"
@@ -428,8 +435,27 @@ class _FileParser:
                 self.err(tnode, "bad_type", f"fact {name!r} has unknown type {ftype!r}",
                          f"types: {', '.join(FACT_TYPES)}" + _did_you_mean(ftype, FACT_TYPES))
                 continue
-            facts[name] = FactSpec(name, ftype, required, enum, desc)
+            facts[name] = FactSpec(name, ftype, required, enum, desc, normalise, normaliser)
         return facts
+
+    def parse_normalise(self, name: str, node: Node, ftype: str):
+        """(name, function) of a fact's ``normalise:``; an error unless the application registered it."""
+        key = _value(node) if isinstance(node, ScalarNode) else None
+        known = self.actions.normalisers if self.actions is not None else {}
+        if not isinstance(key, str) or not key:
+            self.err(node, "bad_value", f"normalise of fact {name!r} must be the name of a normaliser",
+                     f"normalisers: {', '.join(sorted(known)) or '(none registered)'}")
+            return None, None
+        if ftype != "string":
+            self.err(node, "bad_value", f"normalise applies to string facts; fact {name!r} is {ftype}",
+                     "remove normalise, or declare type: string")
+            return None, None
+        if key not in known:
+            self.err(node, "unknown_normaliser", f"unknown normaliser {key!r} on fact {name!r}",
+                     (f"normalisers: {', '.join(sorted(known))}" + _did_you_mean(key, known)) if known else
+                     "load rules through the application (ocms rules check), which registers its normalisers")
+            return None, None
+        return key, known[key]
 
     def parse_lists(self, node: Node) -> dict[str, list]:
         lists: dict[str, list] = {}

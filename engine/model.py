@@ -9,7 +9,7 @@ agree by construction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .decision import Action
 
@@ -37,6 +37,10 @@ class FactSpec:
     required: bool = True
     enum: tuple | None = None
     description: str = ""
+    #: The name of the normaliser applied to a string value before it is checked and compared (``normalise:
+    #: vehicle_no``), and the function itself, resolved at load time from the application's vocabulary.
+    normalise: str | None = None
+    normaliser: Callable[[str], str] | None = field(default=None, compare=False, repr=False)
 
 
 # ---- written conditions -------------------------------------------------

@@ -256,6 +256,8 @@ class _Generator:
             return
         if vtype == "V" and stage == "CPC":
             when = last_dt
+            # OCMS 14 tab 5's UPDATE: next stage CSD, next_processing_date NULL - the TS-CLV loop holds it at CPC.
+            notice.update(next_processing_stage="CSD", next_processing_date=None)
             self.set_epr(notice, "TS", "CLV", when, 30)
             self.suspension_row(notice, "TS", "CLV", when, 30, "VIP vehicle outstanding at CPC")
             return

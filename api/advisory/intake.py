@@ -63,6 +63,7 @@ from repository.models import (
     OffenceNoticeDetail,
     OffenceRuleCode,
     ValidOffenceNotice,
+    VipVehicle,
     WebhookReceipt,
     now,
 )
@@ -198,6 +199,16 @@ def _lock_vehicle(session: Session, vehicle_no: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:v))"), {"v": "ocms-vehicle:" + vehicle_no})
 
 
+#: ``ocms_vip_vehicle.vehicle_no`` is String(14): a longer number cannot be on the list.
+VIP_VEHICLE_NO_MAX = 14
+
+
+def in_vip_list(session, vehicle_no: str) -> bool:
+    """OCMS 14 tab 2 step 3: is the vehicle on the active VIP list (``ocms_vip_vehicle``, status ACTIVE)?"""
+    row = session.get(VipVehicle, vehicle_no) if len(vehicle_no) <= VIP_VEHICLE_NO_MAX else None
+    return row is not None and row.status == "ACTIVE"
+
+
 def _new_notice(p: dict, notice_no: str, vehicle_type: str, caller_user: str, start) -> ValidOffenceNotice:
     """The notice row; ``start`` is the stage_map decision for a new notice (row STAGE-MAP-NPA)."""
     when = now()
@@ -238,7 +249,8 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
         status, message = INVALID_RULE_CODE
         raise ApiError(status, message, [{"field": "computerRuleCode", "message": message}])
 
-    vt = decide("vehicle_type", {"vehicle_no": vehicle_no, "vehicle_registration_type": p.get("vehicleRegistrationType")})
+    vt = decide("vehicle_type", {"vehicle_no": vehicle_no, "vehicle_registration_type": p.get("vehicleRegistrationType"),
+                                 "in_vip_list": in_vip_list(session, vehicle_no)})
     if any(a.name == "reject" for a in vt.actions):
         raise _reject_from(vt, "vehicleRegistrationType")
     vehicle_type = vt.outputs.get("vehicle_registration_type") or p.get("vehicleRegistrationType")

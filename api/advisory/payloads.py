@@ -12,8 +12,10 @@ vehicleRegistrationType is mandatory unless special vehicle detection sets it
 (rules/vehicle_type.yaml). noticeNo is generated when absent. Unknown fields
 are ignored (callers add fields over time; nothing unknown is stored).
 
-Identity (DESIGN.md §10, api/web/fields.py): ``vehicleNo`` loses every space
-and is upper-cased (``szz 7001a`` → ``SZZ7001A``), ``noticeNo`` is trimmed and
+Identity (DESIGN.md §10, api/web/fields.py): ``vehicleNo`` is NFKC-folded, loses
+every space and invisible (Cf) character and is upper-cased (``szz 7001a``,
+``ＳＺＺ７００１Ａ``, ``SZZ\u200b7001A`` → ``SZZ7001A``), and must then be letters and
+digits only (``SZZ-7001`` is refused, field named), ``noticeNo`` is trimmed and
 upper-cased, and the codes (``anFlag``, ``offenceNoticeType``,
 ``vehicleCategory``, ``vehicleRegistrationType``, ``subsystemLabel``,
 ``ppCode``) are accepted in either case and stored upper-case.
@@ -25,6 +27,7 @@ from decimal import Decimal
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates
 
 from api.web.fields import Code, EventDateTime, NoticeNo, VehicleNo, column_amount_range, integer_bounds, max_length
+from repository.identity import is_blank, is_vehicle_no
 from repository.models import ValidOffenceNotice as N
 
 #: The spec's UPL placeholder vehicle number (OCMS 10 §3.4), longer than the payload's 14.
@@ -83,13 +86,18 @@ class NoticePayloadSchema(Schema):
     def _blank_is_missing(self, data, **kwargs):
         # An empty or blank string is a missing value, as the mandatory check means it.
         if isinstance(data, dict):
-            return {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in data.items()}
+            return {k: (None if isinstance(v, str) and is_blank(v) else v) for k, v in data.items()}
         return data
 
     @validates("vehicleNo")
     def _vehicle_no(self, value: str, **kwargs) -> None:
-        if len(value) > 14 and value != UPL_VEHICLE_NO:
+        if value == UPL_VEHICLE_NO:
+            return
+        if len(value) > 14:
             raise ValidationError("Longer than maximum length 14.")
+        if not is_vehicle_no(value):
+            raise ValidationError("Not a valid vehicle number: letters and digits only (spaces, case, full-width forms "
+                                  f"and invisible characters are normalised), or {UPL_VEHICLE_NO}.")
 
     @validates("compositionAmount")
     def _amount(self, value: Decimal, **kwargs) -> None:

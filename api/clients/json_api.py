@@ -10,6 +10,22 @@ backoff on connection errors, timeouts, 429/5xx and malformed answers.
   person (final at once, never retried).
 * :class:`~api.clients.http.ExternalCallError` — any other failure, after the retries.
 
+* :class:`CircuitOpen` — the run's :class:`Breaker` has given up on the system:
+  no call is made (see below).
+
+**Early give-up per job run** (OCMS 14 tab 9: "MHA unavailable → proceed
+without update → retry in next batch"): a client may carry a :class:`Breaker`,
+one per job run. After a call fails for good (its retries spent) the next calls
+get no retries (one attempt each), and after ``threshold`` consecutive failures
+the breaker opens: every further call of the run raises :class:`CircuitOpen` at
+once, so a system that is down costs one retried call and a few single
+attempts, not retries-with-backoff per notice. Any success closes it again. A
+404 (:class:`RecordNotFound`) is an answer, not a failure. Kept here, a few
+lines over the retry loop, rather than a library: pybreaker's breakers are
+process-wide and time-based (reset after a timeout), while a job run wants a
+breaker that lives exactly as long as the run and gives up on the system for
+the rest of it.
+
 An answer that is not a JSON object (an HTML error page, a body cut short) or
 whose fields have the wrong type or length is :class:`MalformedResponse`: a
 failed attempt, retried like a 5xx. The key is never logged or shown in reprs.
@@ -38,6 +54,43 @@ class NotConfigured(ExternalCallError):
 
 class RecordNotFound(ExternalCallError):
     """The system answered 404: it has no record of the vehicle or person asked about."""
+
+
+class CircuitOpen(ExternalCallError):
+    """The run's breaker gave up on the system after consecutive failures: no call was made."""
+
+    def __init__(self, system: str, failures: int) -> None:
+        super().__init__(system, f"not called: {failures} consecutive failure(s) in this run, given up until the next run",
+                         0, [f"circuit open after {failures} consecutive failure(s)"])
+
+
+class Breaker:
+    """Consecutive failures of one system in one job run (module doc): fewer retries, then no calls at all."""
+
+    def __init__(self, system: str, threshold: int = 3) -> None:
+        self.system, self.threshold = system, max(int(threshold), 1)
+        self.failures = 0     # consecutive failed calls
+        self.skipped = 0      # calls refused while open
+
+    @property
+    def open(self) -> bool:
+        return self.failures >= self.threshold
+
+    @property
+    def degraded(self) -> bool:
+        """A call has failed for good and none succeeded since: try once, no retries."""
+        return self.failures > 0
+
+    def before_call(self) -> None:
+        if self.open:
+            self.skipped += 1
+            raise CircuitOpen(self.system, self.failures)
+
+    def succeeded(self) -> None:
+        self.failures = 0
+
+    def failed(self) -> None:
+        self.failures += 1
 
 
 def json_object(response: requests.Response) -> dict[str, Any]:
@@ -100,12 +153,14 @@ class JsonApiClient:
     TIMEOUT_SETTING = ""
 
     def __init__(self, base_url: str | None, api_key: str | None = None, policy: RetryPolicy | None = None,
-                 session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep):
+                 session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep,
+                 breaker: Breaker | None = None):
         self.base_url = (base_url or "").rstrip("/")
         self._api_key = api_key
         self.policy = policy or RetryPolicy(timeout=DEFAULT_TIMEOUT)
         self.session = session or requests.Session()
         self._sleep = sleep
+        self.breaker = breaker
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], policy: RetryPolicy | None = None, **kwargs):
@@ -118,7 +173,12 @@ class JsonApiClient:
 
     def with_policy(self, policy: RetryPolicy):
         """The same client (session shared) with another retry policy, e.g. one a ruleset gives."""
-        return type(self)(self.base_url, self._api_key, policy, self.session, self._sleep)
+        return type(self)(self.base_url, self._api_key, policy, self.session, self._sleep, self.breaker)
+
+    def with_breaker(self, threshold: int) -> "JsonApiClient":
+        """This client with a fresh :class:`Breaker` (one per job run) giving up after ``threshold`` failures."""
+        self.breaker = Breaker(self.SYSTEM, threshold)
+        return self
 
     def __repr__(self) -> str:  # no key in reprs, tracebacks or logs
         return f"{type(self).__name__}({self.base_url!r}, retries={self.policy.retries})"
@@ -130,13 +190,25 @@ class JsonApiClient:
         headers = {"Accept": "application/json"}
         if self._api_key:
             headers[KEY_HEADER] = self._api_key
+        breaker, policy = self.breaker, self.policy
+        if breaker is not None:
+            breaker.before_call()
+            if breaker.degraded:
+                policy = RetryPolicy(retries=0, backoff=policy.backoff, timeout=policy.timeout)
         try:
-            return call_with_retry(self.session, "GET", self.base_url + path, self.policy, parse, system=self.SYSTEM,
-                                   headers=headers, params=params, sleep=self._sleep)
+            outcome = call_with_retry(self.session, "GET", self.base_url + path, policy, parse, system=self.SYSTEM,
+                                      headers=headers, params=params, sleep=self._sleep)
         except ExternalCallError as e:
             if e.status == 404:
+                if breaker is not None:
+                    breaker.succeeded()   # the system answered
                 raise RecordNotFound(self.SYSTEM, "no record (HTTP 404)", e.attempts, e.errors, 404) from None
+            if breaker is not None:
+                breaker.failed()
             raise
+        if breaker is not None:
+            breaker.succeeded()
+        return outcome
 
     def close(self) -> None:
         self.session.close()
@@ -148,5 +220,5 @@ class JsonApiClient:
         self.close()
 
 
-__all__ = ["DEFAULT_TIMEOUT", "JsonApiClient", "KEY_HEADER", "NotConfigured", "RecordNotFound", "flag", "iso_date",
+__all__ = ["Breaker", "CircuitOpen", "DEFAULT_TIMEOUT", "JsonApiClient", "KEY_HEADER", "NotConfigured", "RecordNotFound", "flag", "iso_date",
            "json_object", "text"]

@@ -22,6 +22,7 @@ import requests
 
 from .http import CallOutcome, MalformedResponse
 from .json_api import JsonApiClient, flag, iso_date, json_object, text
+from repository.identity import normalise_vehicle_no
 
 SYSTEM = "LTA"
 OWNER_PATH = "/vehicle/owner"
@@ -62,7 +63,7 @@ def parse_owner(response: requests.Response, vehicle_no: str = "") -> VehicleOwn
     id_no = id_no.upper()
     vtype = text(body, "vehicleRegistrationType", 1)
     return VehicleOwner(
-        vehicle_no=(text(body, "vehicleNo", 20) or vehicle_no).upper(),
+        vehicle_no=normalise_vehicle_no(text(body, "vehicleNo", 20) or vehicle_no),
         owner_name=text(body, "ownerName", 66, required=True),
         owner_id_type=(text(body, "ownerIdType", 10) or "").upper() or id_type_of(id_no),
         owner_id_no=id_no,

@@ -11,6 +11,7 @@ from marshmallow import INCLUDE, Schema, ValidationError, fields, post_load, pre
 
 from api.web.fields import Code, NoticeNo, StrictDate, VehicleNo, WindowDateTime, max_length
 from repository.business_time import to_business_time
+from repository.identity import is_blank
 from repository.models import ChangeOfProcessing, OffenceNoticeOwnerDriver
 
 #: Most notices per Staff Portal validate/submit or PLUS request (one screen's selection); OCMS-4013 above.
@@ -42,10 +43,9 @@ class SearchSchema(Schema):
 
     @pre_load
     def _blank_is_not_given(self, data, **kwargs):
-        # The portal sends the empty inputs of its form too: "", "   " or null are no criterion.
+        # The portal sends the empty inputs of its form too: "", "   ", "\u200b" or null are no criterion.
         if isinstance(data, dict):
-            return {k: v for k, v in data.items()
-                    if not (k in SEARCH_CRITERIA and (v is None or (isinstance(v, str) and not v.strip())))}
+            return {k: v for k, v in data.items() if not (k in SEARCH_CRITERIA and is_blank(v))}
         return data
 
     @validates_schema
@@ -223,4 +223,5 @@ class ToppanResponseSchema(Schema):
     manualUpdates = fields.Integer()
     skipped = fields.Integer()
     errors = fields.List(fields.String())
-    success = fields.Boolean()
+    success = fields.Boolean(metadata={"description": "false when every entry was skipped (nothing applied)"})
+    message = fields.String(metadata={"description": "present when success is false"})

@@ -12,7 +12,8 @@ the ruleset cps_toppan: not found, not at ``currentStage`` or a move the stage
 map does not allow → skipped; a manual change today (source OCMS or PLUS) →
 MANUAL, stage only; otherwise AUTOMATIC, stage and amount_payable. So
 ``totalNotices`` (the entries received) = automaticUpdates + manualUpdates +
-skipped, and ``errors`` names every skipped entry.
+skipped, and ``errors`` names every skipped entry. ``success`` is false (with a
+``message``) when every entry was skipped: nothing of the batch was applied.
 Each update writes an ocms_change_of_processing row (source SYSTEM). A notice
 moved by the batch is no longer at ``currentStage``, so re-running the same
 batch skips it: the batch is idempotent.
@@ -20,8 +21,9 @@ batch skips it: the batch is idempotent.
 The job reads its batches from files: every ``*.json`` under
 ``$OCMS_TOPPAN_DIR/<run key>/`` (default ``instance/toppan/<yyyy-mm-dd>/``),
 each one batch object or a list of them, as the Toppan cron leaves them. A
-file that is not JSON, or a batch refused by the schema (no currentStage …),
-is listed in the run's ``errors`` and the other files are applied.
+file that is not JSON, a file holding an empty list, or a batch refused by the
+schema (no currentStage …), is listed in the run's ``errors`` (``badBatches``)
+and the other files are applied.
 """
 from __future__ import annotations
 
@@ -122,9 +124,15 @@ def update_batch(uow, registry: RuleRegistry, entries: list[Any], current_stage:
                                 SYSTEM_USER, when) for n in members]
     insert_audit(session, audit)
     record_decisions(session, decisions, notice_nos, request_id, caller)
-    return {"totalNotices": len(entries), "automaticUpdates": len(by_outcome[AUTOMATIC]),
-            "manualUpdates": len(by_outcome[MANUAL]), "skipped": len(by_outcome[SKIPPED]) + rejected,
-            "errors": errors, "success": True}
+    updated = len(by_outcome[AUTOMATIC]) + len(by_outcome[MANUAL])
+    skipped = len(by_outcome[SKIPPED]) + rejected
+    # §7.4 "success: overall success flag": a batch of which nothing could be applied did not succeed.
+    success = updated > 0 or skipped == 0
+    out = {"totalNotices": len(entries), "automaticUpdates": len(by_outcome[AUTOMATIC]),
+           "manualUpdates": len(by_outcome[MANUAL]), "skipped": skipped, "errors": errors, "success": success}
+    if not success:
+        out["message"] = f"No notice updated: all {skipped} skipped (see errors)"
+    return out
 
 
 def read_batches(directory: Path) -> Iterator[tuple[str, Any, str | None]]:
@@ -135,6 +143,9 @@ def read_batches(directory: Path) -> Iterator[tuple[str, Any, str | None]]:
             data = strict_loads(path.read_bytes())  # the API's JSON rules: no duplicate keys, NUL, lone surrogates
         except (OSError, UnicodeDecodeError, ValueError) as e:
             yield path.name, None, f"not a JSON batch file ({type(e).__name__}: {str(e)[:120]})"
+            continue
+        if isinstance(data, list) and not data:
+            yield path.name, None, "holds no batch (an empty list): nothing to apply - refused, not taken as done"
             continue
         for i, batch in enumerate(data if isinstance(data, list) else [data]):
             yield f"{path.name}[{i}]", batch, None

@@ -109,14 +109,23 @@ def set_notice_fields(session: Session, notice: ValidOffenceNotice, params: dict
     return {"action": "set_notice_fields", "fields": sorted(values)}
 
 
-def revival_days(session: Session, reason: str, given: Any = None, notice_no: str | None = None) -> int:
-    """Days until a suspension for ``reason`` is due for revival (OCMS 10 §3.7).
+def revival_days(session: Session, reason: str, given: Any = None, notice_no: str | None = None,
+                 default: Any = None) -> int:
+    """Days until a suspension for ``reason`` is due for revival (OCMS 10 §3.7, OCMS 14 tab 2 step 7).
 
     The rule's ``revival_days`` if it gives one, else ``ocms_parameter``
     REVIVAL_DAYS/<reason>. A missing, non-numeric, negative or absurd value
-    (over :data:`MAX_REVIVAL_DAYS`) gives :data:`DEFAULT_REVIVAL_DAYS` and a
-    logged warning naming the parameter: the notice is still suspended.
+    (over :data:`MAX_REVIVAL_DAYS`) gives the rule's ``default_revival_days``
+    (``default``: per reason, in the ruleset - TS-OLD 21, PS-ANS 30) or, when the
+    rule gives none, :data:`DEFAULT_REVIVAL_DAYS`, and a logged warning naming the
+    parameter: the notice is still suspended.
     """
+    fallback = DEFAULT_REVIVAL_DAYS
+    if default is not None and not isinstance(default, bool):
+        try:
+            fallback = int(default) if 0 <= int(default) <= MAX_REVIVAL_DAYS else DEFAULT_REVIVAL_DAYS
+        except (TypeError, ValueError):
+            fallback = DEFAULT_REVIVAL_DAYS
     source = "the rule's revival_days"
     raw = given
     if raw is None:
@@ -124,23 +133,24 @@ def revival_days(session: Session, reason: str, given: Any = None, notice_no: st
         raw = get_parameter(session, "REVIVAL_DAYS", reason)
     if raw is None:
         log.warning("%s is missing: notice %s suspended with the default revival period of %d days",
-                    source, notice_no, DEFAULT_REVIVAL_DAYS)
-        return DEFAULT_REVIVAL_DAYS
+                    source, notice_no, fallback)
+        return fallback
     try:
         days = int(str(raw).strip()) if not isinstance(raw, bool) else None
     except ValueError:
         days = None
     if days is None or not 0 <= days <= MAX_REVIVAL_DAYS:
         log.warning("%s is %r, not a number of days from 0 to %d: notice %s suspended with the default revival "
-                    "period of %d days", source, raw, MAX_REVIVAL_DAYS, notice_no, DEFAULT_REVIVAL_DAYS)
-        return DEFAULT_REVIVAL_DAYS
+                    "period of %d days", source, raw, MAX_REVIVAL_DAYS, notice_no, fallback)
+        return fallback
     return days
 
 
 def suspend(session: Session, notice: ValidOffenceNotice, params: dict, user: str) -> dict:
     """Insert the next suspension of the notice (and its mirror) and set the notice's suspension fields."""
     stype, reason = params["suspension_type"], params["reason"]
-    days = revival_days(session, reason, params.get("revival_days"), notice.notice_no)
+    days = revival_days(session, reason, params.get("revival_days"), notice.notice_no,
+                        params.get("default_revival_days"))
     when = now()
     revival = when + timedelta(days=days)
     sr_no = next_sr_no(session, notice.notice_no)

@@ -21,7 +21,9 @@ duration; the run is counted in the ``ocms_job_runs_total`` and
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 import time
 
 from sqlalchemy import update
@@ -60,6 +62,29 @@ def _abandon_stale(session, name: str, run_key: str) -> int:
     return result.rowcount or 0
 
 
+_KEY_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:T|$)")
+
+
+def check_not_future(run_key: str) -> None:
+    """Refuse a run key dated after today's business date (``2099-01-01``, ``2099-01-01T1015``): ValueError.
+
+    A job run for a day that has not come would record work (and a SUCCESS that blocks the real run of
+    that day) from data that is not there yet. Nothing is recorded for a refused key.
+    """
+    m = _KEY_DATE.match(run_key)
+    if m is None:
+        return
+    try:
+        day = dt.date.fromisoformat(m.group(1))
+    except ValueError:
+        raise ValueError(f"run key {run_key!r} does not start with a calendar date (yyyy-MM-dd)") from None
+    today = business_time.today()
+    if day > today:
+        raise ValueError(f"run key {run_key!r} is in the future: today's business date is {today.isoformat()} "
+                         f"({getattr(business_time.business_zone(), 'key', business_time.business_zone())}); a job runs for "
+                         "today or a past day")
+
+
 def run_job(database, name: str, run_key: str | None = None, force: bool = False) -> dict:
     """Run job ``name`` for ``run_key`` (default: the job's default key, else the business date today), recording the run.
 
@@ -78,6 +103,7 @@ def run_job(database, name: str, run_key: str | None = None, force: bool = False
     run_key = run_key or (job.default_key() if job.default_key else business_time.today().isoformat())
     if len(str(run_key)) > MAX_RUN_KEY or not str(run_key).strip():
         raise ValueError(f"run key must be 1 to {MAX_RUN_KEY} characters, got {len(str(run_key))}")
+    check_not_future(str(run_key))
     started = time.monotonic()
     try:
         lease = try_job_lock(database.engine, name, run_key)

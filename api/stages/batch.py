@@ -109,24 +109,32 @@ def suspend_notices(session: Session, notice_nos: Sequence[str], suspension_type
     return count
 
 
-def revive_notices(session: Session, notice_nos: Sequence[str], reason_of_suspension: str, revival_reason: str,
-                   officer: str | None, remarks: str | None, when: dt.datetime, user: str = SYSTEM_USER) -> int:
+def revive_notices(session: Session, notice_nos: Sequence[str], reason_of_suspension: str | None, revival_reason: str,
+                   officer: str | None, remarks: str | None, when: dt.datetime, user: str = SYSTEM_USER,
+                   suspension_type: str | None = None, clear: bool = True) -> int:
     """Record the revival (when, who, why) of each notice's open ``reason_of_suspension`` suspension and lift it.
 
-    Open: ``date_of_revival`` not yet set (both copies). The notices' suspension fields are cleared
-    (notice and internet copy). Returns the suspension rows revived.
+    Open: ``date_of_revival`` not yet set (both copies). ``reason_of_suspension`` None: any reason
+    (of ``suspension_type``, if given). The notices' suspension fields are cleared (notice and internet
+    copy) unless ``clear`` is False (a new suspension is about to replace them). Returns the suspension
+    rows revived.
     """
     if not notice_nos:
         return 0
     revived = 0
     for model in (SuspendedNotice, ESuspendedNotice):
-        result = session.execute(update(model).where(
-            in_batch(session, model.notice_no, notice_nos), model.reason_of_suspension == reason_of_suspension,
-            model.date_of_revival.is_(None)).values(
+        which = [in_batch(session, model.notice_no, notice_nos), model.date_of_revival.is_(None)]
+        if reason_of_suspension is not None:
+            which.append(model.reason_of_suspension == reason_of_suspension)
+        if suspension_type is not None:
+            which.append(model.suspension_type == suspension_type)
+        result = session.execute(update(model).where(*which).values(
             date_of_revival=when, revival_reason=revival_reason, officer_authorising_revival=officer,
             revival_remarks=remarks, upd_date=when, upd_user_id=user).execution_options(synchronize_session=False))
         if model is SuspendedNotice:
             revived = result.rowcount
+    if not clear:
+        return revived
     V = ValidOffenceNotice
     session.execute(update(V).where(in_batch(session, V.notice_no, notice_nos)).values(
         {**dict.fromkeys(SUSPENSION_COLUMNS), "upd_date": when, "upd_user_id": user})
@@ -192,17 +200,17 @@ def apply_batch_actions(session: Session, notice_nos: Sequence[str], actions, wh
     """Apply one decision's actions to every notice of a batch, set-based (suspend, set_notice_fields).
 
     The batch form of :func:`api.decisions.apply.apply_actions` for the daily jobs, whose notices share
-    one decision. ``suspend`` without ``revival_days`` takes REVIVAL_DAYS/<reason> from ocms_parameter.
+    one decision. ``suspend`` without ``revival_days`` takes REVIVAL_DAYS/<reason> from ocms_parameter, or the
+    rule's ``default_revival_days`` when that is missing or invalid (:func:`api.decisions.apply.revival_days`).
     """
-    from repository.queries import get_int_parameter
+    from api.decisions.apply import revival_days
 
     applied = []
     for action in actions:
         p = dict(action.params)
         if action.name == "suspend":
-            days = p.get("revival_days")
-            if days is None:
-                days = get_int_parameter(session, "REVIVAL_DAYS", p["reason"])
+            days = revival_days(session, p["reason"], p.get("revival_days"), f"{len(notice_nos)} notice(s)",
+                                p.get("default_revival_days"))
             suspend_notices(session, notice_nos, p["suspension_type"], p["reason"], days, p.get("remarks"), when, user)
             applied.append({"action": "suspend", "suspensionType": p["suspension_type"], "reason": p["reason"],
                             "revivalDays": days})

@@ -51,11 +51,17 @@ def has_address(offender: OffenceNoticeOwnerDriver | None) -> bool:
     return bool(offender is not None and offender.name and offender.street_name and offender.postal_code)
 
 
+def _place(notice) -> str:
+    """The car park's name (else its code) for the letter; "" when neither holds any text (the template leaves
+    the place out rather than printing "at  on")."""
+    return " ".join((notice.pp_name or "").split()) or " ".join((notice.pp_code or "").split())
+
+
 def letter_context(notice, offender: OffenceNoticeOwnerDriver | None, day: dt.date, **extra) -> dict:
     """The placeholders every letter template may use (templates/README.md)."""
     return {"letter_date": day, "offender_name": (offender.name if offender else None) or "The Registered Owner",
             "address_lines": address_lines(offender), "notice_no": notice.notice_no, "vehicle_no": notice.vehicle_no,
-            "notice_date_and_time": notice.notice_date_and_time, "pp_name": notice.pp_name or notice.pp_code or "",
+            "notice_date_and_time": notice.notice_date_and_time, "pp_name": _place(notice),
             "computer_rule_code": notice.computer_rule_code, "composition_amount": notice.composition_amount,
             "amount_payable": notice.amount_payable if notice.amount_payable is not None else notice.composition_amount,
             **extra}

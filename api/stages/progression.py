@@ -33,10 +33,13 @@ from api.cps.decide import decide, surcharge
 from api.cps.queries import SOURCE_SYSTEM, StageChange, apply_stage_change, audit_row, insert_audit
 from api.decisions.log import record_decisions
 from engine import RuleRegistry
-from repository.models import SYSTEM_USER, ValidOffenceNotice
+from repository.models import SYSTEM_USER, ManualReviewQueue, ValidOffenceNotice
 
 from .batch import in_batch, isolating, set_notices_fields
-from .checks import CheckCounts, Clients, PendingBook, current_offenders, lta_owner, owner_rows, refresh_offender, retry_pending
+from .checks import (
+    CheckCounts, Clients, PendingBook, current_offenders, lta_owner, owner_rows, refresh_offender, retry_lta_pending,
+    retry_pending,
+)
 from .letters import deliver, has_address, letter_context, render
 from .moves import ALLOWED, due_before, next_after, run_time
 
@@ -152,7 +155,8 @@ class _Run:
         self._connected = False
 
     def snapshot(self) -> dict:
-        out = {**self.counts, "byStage": dict(self.counts["byStage"]), **self.checks.to_dict()}
+        out = {**self.counts, "byStage": dict(self.counts["byStage"]), **self.checks.to_dict(),
+               "callsNotMade": self.clients.skipped()}
         out["errors"] = (self.errors + self.checks.errors)[:100]
         return out
 
@@ -174,6 +178,7 @@ class _Run:
                 self._lta(p, chunk, notices, offenders)
                 s.flush()
                 offenders = current_offenders(s, chunk)
+            pending = None
             if p.offender_checks:
                 pending = PendingBook(s, chunk)
                 for n in chunk:
@@ -182,7 +187,7 @@ class _Run:
                 self.checks.pending_resolved += pending.flush(self.when)
             ready = chunk
             if p.letter:
-                ready = self._letters(p, chunk, notices, offenders)
+                ready = self._letters(p, chunk, notices, offenders, pending)
             if ready:
                 self.set_based(p, ready)
             s.flush()
@@ -193,17 +198,34 @@ class _Run:
             return
         lta_types: dict[str, str | None] = {}
         owners = owner_rows(self.session, chunk)
+        pending = PendingBook(self.session, chunk)
         for n in chunk:
             owner = lta_owner(self.session, self.clients.lta, n, notices[n].vehicle_no, self.when, self.checks,
-                              offenders.get(n), owners.get(n))
+                              offenders.get(n), owners.get(n), pending, p.new)
             lta_types[n] = owner.vehicle_registration_type if owner else None
-        facts = [{"question": "rov_recheck", "vehicle_registration_type": notices[n].vehicle_registration_type,
-                  "lta_vehicle_registration_type": lta_types[n]} for n in chunk]
+        self.checks.pending_resolved += pending.flush(self.when)
+        self.recheck_vip({n: notices[n].vehicle_registration_type for n in chunk}, lta_types)
+
+    def retry_lta(self, max_attempts: int) -> None:
+        """LTA checks that failed in earlier runs: asked again; the VIP type re-checked on an answer (tab 2 step 10)."""
+        answered = retry_lta_pending(self.session, self.clients.lta, self.when, self.checks, max_attempts)
+        if answered:
+            types = dict(self.session.execute(select(V.notice_no, V.vehicle_registration_type).where(
+                in_batch(self.session, V.notice_no, [n for n, _ in answered]))).all())
+            self.recheck_vip(types, {n: o.vehicle_registration_type for n, o in answered})
+
+    def recheck_vip(self, types: dict[str, str | None], lta_types: dict[str, str | None]) -> None:
+        """vip_notice's rov_recheck for each notice (its type, LTA's type): a vehicle no longer VIP leaves the flow."""
+        chunk = list(types)
+        if not chunk:
+            return
+        facts = [{"question": "rov_recheck", "vehicle_registration_type": types[n],
+                  "lta_vehicle_registration_type": lta_types.get(n)} for n in chunk]
         decisions = decide(self.registry, VIP_RULESET, facts)
         changed: dict[str, list[str]] = defaultdict(list)
         logged = []
         for n, d in zip(chunk, decisions):
-            if d.outputs.get("take_lta_type") and lta_types[n]:
+            if d.outputs.get("take_lta_type") and lta_types.get(n):
                 changed[lta_types[n]].append(n)
                 logged.append((n, d))
         for vtype, members in changed.items():
@@ -213,11 +235,17 @@ class _Run:
         if logged:
             record_decisions(self.session, [d for _, d in logged], [n for n, _ in logged], self.request_id, JOB_NAME)
 
-    def _letters(self, p: Plan, chunk, notices, offenders) -> list[str]:
-        letters, ready = [], []
+    def _letters(self, p: Plan, chunk, notices, offenders, pending: PendingBook | None = None) -> list[str]:
+        letters, ready, unaddressed = [], [], []
         letter_type = p.new
         for n in chunk:
             offender = offenders.get(n)
+            if offender is not None and not has_address(offender) and pending is not None \
+                    and (n, "MHA") in pending.open:
+                # Tab 9: MHA unavailable -> proceed without the update (the pending check retries it); the letter
+                # that cannot be addressed yet goes to an officer instead of holding the notice.
+                unaddressed.append(n)
+                continue
             if not has_address(offender):
                 self.counts["held"] += 1
                 self.errors.append(f"{n}: no offender address for the {letter_type} letter; held for the next run")
@@ -228,8 +256,18 @@ class _Run:
                                   letter_context(notices[n], offender, self.day, pay_by=pay_by), self.day,
                                   self.templates_dir))
             ready.append(n)
+        if unaddressed:
+            self.counts["lettersNotAddressed"] = self.counts.get("lettersNotAddressed", 0) + len(unaddressed)
+            for n in unaddressed:
+                self.session.add(ManualReviewQueue(
+                    notice_no=n, review_type="LETTER_NO_ADDRESS",
+                    reason=f"{letter_type} letter not sent: no address and MHA unavailable; the notice proceeded "
+                           "without the update (OCMS 14 tab 9), the MHA check is retried next run",
+                    details={"stage": letter_type}, cre_user_id=SYSTEM_USER, cre_date=self.when))
+            log.warning("%d notice(s) moved to %s without their letter: no address, MHA unavailable (manual review)",
+                        len(unaddressed), letter_type)
         if not letters:
-            return []
+            return unaddressed
         if not self._connected:
             self.sftp.connect()
             self._connected = True
@@ -240,7 +278,7 @@ class _Run:
             raise JobFailed(str(e), self.snapshot()) from None
         self.counts["lettersSent"] += sum(h == "sent" for h in how.values())
         self.counts["lettersFound"] += sum(h == "found" for h in how.values())
-        return ready
+        return ready + unaddressed
 
 
 def progress_stages(uow, registry: RuleRegistry, day: dt.date, clients: Clients | None = None,
@@ -254,23 +292,31 @@ def progress_stages(uow, registry: RuleRegistry, day: dt.date, clients: Clients 
     params = registry.get(RULESET).parameters
     run = _Run(uow, registry, day, clients or Clients(), sftp, templates_dir,
                int(chunk_size or params.get("chunk_size") or 200), request_id)
-    if run.clients.mha is not None and run.clients.datahive is not None:
-        retry_pending(run.session, run.clients, run.when, run.checks)
-        uow.commit()
-    plans, left = plan(run.session, registry, day, run.when)
-    run.counts.update(left)
-    for p in sorted(plans, key=lambda p: p.external):   # set-based groups first: letters may stop the run
-        members = _members(run.session, day, (p.last, p.new, p.vehicle_type))
-        run.counts["due"] += len(members)
-        if p.external:
-            if p.letter and sftp is None:
-                raise JobFailed(f"{len(members)} notice(s) due for {p.new} need letters, but no SFTP server is set",
-                                run.snapshot())
-            run.chunked(p, members)
-        else:
-            run.set_based(p, members)
-            uow.commit()   # each set-based group is done for good before letters may stop the run
-    run.counts["due"] += left["left"] + left["noStageRule"]
+    try:
+        if run.clients.mha is not None and run.clients.datahive is not None:
+            retry_pending(run.session, run.clients, run.when, run.checks)
+            uow.commit()
+        if run.clients.lta is not None:
+            run.retry_lta(int(params.get("lta_max_attempts") or 3))
+            uow.commit()
+        plans, left = plan(run.session, registry, day, run.when)
+        run.counts.update(left)
+        for p in sorted(plans, key=lambda p: p.external):   # set-based groups first: letters may stop the run
+            members = _members(run.session, day, (p.last, p.new, p.vehicle_type))
+            run.counts["due"] += len(members)
+            if p.external:
+                if p.letter and sftp is None:
+                    raise JobFailed(f"{len(members)} notice(s) due for {p.new} need letters, but no SFTP server is set",
+                                    run.snapshot())
+                run.chunked(p, members)
+            else:
+                run.set_based(p, members)
+                uow.commit()   # each set-based group is done for good before letters may stop the run
+        run.counts["due"] += left["left"] + left["noStageRule"]
+    except JobFailed:
+        raise
+    except Exception as e:   # whatever stopped the run: the run record keeps what was done before it
+        raise JobFailed(f"{type(e).__name__}: {e}", run.snapshot()) from e
     return run.snapshot()
 
 

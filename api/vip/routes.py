@@ -25,6 +25,7 @@ from repository.queries import get_int_parameter
 
 from .revival import revive_by_officer
 from .schemas import MAX_NOTICES, RevivalResponseSchema, RevivalSchema
+from repository.identity import normalise_notice_no
 
 blp = Blueprint("vip", __name__, url_prefix="/v1/vip", description="VIP vehicle notices (Staff Portal, OCMS 14)")
 
@@ -61,7 +62,7 @@ def vip_revival(body: dict):
 @blp.doc(security=JWT)
 def vip_notice_suspensions(notice_no: str):
     """Every suspension of a notice with its revival (who, when, why), oldest first."""
-    notice_no = notice_no.strip().upper()
+    notice_no = normalise_notice_no(notice_no)
     if not NOTICE_PATTERN.fullmatch(notice_no):
         raise not_found("Notice not found", [{"field": "noticeNo", "message": "not a notice number"}])
     S = SuspendedNotice

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from marshmallow import Schema, fields, post_load, pre_load, validate
+from repository.identity import normalise_code, normalise_notice_no
 
 #: Most notices per revival request (one Staff Portal selection); OCMS-4013 above (BATCH_LIMIT/VIP_REVIVAL).
 MAX_NOTICES = 500
@@ -27,9 +28,9 @@ class RevivalSchema(Schema):
             data = dict(data)
             nos = data.get("noticeNumbers")
             if isinstance(nos, list):
-                data["noticeNumbers"] = [n.strip().upper() if isinstance(n, str) else n for n in nos]
+                data["noticeNumbers"] = [normalise_notice_no(n) if isinstance(n, str) else n for n in nos]
             if isinstance(data.get("revivalReason"), str):
-                data["revivalReason"] = data["revivalReason"].strip().upper()
+                data["revivalReason"] = normalise_code(data["revivalReason"])
         return data
 
     @post_load

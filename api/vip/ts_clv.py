@@ -3,7 +3,10 @@
 * :func:`suspend_ts_clv` — the end-of-day ``vip-ts-clv`` job: VIP notices at RR3/DR3 whose next stage
   CPC is due, not paid nor permanently suspended, move to CPC (next stage CSD, no next date: the loop
   holds them) and are suspended TS-CLV for REVIVAL_DAYS/CLV days - the spec's UPDATE, with a new
-  suspension row, the internet copy and an ``ocms_change_of_processing`` row (source SYSTEM).
+  suspension row, the internet copy and an ``ocms_change_of_processing`` row (source SYSTEM). A notice
+  that was suspended TS already (e.g. TS-APP: the spec's query takes TS notices) has that suspension
+  closed with a revival record (the automatic revival reason, remarks "superseded by TS-CLV") before
+  TS-CLV is applied: one open suspension per notice, matching the notice's columns (DESIGN.md §10).
 * :func:`reapply_ts_clv` — the 00:00 ``vip-ts-clv-reapply`` job: notices at CPC whose TS-CLV is due get
   a revival record and, while the vehicle is still VIP, a new TS-CLV with a new due date; a vehicle
   amended V to S leaves the loop (revived, next stage per the stage map).
@@ -62,7 +65,7 @@ def suspend_ts_clv(uow, registry: RuleRegistry, day: dt.date, request_id: str | 
                                V.last_processing_stage.in_(list(rs.lists.get("ts_clv_from_stages") or []))])
     keys = list(groups)
     decisions = dict(zip(keys, decide(registry, RULESET, [_facts("ts_clv", k) for k in keys])))
-    when = run_time(day)
+    when, reason = run_time(day), auto_revival_reason(registry)
     counts = {"candidates": sum(map(len, groups.values())), "suspended": 0, "notEligible": 0, "failed": 0}
     errors: list[str] = []
     for key, members in groups.items():
@@ -76,8 +79,13 @@ def suspend_ts_clv(uow, registry: RuleRegistry, day: dt.date, request_id: str | 
         # The spec's UPDATE: next stage CSD, next_processing_date NULL - the loop holds the notice at CPC.
         change = StageChange(new_stage, next_stage, None, when, surcharge(registry, new_stage))
 
-        def write(batch, d=d, change=change, last=last):
+        def write(batch, d=d, change=change, last=last, key=key):
             apply_stage_change(session, batch, change, SYSTEM_USER, when)
+            if key[3] == "TS":
+                # DESIGN.md §10: TS-CLV replaces the notice's active TS (the spec's query takes TS notices and its
+                # UPDATE overwrites the reason): the old suspension is closed with a revival record, never left open.
+                revive_notices(session, batch, None, reason, SYSTEM_USER, "superseded by TS-CLV (vip-ts-clv)", when,
+                               suspension_type="TS", clear=False)
             apply_batch_actions(session, batch, d.actions, when)
             insert_audit(session, [audit_row(n, day, last, change.new_stage, SOURCE_SYSTEM, None, None,
                                              "TS-CLV at CPC (vip-ts-clv)", SYSTEM_USER, when) for n in batch])

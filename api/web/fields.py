@@ -4,7 +4,8 @@ Identity fields (DESIGN.md §10, :mod:`repository.identity`): every schema that
 takes a vehicle number, a notice number or an enumerated code uses one of
 these, so one vehicle is one vehicle whatever the caller's case or spacing:
 
-* :class:`VehicleNo` — whitespace removed everywhere, upper-cased (``"szz 7001a"`` → ``SZZ7001A``);
+* :class:`VehicleNo` — :func:`repository.identity.normalise_vehicle_no`: NFKC, invisible (Cf) characters and
+  whitespace removed everywhere, upper-cased (``"szz 7001a"``, ``"ＳＺＺ７００１Ａ"``, ``"SZZ\u200b7001A"`` → ``SZZ7001A``);
 * :class:`NoticeNo` — trimmed, upper-cased, then 1-10 letters and digits (else "Not a valid notice number");
 * :class:`Code` — trimmed, upper-cased (stage codes, vehicle type and category, Y/N flags, reason codes …),
   so ``OneOf``/``Regexp`` validators see ``"LB"`` whether ``"lb"`` or ``" LB "`` was sent.
@@ -213,7 +214,7 @@ class NormalisedString(fields.String):
 
 
 class VehicleNo(NormalisedString):
-    """A vehicle number: every whitespace character removed, letters upper-cased (``" szz 7001a"`` → ``SZZ7001A``)."""
+    """A vehicle number, normalised by :func:`repository.identity.normalise_vehicle_no` (``" szz 7001a"`` → ``SZZ7001A``)."""
 
     normalise = staticmethod(normalise_vehicle_no)
 

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sqlalchemy import select
 
 from repository.models import BatchJobRun, Parameter
@@ -117,3 +119,38 @@ def test_jobs_run_records_runs(runner, db, monkeypatch):
     with db.session() as s:
         runs = {(r.job_name, r.status) for r in s.scalars(select(BatchJobRun))}
         assert runs == {("demo_job", "SUCCESS"), ("failing_job", "FAILED")}
+
+
+# ---- issue 11/13 review item 10 -------------------------------------------------------------------------------
+@pytest.mark.parametrize("when", [1, 400])
+@pytest.mark.parametrize("suffix", ["", "T1015"])
+def test_a_future_run_key_is_refused_and_nothing_is_recorded(runner, db, when, suffix):
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from repository import business_time
+    from repository.models import BatchJobRun
+    key = (business_time.today() + dt.timedelta(days=when)).isoformat() + suffix
+    r = runner.invoke(["jobs", "run", "ts-old-revival", "--key", key])
+    assert r.exit_code == 2 and "is in the future" in r.stderr and business_time.today().isoformat() in r.stderr
+    assert "Traceback" not in r.stderr
+    with db.session() as s:
+        assert s.scalars(select(BatchJobRun)).all() == []
+
+
+def test_todays_and_a_past_key_still_run(runner):
+    import datetime as dt
+
+    from repository import business_time
+    for key in (business_time.today().isoformat(), (business_time.today() - dt.timedelta(days=3)).isoformat()):
+        r = runner.invoke(["jobs", "run", "ts-old-revival", "--key", key])
+        assert r.exit_code == 0, (key, r.stderr[-300:])
+
+
+@pytest.mark.parametrize("args", [["jobs", "list"], ["jobs", "run", "ts-old-revival"], ["rules", "check"]])
+def test_an_unknown_time_zone_is_one_line_without_a_traceback(runner, args):
+    r = runner.invoke(args, env={"OCMS_TIMEZONE": "Mars/Olympus_Mons"})
+    assert r.exit_code == 2
+    assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
+    assert "OCMS_TIMEZONE" in r.stderr and "Mars/Olympus_Mons" in r.stderr

@@ -101,8 +101,8 @@ def registries(tmp_path_factory):
     p.write_text(p.read_text().replace("past_offences_24m: {gt: 0}", "past_offences_24m: {gt: 2}")
                  .replace("computer_rule_code: 20412, composition_amount: 80.00",
                           "computer_rule_code: 20412, composition_amount: {gte: 80.00}")
-                 .replace("  vehicle_category: {type: string, required: false",
-                          "  lane: {type: string}\n  vehicle_category: {type: string, required: false"))
+                 .replace("  vehicle_category: {type: string, normalise: code, required: false",
+                          "  lane: {type: string}\n  vehicle_category: {type: string, normalise: code, required: false"))
     from api.decisions.vocabulary import VOCABULARY
     base, cand = RuleRegistry(base_dir, VOCABULARY), RuleRegistry(cand_dir, VOCABULARY)
     yield base, cand

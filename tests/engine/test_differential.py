@@ -203,6 +203,10 @@ def subject(draw, rs):
             bad.append(name)
             continue
         t, form = draw(typed_values(spec.type, constants_of(rs, name), spec.enum))
+        if spec.normaliser is not None:   # a declared normaliser (normalise: code) applies before any rule looks
+            t = spec.normaliser(t)
+            if spec.enum and t not in spec.enum:
+                bad.append(name)
         typed[name], facts[name] = t, form
     return facts, (None if bad else typed), bad
 

@@ -17,6 +17,11 @@ EXPECTED = {
     "unknown_list.bad.yaml": [(9, 22, "unknown_list", "list 'catz', which is not defined")],
     "duplicate_rule_id.bad.yaml": [(9, 5, "duplicate_rule_id", "rule id 'R-1' is used twice")],
     "unknown_action.bad.yaml": [(11, 11, "unknown_action", "unknown action 'suspnd'")],
+    "unknown_normaliser.bad.yaml": [
+        (4, 36, "unknown_normaliser", "unknown normaliser 'vehicle_number' on fact 'plate'"),
+        (5, 37, "bad_value", "normalise applies to string facts; fact 'count' is integer"),
+        (6, 51, "bad_value", "enum value 'e' of fact 'kind' is not in normal form: code makes it 'E'"),
+    ],
     "bad_action_argument.bad.yaml": [(11, 20, "bad_action_argument", "must be one of ['TS', 'PS'], got 'XX'")],
     "unreachable_rule.bad.yaml": [(8, 5, "unreachable_rule", "rule 'R-2' can never fire")],
     "enum_value.bad.yaml": [(7, 18, "enum_value", "'X' is not a value of 'kind'")],

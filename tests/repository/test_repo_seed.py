@@ -142,6 +142,15 @@ def test_demo_covers_types_roles_and_suspensions(seeded):
     assert session.scalar(select(func.count()).where(ValidOffenceNotice.an_flag == "Y")) > 0
 
 
+def test_demo_ts_clv_notices_are_held_at_cpc_as_the_spec_writes(seeded):
+    """Issue 13 review item 10: OCMS 14 tab 5's UPDATE sets next stage CSD and next_processing_date NULL."""
+    session = seeded[2]
+    V = ValidOffenceNotice
+    rows = session.execute(select(V.last_processing_stage, V.next_processing_stage, V.next_processing_date).where(
+        V.suspension_type == "TS", V.epr_reason_of_suspension == "CLV")).all()
+    assert rows and all(r == ("CPC", "CSD", None) for r in rows), rows[:5]
+
+
 def test_demo_is_consistent(seeded):
     session = seeded[2]
     # Every notice has its detail and internet mirror.

@@ -51,8 +51,9 @@ class AnsReportQuerySchema(Schema):
         r"^[A-Z0-9_]{0,20}$", error="must be letters and digits, at most 20 characters"))
     subsystem = Code(load_default=None, validate=validate.Regexp(
         r"^[A-Z0-9]{0,8}$", error="must be a subsystem code: alphanumeric, at most 8 characters"))
-    format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx", "pdf"]),
-                           metadata={"description": "xlsx (default) or pdf"})
+    # A code like the others: accepted in any case ("PDF", " pdf"), compared upper-case, used lower-case.
+    format = Code(load_default="XLSX", validate=validate.OneOf(["XLSX", "PDF"], error="must be xlsx or pdf"),
+                  metadata={"description": "xlsx (default) or pdf, in any case"})
 
     @validates_schema
     def _from_before_to(self, data, **kwargs):
@@ -86,7 +87,7 @@ def ans_report(query: dict):
     """Generate the Advisory Notice Suspension report for a date range (≤ 31 days)."""
     criteria = AnsCriteria(query["dateFrom"], query["dateTo"],
                            query["vehicleNo"] or None, query["subsystem"] or None)
-    fmt = query["format"]
+    fmt = query["format"].lower()
     report_dir, caller = current_app.config["OCMS_REPORT_DIR"], getattr(g, "caller", None)
 
     def work(uow, attempt) -> ReportFile | None:

@@ -166,6 +166,13 @@ def test_filters(client, bearer, suspensions, filters, expected):
 
 
 # ---- PDF ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt, mimetype", [("PDF", "application/pdf"), (" Pdf ", "application/pdf"), ("XLSX", XLSX)])
+def test_the_format_is_accepted_in_any_case(client, bearer, suspensions, fmt, mimetype):
+    """Issue 11 review item 10: format=PDF (upper case) was refused."""
+    r = _get(client, bearer, dateFrom="2026-01-01", dateTo="2026-01-31", format=fmt)
+    assert r.status_code == 200 and r.mimetype == mimetype, r.get_data(as_text=True)[:200]
+
+
 def test_pdf_is_a_pdf_with_the_spec_layout(client, bearer, suspensions):
     r = _get(client, bearer, dateFrom="2026-01-01", dateTo="2026-01-31", format="pdf")
     assert r.status_code == 200 and r.mimetype == "application/pdf"

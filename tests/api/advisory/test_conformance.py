@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import insert, select
 
-from repository.identity import normalise_vehicle_no
+from repository.identity import is_vehicle_no, normalise_vehicle_no
 from repository.models import DecisionLog, Parameter, SuspendedNotice, ValidOffenceNotice
 
 from .test_intake import CES, REPCCS, an_app, ces_payload, history, payload, post, session  # noqa: F401
@@ -108,6 +109,63 @@ def test_every_spelling_of_a_plate_normalises_to_it(plate, data):
     spelt += data.draw(spaces)
     assert normalise_vehicle_no(spelt) == plate
     assert normalise_vehicle_no(normalise_vehicle_no(spelt)) == plate
+
+
+# ---- issue 11 review item 4: invisible and full-width characters, refused shapes ------------------------------
+INVISIBLE = ["\u200b", "\ufeff", "\u00ad", "\u200d", "\u2060", "\u200e", "\u202e"]   # all Unicode Cf
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plate=st.from_regex(r"[A-Z]{1,3}[0-9]{1,4}[A-Z]?", fullmatch=True), data=st.data())
+def test_every_spelling_with_invisible_and_full_width_characters_normalises_to_the_plate(plate, data):
+    pieces = []
+    for c in plate:
+        pieces.append(data.draw(st.sampled_from(["", " ", "\u3000", "\u00a0", *INVISIBLE])))
+        c = c.lower() if data.draw(st.booleans()) else c
+        pieces.append(_full_width(c) if data.draw(st.booleans()) else c)
+    pieces.append(data.draw(st.sampled_from(["", "\ufeff", " ", "\u200b"])))
+    spelt = "".join(pieces)
+    assert normalise_vehicle_no(spelt) == plate
+    assert is_vehicle_no(normalise_vehicle_no(spelt))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30))
+def test_the_vehicle_normaliser_is_stable_and_leaves_nothing_invisible(text):
+    once = normalise_vehicle_no(text)
+    assert normalise_vehicle_no(once) == once
+    assert not any(unicodedata.category(c) == "Cf" or c.isspace() for c in once)
+    assert once == once.upper() or not once.isascii()
+
+
+@pytest.mark.parametrize("sent", ["\u200bSZZ7001A", "SZZ\ufeff7001A", "ＳＺＺ７００１Ａ", "szz\u00ad7001a\u200d"])
+def test_intake_stores_one_vehicle_whatever_invisible_or_full_width_characters(post, session, sent):
+    assert post(REPCCS, payload(noticeNo="500400001A", vehicleNo="SZZ7001A")).status_code == 200
+    assert post(REPCCS, payload(noticeNo="500400002A", vehicleNo=sent)).status_code == 200
+    a, b = _notice(session, "500400001A"), _notice(session, "500400002A")
+    assert a.vehicle_no == b.vehicle_no == "SZZ7001A"
+    assert b.epr_reason_of_suspension == "DBB" or b.suspension_type is not None   # the double booking was seen
+
+
+@pytest.mark.parametrize("path", [REPCCS, CES])
+@pytest.mark.parametrize("sent", ["SZZ-7001A", "SZZ.7001", "SZZ_7001", "ＳＺＺ－７００１", "SBA1234A!", "Ä1234", "\u200b"])
+def test_intake_refuses_a_vehicle_number_that_is_not_letters_and_digits(post, session, path, sent):
+    body = payload(vehicleNo=sent) if path == REPCCS else ces_payload(vehicleNo=sent)
+    r = post(path, body)
+    assert 400 <= r.status_code < 500, r.get_json()
+    assert "vehicleNo" in {e["field"] for e in r.get_json()["data"]["errors"]}
+    session.expire_all()
+    assert session.scalars(select(ValidOffenceNotice)).all() == []
+
+
+def test_the_upl_placeholder_is_still_accepted(post, session):
+    r = post(REPCCS, payload(vehicleNo="unlicensed_parking", offenceNoticeType="U", vehicleRegistrationType=...))
+    assert r.status_code == 200, r.get_json()
+    assert _notice(session, "500400058A").vehicle_no == "UNLICENSED_PARKING"
 
 
 # ---- double booking finds the match -----------------------------------------------------------------------------

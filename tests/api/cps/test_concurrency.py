@@ -76,3 +76,21 @@ def test_confirmed_changes_at_once_lose_no_update(make_app, tmp_path):
 def get_rules_loaded(app):
     from api.decisions.service import get_rules
     get_rules(app).registry
+
+
+def test_the_same_stage_at_once_one_wins_the_other_is_told_why(make_app, tmp_path):
+    """Issue 11 review item 11: the README's claim matches what happens when both ask for the same stage."""
+    apps = [make_app(OCMS_REPORT_DIR=str(tmp_path / f"r{i}")) for i in range(2)]
+    from api.database import get_db
+    db = get_db(apps[0])
+    seed(db, notice("C000000003", stage="RD1"))
+    for app in apps:
+        get_rules_loaded(app)
+    r1, r2 = _race(apps, [body(["C000000003"], "RD2"), body(["C000000003"], "RD2")])
+    results = sorted((r.get_json()["results"][0] for r in (r1, r2)), key=lambda x: x["status"] != "UPDATED")
+    winner, loser = results
+    assert winner["status"] == "UPDATED"
+    # validated on the notice as the winner left it (at RD2): RD2 -> RD2 is no move of the stage map
+    assert (loser["status"], loser["code"]) == ("NOT_CHANGEABLE", "OCMS.CPS.ELIG.NO_STAGE_RULE"), loser
+    (prev, last), audit = _state(db, "C000000003")
+    assert len(audit) == 1 and (prev, last) == ("RD1", "RD2")

@@ -74,6 +74,7 @@ def test_plus_reason_is_checked_when_sent(cps, cps_db):
 @pytest.mark.parametrize("criteria", [
     {}, {"noticeNo": "   "}, {"vehicleNo": "\t"}, {"idNo": " ", "currentProcessingStage": ""},
     {"noticeNo": None, "vehicleNo": "  "}, {"dateOfCurrentProcessingStage": None},
+    {"vehicleNo": "\u200b"}, {"vehicleNo": "\ufeff \u200b\u3000"}, {"noticeNo": "\u200b", "idNo": "\u2060"},
 ])
 def test_blank_search_criteria_do_not_count(cps, criteria):
     r = cps.post("/v1/cps/search", headers=OIC, json=criteria)
@@ -83,7 +84,8 @@ def test_blank_search_criteria_do_not_count(cps, criteria):
     assert all(e["message"].startswith("VAL010") for e in r.get_json()["data"]["errors"])
 
 
-@pytest.mark.parametrize("sent", ["sba0105", " SBA 0105 ", "SBA0105", "s b a 0 1 0 5"])
+@pytest.mark.parametrize("sent", ["sba0105", " SBA 0105 ", "SBA0105", "s b a 0 1 0 5", "\u200bSBA0105", "ＳＢＡ０１０５",
+                                  "sba\ufeff0105"])
 def test_search_by_vehicle_in_any_case_and_spacing(cps, cps_db, sent):
     seed(cps_db, notice("N000000105"))
     r = cps.post("/v1/cps/search", headers=OIC, json={"vehicleNo": sent, "noticeNo": "  "})
@@ -205,6 +207,30 @@ def test_toppan_job_skips_a_bad_file_and_applies_the_others(cps_app, cps_db, run
     assert "currentStage" in errors[1]
     assert any(e.startswith("d-good.json[0]: noticeNumbers.7 ") and "MALFORMED" in e for e in errors)
     assert stages(cps_db)["T000000001"] == "RD1"
+
+
+# ---- issue 11 review item 10: a batch of which nothing applied is not a success; an empty file is refused ----
+def test_toppan_all_skipped_is_not_a_success(cps, cps_db):
+    seed(cps_db, notice("T000000030", stage="RD2"))            # not at currentStage ROV: skipped
+    batch = {"batchId": "B3", "currentStage": "ROV", "newStage": "RD1",
+             "noticeNumbers": ["T000000030", "T-BAD", "T000000099"]}
+    r = cps.post("/v1/internal/toppan/changeProcessingStage", headers=TOPPAN_KEY, json=batch)
+    assert r.status_code == 200, r.get_json()
+    stats = r.get_json()
+    assert (stats["totalNotices"], stats["automaticUpdates"], stats["manualUpdates"], stats["skipped"]) == (3, 0, 0, 3)
+    assert stats["success"] is False and "all 3 skipped" in stats["message"] and len(stats["errors"]) == 3
+
+
+@pytest.mark.parametrize("content", ["[]", " [ ] "])
+def test_toppan_job_refuses_an_empty_batch_file(cps_app, cps_db, runner, tmp_path, content):
+    folder = tmp_path / "toppan" / "2026-01-18"
+    folder.mkdir(parents=True)
+    (folder / "empty.json").write_text(content)
+    env = {"OCMS_TOPPAN_DIR": str(tmp_path / "toppan"), "OCMS_DATABASE_URL": cps_app.config["OCMS_DATABASE_URL"]}
+    out = runner.invoke(["jobs", "run", "toppan-cps", "--key", "2026-01-18"], env=env)
+    counts = json.loads(out.output)["counts"]
+    assert (counts["batches"], counts["badBatches"], counts["errorCount"]) == (0, 1, 1)
+    assert counts["errors"][0].startswith("empty.json: holds no batch")
 
 
 # ---- §8.4: typed cells ------------------------------------------------------------------------------------------

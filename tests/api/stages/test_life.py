@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import update
 
 from repository.models import (
-    ChangeOfProcessing, LetterDelivery, OffenceNoticeOwnerDriver, PendingCheck, SuspendedNotice, ValidOffenceNotice,
+    ChangeOfProcessing, LetterDelivery, ManualReviewQueue, OffenceNoticeOwnerDriver, PendingCheck, SuspendedNotice, ValidOffenceNotice,
     now,
 )
 from tests.api.vip.conftest import KEYS, all_rows, get
@@ -61,12 +61,13 @@ def test_a_vip_notice_from_creation_through_the_ts_clv_loop(externals, vip_app, 
     timeline = [(d, stages[d]) for d in changes]
     assert stages[0] == "NPA/TS-OLD"
     # day 21 TS-OLD revived (21 days), NPA +2 ROV; RD1 due on day 26, but MHA is down and the owner LTA gave has
-    # no address yet: held, MHA retried on day 27 (pending check), then RD1 with its letter; +21 RD2, +21 RR3;
+    # no address yet: tab 9 "proceed without update" - RD1 all the same, its letter queued for an officer
+    # (LETTER_NO_ADDRESS), MHA retried on day 27 (pending check); +21 RD2, +21 RR3 with their letters;
     # +21 CPC with TS-CLV (EOD job)
-    assert timeline[:6] == [(21, "NPA"), (23, "ROV"), (27, "RD1"), (48, "RD2"), (69, "RR3"), (90, "CPC/TS-CLV")], timeline
-    # day 120: TS-CLV due (30 days), still VIP: revived and re-applied (no visible change); day 150: due again,
+    assert timeline[:6] == [(21, "NPA"), (23, "ROV"), (26, "RD1"), (47, "RD2"), (68, "RR3"), (89, "CPC/TS-CLV")], timeline
+    # day 119: TS-CLV due (30 days), still VIP: revived and re-applied (no visible change); day 149: due again,
     # but the vehicle is no longer VIP since day 125: revived, loop left
-    assert timeline[6:] == [(150, "CPC")], timeline
+    assert timeline[6:] == [(149, "CPC")], timeline
     v = get(vdb, ValidOffenceNotice, "500400058A")
     assert (v.vehicle_registration_type, v.next_processing_stage) == ("S", "CSD")
 
@@ -76,7 +77,9 @@ def test_a_vip_notice_from_creation_through_the_ts_clv_loop(externals, vip_app, 
     moves = sorted((c.date_of_change, c.last_processing_stage, c.new_processing_stage) for c in all_rows(vdb, ChangeOfProcessing))
     assert [(a, b) for _, a, b in moves] == [("NPA", "ROV"), ("ROV", "RD1"), ("RD1", "RD2"), ("RD2", "RR3"), ("RR3", "CPC")]
     letters = sorted(x.letter_type for x in all_rows(vdb, LetterDelivery))
-    assert letters == ["RD1", "RD2", "RR3"] and len(externals.sftp.files()) == 3
+    assert letters == ["RD2", "RR3"] and len(externals.sftp.files()) == 2
+    (review,) = all_rows(vdb, ManualReviewQueue)
+    assert (review.notice_no, review.review_type, review.status) == ("500400058A", "LETTER_NO_ADDRESS", "OPEN")
     (o,) = all_rows(vdb, OffenceNoticeOwnerDriver)
     assert o.id_no and o.mha_checked_date is not None            # the owner from LTA, MHA caught up on day 27
     (p,) = all_rows(vdb, PendingCheck)

@@ -198,3 +198,126 @@ def test_sftp_down_fails_the_run_after_the_set_based_moves(vdb, externals):
     assert get(vdb, ValidOffenceNotice, "S000000002").last_processing_stage == "RD1"
     externals.sftp.reset()
     assert run_job_with(vdb, externals.env, JOB)["counts"]["moved"] == 1
+
+
+# ---- issue 13 review: LTA failing at ROV is asked again, then handed to an officer (item 1) ------------------
+def test_lta_failing_at_rov_is_asked_again_next_run_and_the_owner_recorded(vdb, externals, vip_app, registry):
+    from repository.models import ManualReviewQueue
+    insert_notices(vdb, [due("V000000001", "NPA", "ROV", vtype="V", vehicle="VIP0001A")])
+    externals.lta.fail_always(503)
+    out = progress(vdb, registry, externals, vip_app, TODAY)
+    assert out["moved"] == 1 and out["ltaFailed"] == 1          # tab 9: continue with the existing data
+    (p,) = all_rows(vdb, PendingCheck)
+    assert (p.system, p.stage, p.id_no, p.attempts, p.resolved_at) == ("LTA", "ROV", "VIP0001A", 1, None)
+    externals.lta.reset()
+    externals.lta.set_owner("VIP0001A", {"vehicleRegistrationType": "S"})   # and LTA no longer says VIP
+    out = progress(vdb, registry, externals, vip_app, TODAY + dt.timedelta(days=1))
+    assert out["ltaOk"] == 1 and out["pendingChecksResolved"] == 1 and out["leftVipFlow"] == 1
+    (p,) = all_rows(vdb, PendingCheck)
+    assert p.resolved_at is not None
+    o = get(vdb, OffenceNoticeOwnerDriver, "V000000001", "O")
+    assert o.is_current == "Y" and o.id_no
+    assert get(vdb, ValidOffenceNotice, "V000000001").vehicle_registration_type == "S"
+    assert all_rows(vdb, ManualReviewQueue) == []
+
+
+def test_lta_failing_lta_max_attempts_times_queues_the_notice_for_an_officer(vdb, externals, vip_app, registry):
+    from repository.models import ManualReviewQueue
+    insert_notices(vdb, [due("V000000001", "NPA", "ROV", vtype="V", vehicle="VIP0001A")])
+    externals.lta.fail_always(503)
+    max_attempts = registry.get("stage_progression").parameters["lta_max_attempts"]
+    for d in range(max_attempts):
+        progress(vdb, registry, externals, vip_app, TODAY + dt.timedelta(days=d))
+    (p,) = all_rows(vdb, PendingCheck)
+    assert p.attempts == max_attempts and p.resolved_at is not None
+    (review,) = all_rows(vdb, ManualReviewQueue)
+    assert (review.notice_no, review.review_type, review.status) == ("V000000001", "LTA_FAILED", "OPEN")
+    assert review.details["vehicleNo"] == "VIP0001A" and "503" in review.reason
+    calls = len(externals.lta.calls)
+    out = progress(vdb, registry, externals, vip_app, TODAY + dt.timedelta(days=max_attempts))
+    assert len(externals.lta.calls) == calls and out["ltaFailed"] == 0   # closed: not asked again
+    assert len(all_rows(vdb, ManualReviewQueue)) == 1
+
+
+# ---- issue 13 review: a system that is down is given up on for the rest of the run (item 5) -----------------
+@pytest.mark.parametrize("system", ["mha", "datahive"])
+def test_a_system_down_is_given_up_on_and_every_notice_proceeds_without_update(vdb, externals, vip_app, registry,
+                                                                               system):
+    n = 6
+    insert_notices(vdb, [due(f"S00000000{i}", "ROV", "RD1") for i in range(1, n + 1)])
+    add_owners(vdb, [owner(f"S00000000{i}", id_no=f"S123456{i}D") for i in range(1, n + 1)])
+    getattr(externals, system).fail_always(503)
+    params = registry.get("stage_progression").parameters
+    retries, give_up = params[f"{system}_retries"], params["give_up_after_failures"]
+    out = progress(vdb, registry, externals, vip_app, TODAY)
+    assert out["moved"] == n and out["held"] == 0                  # proceed without the update (tab 9)
+    assert out["lettersSent"] == n                                 # the existing addresses
+    # the first notice: 1 try + its retries; then one attempt each until give_up failures; then no call at all
+    assert len(getattr(externals, system).calls) == (1 + retries) + (give_up - 1)
+    name = {"mha": "MHA", "datahive": "DATAHIVE"}[system]
+    assert out["callsNotMade"][name] == n - give_up
+    assert sorted(p.notice_no for p in all_rows(vdb, PendingCheck) if p.system == name) == \
+        [f"S00000000{i}" for i in range(1, n + 1)]                  # every one retried next run
+    getattr(externals, system).reset()
+    out = progress(vdb, registry, externals, vip_app, TODAY + dt.timedelta(days=1))
+    assert out["pendingChecksResolved"] == n
+
+
+def test_a_success_closes_the_breaker_again():
+    from api.clients.json_api import Breaker, CircuitOpen
+    b = Breaker("MHA", threshold=2)
+    b.failed()
+    assert b.degraded and not b.open
+    b.succeeded()
+    assert not b.degraded
+    b.failed(), b.failed()
+    with pytest.raises(CircuitOpen):
+        b.before_call()
+    assert b.skipped == 1
+
+
+def test_mha_down_and_no_address_moves_the_notice_and_queues_its_letter(vdb, externals, vip_app, registry):
+    from repository.models import ManualReviewQueue
+    insert_notices(vdb, [due("S000000001", "ROV", "RD1")])
+    add_owners(vdb, [owner("S000000001", street_name=None, postal_code=None)])
+    externals.mha.fail_always(503)
+    out = progress(vdb, registry, externals, vip_app, TODAY)
+    assert out["moved"] == 1 and out["held"] == 0 and out["lettersNotAddressed"] == 1 and out["lettersSent"] == 0
+    assert get(vdb, ValidOffenceNotice, "S000000001").last_processing_stage == "RD1"
+    (review,) = all_rows(vdb, ManualReviewQueue)
+    assert (review.notice_no, review.review_type) == ("S000000001", "LETTER_NO_ADDRESS")
+
+
+# ---- issue 13 review item 9: a failed run keeps the counts of what it did --------------------------------------
+def test_a_run_that_fails_records_the_counts_done_so_far(vdb, externals):
+    from repository.models import BatchJobRun
+    insert_notices(vdb, [due("S000000001", "RR3", "CPC"), due("S000000002", "RD1", "RD2")])
+    add_owners(vdb, [owner("S000000002")])
+    import socket
+    with socket.socket() as free:                   # a port nobody listens on: the print vendor's server is gone
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    out = run_job_with(vdb, {**externals.env, "OCMS_SFTP_PORT": str(port)}, JOB)
+    assert out["status"] == "FAILED"
+    (run,) = all_rows(vdb, BatchJobRun, job_name=JOB)
+    assert run.status == "FAILED" and run.counts is not None
+    assert run.counts["moved"] == 1 and run.counts["byStage"] == {"CPC": 1} and run.counts["due"] >= 1
+    assert run.counts["mhaOk"] == 1
+    assert get(vdb, ValidOffenceNotice, "S000000002").last_processing_stage == "RD1"
+
+
+@pytest.mark.parametrize("pp_name, pp_code, place", [(None, None, None), ("   ", None, None), ("", "A0001", "A0001"),
+                                                     ("  Bedok  North  ", None, "Bedok North")])
+def test_a_reminder_letter_without_car_park_text_reads_right(vdb, externals, pp_name, pp_code, place):
+    """Issue 13 review item 10: an empty car park printed 'at  on'."""
+    insert_notices(vdb, [due("S000000001", "ROV", "RD1", pp_name=pp_name, pp_code=pp_code)])
+    add_owners(vdb, [owner("S000000001")])
+    out = run_job_with(vdb, externals.env, JOB)
+    assert out["status"] == "SUCCESS" and out["counts"]["lettersSent"] == 1, out
+    (f,) = externals.sftp.files()
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO((externals.sftp.root / f).read_bytes())).pages).split())
+    assert "at on" not in text and " at  " not in text
+    if place is None:
+        assert "parked in breach of the parking rules on" in text
+    else:
+        assert f"parking rules at {place} on" in text

@@ -86,6 +86,22 @@ def test_the_ts_old_period_is_the_analysts_parameter(post, vdb):
     assert n.due_date_of_revival - n.epr_date_of_suspension == dt.timedelta(days=10)
 
 
+@pytest.mark.parametrize("value", [None, "abc", "-4"], ids=["missing", "not a number", "negative"])
+def test_ts_old_falls_back_to_the_specs_21_days_when_its_parameter_is_missing_or_invalid(post, vdb, value):
+    """Issue 13 review: the fallback of REVIVAL_DAYS/OLD is the rule's default_revival_days (21), not 30."""
+    from sqlalchemy import delete
+    with vdb.unit_of_work() as uow:
+        where = (Parameter.parameter_id == "REVIVAL_DAYS", Parameter.code == "OLD")
+        if value is None:
+            uow.session.execute(delete(Parameter).where(*where))
+        else:
+            uow.session.execute(update(Parameter).where(*where).values(value=value))
+        uow.commit()
+    assert post(REPCCS, payload()).status_code == 200
+    n = get(vdb, ValidOffenceNotice, "500400058A")
+    assert n.due_date_of_revival - n.epr_date_of_suspension == dt.timedelta(days=21)
+
+
 def test_ces_vip_notice_gets_ts_old_too(post, vdb):
     assert post(CES, payload(subsystemLabel="031", creUserId="ces_user")).status_code == 200
     n = get(vdb, ValidOffenceNotice, "500400058A")
@@ -115,3 +131,31 @@ def test_double_booking_comes_first_no_ts_old(post, vdb):
     with vdb.session() as s:
         reasons = s.scalars(select(SuspendedNotice.reason_of_suspension).filter_by(notice_no="500400059B")).all()
     assert reasons == ["DBB"]
+
+
+# ---- issue 13 review item 12: the VIP list detects type V at intake (tab 2 step 3) ------------------------------
+def _vip_list(db, vehicle_no, status="ACTIVE"):
+    from repository.models import VipVehicle
+    with db.unit_of_work() as uow:
+        uow.session.add(VipVehicle(vehicle_no=vehicle_no, vip_vehicle="Y", status=status, cre_user_id="t"))
+        uow.commit()
+
+
+@pytest.mark.parametrize("sent_type", ["S", "s", ...], ids=["sent S", "sent s", "no type"])
+def test_a_vehicle_on_the_vip_list_is_type_v_and_gets_ts_old(post, vdb, sent_type):
+    _vip_list(vdb, "SVIP001A")
+    body = payload(vehicleNo="svip 001a", vehicleRegistrationType=sent_type)
+    if sent_type is ...:
+        del body["vehicleRegistrationType"]
+    assert post(REPCCS, body).status_code == 200
+    n = get(vdb, ValidOffenceNotice, "500400058A")
+    assert (n.vehicle_registration_type, n.suspension_type, n.epr_reason_of_suspension) == ("V", "TS", "OLD")
+    logged = {d.ruleset: d for d in all_rows(vdb, DecisionLog, subject="500400058A")}
+    assert logged["vehicle_type"].fired_rules == ["VT-VIP"] and logged["vehicle_type"].facts["in_vip_list"] is True
+
+
+def test_an_inactive_vip_list_entry_keeps_the_type_sent(post, vdb):
+    _vip_list(vdb, "SVIP001A", status="INACTIVE")
+    assert post(REPCCS, payload(vehicleNo="SVIP001A", vehicleRegistrationType="S")).status_code == 200
+    n = get(vdb, ValidOffenceNotice, "500400058A")
+    assert (n.vehicle_registration_type, n.suspension_type) == ("S", None)

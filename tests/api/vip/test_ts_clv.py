@@ -90,6 +90,31 @@ def test_eod_moves_due_vip_notices_at_rr3_dr3_to_cpc_with_ts_clv(vdb):
     assert again["status"] == "ALREADY_DONE"
 
 
+def test_ts_clv_over_an_active_ts_closes_the_old_suspension(vdb):
+    """Issue 13 review item 6 (DESIGN.md §10): TS-CLV replaces a TS-APP; the TS-APP row gets its revival record."""
+    since = now() - dt.timedelta(days=3)
+    insert_notices(vdb, [at("RR3", -1, "V000000007", suspension_type="TS", epr_reason_of_suspension="APP",
+                            epr_date_of_suspension=since, due_date_of_revival=now() + dt.timedelta(days=10))])
+    app_row = {"notice_no": "V000000007", "date_of_suspension": since, "sr_no": 1, "suspension_type": "TS",
+               "reason_of_suspension": "APP", "due_date_of_revival": now() + dt.timedelta(days=10),
+               "cre_user_id": "t", "cre_date": since}
+    with vdb.unit_of_work() as uow:
+        uow.session.execute(insert(SuspendedNotice), [app_row])
+        uow.session.execute(insert(ESuspendedNotice), [app_row])
+        uow.commit()
+    out = run(vdb, "vip-ts-clv")
+    assert out["status"] == "SUCCESS" and out["counts"]["suspended"] == 1, out
+    for model in (SuspendedNotice, ESuspendedNotice):
+        rows = sorted(all_rows(vdb, model, notice_no="V000000007"), key=lambda r: r.sr_no)
+        assert [(r.sr_no, r.reason_of_suspension) for r in rows] == [(1, "APP"), (2, "CLV")]
+        old, new = rows
+        assert old.date_of_revival is not None and old.revival_reason == "AUT"
+        assert "superseded by TS-CLV" in old.revival_remarks
+        assert new.date_of_revival is None                        # the one open suspension
+    v = get(vdb, ValidOffenceNotice, "V000000007")
+    assert (v.suspension_type, v.epr_reason_of_suspension) == ("TS", "CLV")
+
+
 def test_reapply_revives_and_suspends_again_while_vip_and_lets_v_to_s_leave(vdb):
     items = [clv_at_cpc("V000000001", -1), clv_at_cpc("V000000002", 0), clv_at_cpc("V000000003", 2),
              clv_at_cpc("S000000004", -1, vtype="S")]
