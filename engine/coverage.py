@@ -277,6 +277,28 @@ class Coverage:
                 "rulesets": [r.to_dict() for _, r in sorted(self.rulesets.items())]}
 
 
+def exercised_by(rs: Ruleset, targets: dict, values: dict, tried: set, fired: set) -> list[Target]:
+    """The targets one decided case exercises.
+
+    ``targets``: rule id -> its targets (:func:`targets_of`); ``values``: the
+    case's typed facts and parameters; ``tried`` / ``fired``: the ids of the
+    rules the engine tried and fired for it. Unreachable targets are never
+    exercised (that would be a bug in their finding).
+    """
+    out = []
+    for r in rs.rules:
+        if r.id not in tried or r.id not in targets:
+            continue
+        seen = set(reached(r.when, values))
+        for target in targets[r.id]:
+            if target.kind == "rule":
+                if r.id in fired:
+                    out.append(target)
+            elif target.test in seen and target.accepts(values.get(target.test.field)):
+                out.append(target)
+    return out
+
+
 def measure(registry, report) -> Coverage:
     """Value coverage of a fixture report (:func:`engine.fixtures.run_fixtures`) over the rules in ``registry``.
 
@@ -301,20 +323,9 @@ def measure(registry, report) -> Coverage:
             continue
         rs = checkers[case.ruleset].rs
         values = checkers[case.ruleset].check(case.facts, case.parameters or None)[0]
-        rules = {r.id: r for r in rs.rules}
-        tried = {s.rule for s in d.trace if s.tried}
-        fired = set(d.fired)
-        for rid, targets in counts[case.ruleset].items():
-            if rid not in tried:
-                continue
-            seen = {t: True for t in reached(rules[rid].when, values)}
-            for target in targets:
-                if target.kind == "rule":
-                    hit = rid in fired
-                else:
-                    hit = target.test in seen and target.accepts(values.get(target.test.field))
-                if hit:
-                    targets[target] += 1
+        tally = counts[case.ruleset]
+        for target in exercised_by(rs, tally, values, {s.rule for s in d.trace if s.tried}, set(d.fired)):
+            tally[target.rule][target] += 1
     return Coverage({name: RulesetCoverage(name, files[name], {rid: list(ts.items()) for rid, ts in rules.items()})
                      for name, rules in counts.items()})
 
@@ -355,4 +366,4 @@ def format_coverage(cov: Coverage, min_percent: float | None = None, verbose: bo
     return "\n".join(lines)
 
 
-__all__ = ["Coverage", "RulesetCoverage", "Target", "format_coverage", "measure", "reached", "targets_of"]
+__all__ = ["Coverage", "RulesetCoverage", "Target", "exercised_by", "format_coverage", "measure", "reached", "targets_of"]
