@@ -205,7 +205,9 @@ document.getElementById("decide-button").addEventListener("click", async () => {
   for (const t of d.trace || []) {
     const result = t.matched ? "matched" : (t.tried ? "did not match" : "not tried (an earlier rule won)");
     body.append(el("tr", { class: t.matched ? "hit" : "" }, el("td", {}, t.rule), el("td", {}, result),
-      el("td", {}, t.failedCondition || ""), el("td", {}, "failedCondition" in t ? fmt(t.actual) : "")));
+      el("td", t.compiledCondition ? { title: `line ${t.line || "?"} · engine: ${t.compiledCondition}` } : {},
+        t.failedCondition || ""),
+      el("td", {}, "failedCondition" in t ? fmt(t.actual) : "")));
   }
   document.getElementById("trace-table").hidden = false;
 });
