@@ -116,7 +116,7 @@ def _targets_of_test(rs: Ruleset, rule: str, t: Test) -> list[Target]:
 
 
 def _decided(node, known: dict) -> bool | None:
-    """The truth of a normal tree when only the facts in ``known`` are known (three-valued: None = depends on others)."""
+    """The truth of a normal tree when only the facts in ``known`` are known (three-valued: None = it depends)."""
     if isinstance(node, Leaf):
         return leaf_holds(node, known) if node.field in known else None
     parts = [_decided(i, known) for i in node.items]
@@ -366,4 +366,5 @@ def format_coverage(cov: Coverage, min_percent: float | None = None, verbose: bo
     return "\n".join(lines)
 
 
-__all__ = ["Coverage", "RulesetCoverage", "Target", "exercised_by", "format_coverage", "measure", "reached", "targets_of"]
+__all__ = ["Coverage", "RulesetCoverage", "Target", "exercised_by", "format_coverage", "measure", "reached",
+           "targets_of"]

@@ -234,5 +234,5 @@ def key_decider(rs: Ruleset, leaves: list[Leaf]):
     return decide
 
 
-__all__ = ["condition_text", "fields_of", "first_failure", "holds", "key_decider", "leaf_holds", "leaf_test", "leaves_of",
-           "normal_of", "predicate_key", "value_text", "written_failure", "written_holds"]
+__all__ = ["condition_text", "fields_of", "first_failure", "holds", "key_decider", "leaf_holds", "leaf_test",
+           "leaves_of", "normal_of", "predicate_key", "value_text", "written_failure", "written_holds"]

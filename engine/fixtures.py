@@ -205,6 +205,7 @@ def check_case(case: Case, decision: Decision) -> list[str]:
             problems.append(f"{key}: expected {exp[key]!r}, got {getattr(decision, key)!r}")
     if "fired" in exp and list(exp["fired"] or []) != decision.fired:
         problems.append(f"fired: expected {exp['fired']}, got {decision.fired}")
+        problems.extend(_why_not(decision, [str(r) for r in exp["fired"] or [] if r not in decision.fired]))
     if "default" in exp and bool(exp["default"]) != decision.default_applied:
         problems.append(f"default: expected {exp['default']}, got {decision.default_applied}")
     for k, v in (exp.get("outputs") or {}).items():
@@ -215,6 +216,23 @@ def check_case(case: Case, decision: Decision) -> list[str]:
         if _action_list(exp["actions"]) != got:
             problems.append(f"actions: expected {exp['actions']}, got {got}")
     return problems
+
+
+def _why_not(decision: Decision, rule_ids: list[str]) -> list[str]:
+    """Why each expected rule did not fire, from the trace, in the rules' own words (as written)."""
+    steps = {t.rule: t for t in decision.trace or []}
+    out = []
+    for rid in rule_ids:
+        t = steps.get(rid)
+        if t is None:
+            out.append(f"  {rid}: no such rule in ruleset {decision.ruleset!r}")
+        elif not t.tried:
+            out.append(f"  {rid} was not tried: {decision.fired[0] if decision.fired else 'an earlier rule'} "
+                       "matched first")
+        elif t.failed_condition is not None:
+            where = f", line {t.line}" if t.line else ""
+            out.append(f"  {rid} did not match: {t.failed_condition} is false for {t.actual!r}{where}")
+    return out
 
 
 def run_case(registry, case: Case) -> CaseResult:

@@ -136,7 +136,8 @@ def test_boundaries_count_exactly_at_and_beyond(tmp_path):
     assert counts[("R-AMOUNT", "amount gt limit (80.00): at 80.00")] == 1  # 80 as 80.00: the same decimal
     assert counts[("R-AMOUNT", "amount gt limit (80.00): above 80.00")] == 1
     counts, _ = run(rs, [dict(BASE, count=c) for c in (0, 1, 5, 6, 3)])
-    assert [counts[("R-RANGE", f"count between 1 and 5: {x}")] for x in ("below 1", "at 1", "at 5", "above 5")] == [1, 1, 1, 1]
+    sides = ("below 1", "at 1", "at 5", "above 5")
+    assert [counts[("R-RANGE", f"count between 1 and 5: {x}")] for x in sides] == [1, 1, 1, 1]
 
 
 def test_a_target_no_case_can_reach_is_shown_with_the_reason_and_not_counted(tmp_path):

@@ -155,3 +155,16 @@ def test_condition_text_of_each_operator():
     assert t("matches", "MID[0-9]+") == "f matches MID[0-9]+"
     assert t("present", None) == "f present"
     assert condition_text(None) == "always"
+
+
+def test_a_failing_fixture_says_why_the_expected_rule_did_not_fire_in_the_rules_words(registry):
+    from engine.fixtures import Case, run_case
+    facts = {"offence_notice_type": "O", "vehicle_registration_type": "S", "computer_rule_code": 11210,
+             "composition_amount": 70, "vehicle_category": "EV", "past_offences_24m": 1}
+    r = run_case(registry, Case("an_qualification", "x", facts, {"fired": ["BR-AN-EXEMPT-002"]}, "f.yaml", 1))
+    assert r.problems[0] == "fired: expected ['BR-AN-EXEMPT-002'], got ['BR-AN-QUAL-002']"
+    assert r.problems[1].startswith("  BR-AN-EXEMPT-002 did not match: vehicle_category in exempt_categories_11210 "
+                                    "is false for 'EV', line ")
+    r = run_case(registry, Case("an_qualification", "y", dict(facts, offence_notice_type="E"),
+                                {"fired": ["BR-AN-GATE-002"]}, "f.yaml", 1))
+    assert r.problems[1] == "  BR-AN-GATE-002 was not tried: BR-AN-GATE-001 matched first"
