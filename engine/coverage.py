@@ -299,10 +299,11 @@ def exercised_by(rs: Ruleset, targets: dict, values: dict, tried: set, fired: se
     return out
 
 
-def measure(registry, report) -> Coverage:
+def measure(registry, report, only: str | None = None) -> Coverage:
     """Value coverage of a fixture report (:func:`engine.fixtures.run_fixtures`) over the rules in ``registry``.
 
-    Covers the rulesets of ``report.coverage`` (the run's scope). A case's
+    Covers the rulesets of ``report.coverage`` (the run's scope), or only the
+    ruleset ``only``. A case's
     typed values are those the engine decided on (the ruleset's FactChecker,
     with the case's parameter overrides); a refused case exercises nothing.
     """
@@ -310,6 +311,8 @@ def measure(registry, report) -> Coverage:
     files: dict[str, str] = {}
     checkers: dict[str, FactChecker] = {}
     for name in report.coverage:
+        if only is not None and name != only:
+            continue
         try:
             rs = registry.get(name)
         except KeyError:

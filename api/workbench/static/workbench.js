@@ -218,7 +218,10 @@ document.getElementById("fixtures-button").addEventListener("click", async () =>
   try { r = await api(`/v1/rulesets/${encodeURIComponent(state.ruleset)}/fixtures`); }
   catch (err) { show("fixtures-summary", errorBlock(err)); return; }
   const unc = r.uncovered.length ? ` · rules no fixture fires: ${r.uncovered.join(", ")}` : " · every rule is fired by a fixture";
-  show("fixtures-summary", `${r.passed} passed, ${r.failed} failed${unc}`, r.failed ? "error" : "ok");
+  const vc = r.valueCoverage;
+  const values = vc ? ` · values tried: ${vc.exercised}/${vc.targets} (${vc.percent}%)` +
+    (vc.missing.length ? ` — no fixture: ${vc.missing.join("; ")}` : "") : "";
+  show("fixtures-summary", `${r.passed} passed, ${r.failed} failed${unc}${values}`, r.failed ? "error" : "ok");
   const body = document.querySelector("#fixtures-table tbody");
   body.textContent = "";
   for (const c of r.cases) {
