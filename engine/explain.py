@@ -118,9 +118,16 @@ def condition_text(cond) -> str:
 
 
 @lru_cache(maxsize=8192)
+def _normal_cached(cond):
+    return normalise(cond)
+
+
 def normal_of(cond):
     """The normal tree of a written condition (cached: written nodes are frozen and hashable)."""
-    return normalise(cond)
+    try:
+        return _normal_cached(cond)
+    except TypeError:  # a value that cannot be hashed: no cache, same answer
+        return normalise(cond)
 
 
 def written_holds(cond, values: dict) -> bool:
