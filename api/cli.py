@@ -127,8 +127,7 @@ def cmd_rules_test(args, config) -> int:
         report = engine.replay(registry, args.path or config["OCMS_FIXTURES_DIR"])
         print(engine.format_report(report, coverage=args.coverage, verbose=not args.quiet))
         minimum = args.min_coverage
-        coverage = engine.measure_coverage(registry, report) if (args.coverage or minimum is not None
-                                                                 or args.junit_xml) else None
+        coverage = engine.measure_coverage(registry, report) if args.coverage or minimum is not None else None
         if args.coverage or minimum is not None:
             print("")
             print(engine.format_coverage(coverage, minimum, verbose=not args.quiet))

@@ -16,7 +16,9 @@ mapping with `ruleset`, `parameters` for every case, and `cases`); the folder
         error: [fact_name, ...]              # the call must be refused naming these facts
 
 Every case runs with explain on, so each replay is also a differential check
-of durable_rules against the rules as written.
+of durable_rules against the rules as written; the trace also feeds value
+coverage (engine.coverage) and, for a case whose expected rule did not fire,
+the reason in the rules' own words. ``junit_xml`` writes a run for CI systems.
 """
 from __future__ import annotations
 
