@@ -4,7 +4,7 @@
     ocms db upgrade
     ocms db seed [--demo] [--notices N]
     ocms rules check [PATH]
-    ocms rules test [--coverage] [--quiet] [--rules DIR] [PATH]
+    ocms rules test [--coverage] [--min-coverage PCT] [--junit-xml PATH] [--quiet] [--rules DIR] [PATH]
     ocms rules explain RULESET --facts FILE_OR_JSON [--param k=v ...] [--rules DIR]
     ocms rules diff CANDIDATE_DIR [--against fixtures|decision-log] [--since DATE] [--until DATE] [--ruleset NAME]
                    [--baseline DIR] [--limit N] [--json FILE]
@@ -128,7 +128,17 @@ def cmd_rules_test(args, config) -> int:
     try:
         report = engine.replay(registry, args.path or config["OCMS_FIXTURES_DIR"])
         print(engine.format_report(report, coverage=args.coverage, verbose=not args.quiet))
-        return 0 if report.ok else 1
+        minimum = args.min_coverage
+        coverage = engine.measure_coverage(registry, report) if args.coverage or minimum is not None else None
+        if args.coverage or minimum is not None:
+            print("")
+            print(engine.format_coverage(coverage, minimum, verbose=not args.quiet))
+        if args.junit_xml:
+            out = Path(args.junit_xml)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(engine.junit_xml(report, coverage, minimum), encoding="utf-8")
+        low = coverage.below(minimum) if minimum is not None else []
+        return 0 if report.ok and not low else 1
     finally:
         registry.close()
 
@@ -149,6 +159,16 @@ def _facts_arg(value: str) -> dict:
     if not isinstance(facts, dict):
         raise SystemExit("--facts must hold an object of fact name: value")
     return facts.get("facts", facts) if set(facts) <= {"facts", "parameters", "name", "expect"} else facts
+
+
+def _percent(value: str) -> float:
+    try:
+        pct = float(value.strip().rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a percentage (a number from 0 to 100)") from None
+    if not 0 <= pct <= 100:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{value!r} is not a percentage (a number from 0 to 100)")
+    return pct
 
 
 def _param(value: str) -> tuple[str, object]:
@@ -447,6 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--rules", help="rules directory (default $OCMS_RULES_DIR)")
     t.add_argument("--coverage", action="store_true", help="list how often each rule fired; flag rules never fired")
     t.add_argument("--quiet", action="store_true", help="print failing cases only (and the summary)")
+    t.add_argument("--min-coverage", type=_percent, metavar="PCT",
+                   help="fail (exit 1) when a ruleset's value coverage is below PCT percent (0-100); implies --coverage")
+    t.add_argument("--junit-xml", metavar="PATH", help="also write the run as JUnit XML (one test case per fixture case)")
     t.set_defaults(func=cmd_rules_test)
     x = rules.add_parser("explain", help="decide one set of facts and print the decision with its trace")
     x.add_argument("ruleset")

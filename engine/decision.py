@@ -18,19 +18,34 @@ class Action:
 
 @dataclass(frozen=True)
 class TraceStep:
-    """How one rule fared: matched, or the first condition that failed (or not tried)."""
+    """How one rule fared: matched, or the first condition that failed (or not tried).
+
+    ``failed_condition`` is that condition as written in the YAML (operator,
+    list and parameter names: ``vehicle_registration_type not_in
+    local_vehicle_types``), ``line`` its line in the ruleset file, ``actual``
+    the fact's value (JSON form; {fact: value} for a condition over several);
+    ``compiled_condition`` the engine's form of the first failing comparison
+    (``vehicle_registration_type != 'S'``), kept for whoever debugs the engine.
+    """
 
     rule: str
     matched: bool
     tried: bool = True
     failed_condition: str | None = None
     actual: Any = None
+    line: int | None = None
+    compiled_condition: str | None = None
 
     def to_dict(self) -> dict:
+        """``{rule, matched, tried[, failedCondition, actual, line, compiledCondition]}``."""
         d = {"rule": self.rule, "matched": self.matched, "tried": self.tried}
         if self.failed_condition is not None:
             d["failedCondition"] = self.failed_condition
             d["actual"] = self.actual
+            if self.line:
+                d["line"] = self.line
+            if self.compiled_condition is not None:
+                d["compiledCondition"] = self.compiled_condition
         return d
 
 

@@ -11,8 +11,9 @@ import operator
 from functools import lru_cache
 from typing import Any
 
+from .compiler import normalise
 from .encoding import leaves as leaves_of
-from .model import And, Leaf, Or, Ruleset
+from .model import All, And, Any_, Leaf, Not, Or, Ruleset, Test
 from .pattern import compile_pattern
 
 
@@ -63,6 +64,107 @@ def first_failure(node, event: dict) -> tuple[str, Any] | None:
     desc = " or ".join(_describe(i) for i in node.items)
     actual = {f: event.get(f) for f in fields} if len(fields) > 1 else (event.get(fields[0]) if fields else None)
     return f"any of: {desc}", actual
+
+
+# ---- the rules as written -------------------------------------------------
+def value_text(v: Any) -> str:
+    """A typed constant as YAML shows it: O, 80.00, 2026-01-15, true."""
+    if isinstance(v, str):
+        return v
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if v is None:
+        return "null"
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def _named(value: Any, param: str | None) -> str:
+    return f"{param} ({value_text(value)})" if param else value_text(value)
+
+
+def condition_text(cond) -> str:
+    """A written condition in the analyst's words, one line.
+
+    ``vehicle_registration_type not_in local_vehicle_types``,
+    ``composition_amount gt an_amount_limit (80.00)`` (a parameter: its name
+    and value), ``past_offences_24m between 1 and 5``, ``vehicle_category
+    absent``, ``not (a)``, ``a and (b or c)``; None is ``always``.
+    """
+    if cond is None:
+        return "always"
+    if isinstance(cond, Test):
+        f, op = cond.field, cond.op
+        if op in ("present", "absent"):
+            return f"{f} {op}"
+        if op in ("in", "not_in"):
+            shown = cond.list_name or "[" + ", ".join(value_text(v) for v in cond.value) + "]"
+            return f"{f} {op} {shown}"
+        if op == "between":
+            lo, hi = cond.value
+            plo, phi = cond.param or (None, None)
+            return f"{f} between {_named(lo, plo)} and {_named(hi, phi)}"
+        return f"{f} {op} {_named(cond.value, cond.param)}"
+    if isinstance(cond, (All, Any_)):
+        joiner = " and " if isinstance(cond, All) else " or "
+        return joiner.join(f"({condition_text(c)})" if isinstance(c, (All, Any_)) else condition_text(c)
+                           for c in cond.items)
+    if isinstance(cond, Not):
+        return f"not ({condition_text(cond.item)})"
+    return str(cond)
+
+
+@lru_cache(maxsize=8192)
+def _normal_cached(cond):
+    return normalise(cond)
+
+
+def normal_of(cond):
+    """The normal tree of a written condition (cached: written nodes are frozen and hashable)."""
+    try:
+        return _normal_cached(cond)
+    except TypeError:  # a value that cannot be hashed: no cache, same answer
+        return normalise(cond)
+
+
+def written_holds(cond, values: dict) -> bool:
+    """Whether a written condition holds for typed values (through its normal tree, as the engine decides)."""
+    return cond is None or holds(normal_of(cond), values)
+
+
+def fields_of(cond) -> list[str]:
+    """The facts (and parameters) a written condition reads, in the order written."""
+    if isinstance(cond, Test):
+        return [cond.field]
+    items = (cond.item,) if isinstance(cond, Not) else cond.items
+    return list(dict.fromkeys(f for c in items for f in fields_of(c)))
+
+
+def _actual(cond, values: dict):
+    fields = fields_of(cond)
+    return values.get(fields[0]) if len(fields) == 1 else {f: values.get(f) for f in fields}
+
+
+def written_failure(cond, values: dict):
+    """The first written condition that fails -> (condition, actual value), or None when it holds.
+
+    Walks the tree as written: in an ``all`` (or a mapping of several facts)
+    the first item that fails, in the order written; an ``any`` whose every
+    alternative fails is reported whole, a ``not`` whose inner condition holds
+    too. ``actual`` is the fact's typed value, or {fact: value} when the
+    condition reads several.
+    """
+    if cond is None or written_holds(cond, values):
+        return None
+    if isinstance(cond, All):
+        for c in cond.items:
+            f = written_failure(c, values)
+            if f is not None:
+                return f
+    return cond, _actual(cond, values)
 
 
 def _describe(node) -> str:
@@ -139,4 +241,5 @@ def key_decider(rs: Ruleset, leaves: list[Leaf]):
     return decide
 
 
-__all__ = ["first_failure", "holds", "key_decider", "leaf_holds", "leaf_test", "leaves_of", "predicate_key"]
+__all__ = ["condition_text", "fields_of", "first_failure", "holds", "key_decider", "leaf_holds", "leaf_test",
+           "leaves_of", "normal_of", "predicate_key", "value_text", "written_failure", "written_holds"]

@@ -16,10 +16,13 @@ mapping with `ruleset`, `parameters` for every case, and `cases`); the folder
         error: [fact_name, ...]              # the call must be refused naming these facts
 
 Every case runs with explain on, so each replay is also a differential check
-of durable_rules against the rules as written.
+of durable_rules against the rules as written; the trace also feeds value
+coverage (engine.coverage) and, for a case whose expected rule did not fire,
+the reason in the rules' own words. ``junit_xml`` writes a run for CI systems.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -204,6 +207,7 @@ def check_case(case: Case, decision: Decision) -> list[str]:
             problems.append(f"{key}: expected {exp[key]!r}, got {getattr(decision, key)!r}")
     if "fired" in exp and list(exp["fired"] or []) != decision.fired:
         problems.append(f"fired: expected {exp['fired']}, got {decision.fired}")
+        problems.extend(_why_not(decision, [str(r) for r in exp["fired"] or [] if r not in decision.fired]))
     if "default" in exp and bool(exp["default"]) != decision.default_applied:
         problems.append(f"default: expected {exp['default']}, got {decision.default_applied}")
     for k, v in (exp.get("outputs") or {}).items():
@@ -214,6 +218,23 @@ def check_case(case: Case, decision: Decision) -> list[str]:
         if _action_list(exp["actions"]) != got:
             problems.append(f"actions: expected {exp['actions']}, got {got}")
     return problems
+
+
+def _why_not(decision: Decision, rule_ids: list[str]) -> list[str]:
+    """Why each expected rule did not fire, from the trace, in the rules' own words (as written)."""
+    steps = {t.rule: t for t in decision.trace or []}
+    out = []
+    for rid in rule_ids:
+        t = steps.get(rid)
+        if t is None:
+            out.append(f"  {rid}: no such rule in ruleset {decision.ruleset!r}")
+        elif not t.tried:
+            out.append(f"  {rid} was not tried: {decision.fired[0] if decision.fired else 'an earlier rule'} "
+                       "matched first")
+        elif t.failed_condition is not None:
+            where = f", line {t.line}" if t.line else ""
+            out.append(f"  {rid} did not match: {t.failed_condition} is false for {t.actual!r}{where}")
+    return out
 
 
 def run_case(registry, case: Case) -> CaseResult:
@@ -278,3 +299,74 @@ def format_report(report: Report, coverage: bool = False, verbose: bool = True) 
     lines.append(f"{passed} passed, {failed} failed" + (f", {len(report.errors)} fixture file errors" if report.errors else ""))
     return "\n".join(lines)
 
+
+
+_XML_BAD = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(s) -> str:
+    """Text XML 1.0 can hold: characters it forbids (control characters, lone surrogates) written as \\uXXXX."""
+    return _XML_BAD.sub(lambda m: f"\\u{ord(m.group()):04x}", str(s))
+
+
+def junit_xml(report: Report, coverage=None, min_percent: float | None = None) -> str:
+    """The fixture run as JUnit XML (the format CI systems read), as text.
+
+    One ``<testsuite>`` per ruleset with one ``<testcase>`` per fixture case
+    (classname ``fixtures.<ruleset>``, name the case's name, ``file`` and
+    ``line`` attributes); a failing case has a ``<failure>`` whose message is
+    its first problem and whose text lists them all. Fixture-file errors are
+    ``<error>`` test cases of a suite ``fixture files``. With ``coverage``
+    (:class:`engine.coverage.Coverage`) and ``min_percent``, a suite ``value
+    coverage`` holds one test case per ruleset, failing below the minimum with
+    the targets no fixture exercised. Written with the standard library's
+    xml.etree (escaping done by it; characters XML cannot hold are shown as
+    \\uXXXX), so the format costs no dependency.
+    """
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="ocms rules test")
+    suites: dict[str, ET.Element] = {}
+
+    def suite(name: str) -> ET.Element:
+        if name not in suites:
+            suites[name] = ET.SubElement(root, "testsuite", name=_xml_text(name))
+        return suites[name]
+
+    for r in report.results:
+        c = r.case
+        tc = ET.SubElement(suite(c.ruleset), "testcase", classname=_xml_text(f"fixtures.{c.ruleset}"),
+                           name=_xml_text(c.name), file=_xml_text(c.file), line=str(c.line))
+        if r.problems:
+            f = ET.SubElement(tc, "failure", message=_xml_text(r.problems[0]), type="fixture")
+            f.text = _xml_text("\n".join(r.problems) + f"\n({c.file}:{c.line})")
+    for e in report.errors:
+        tc = ET.SubElement(suite("fixture files"), "testcase", classname="fixtures", name=_xml_text(f"{e.file}:{e.line}"),
+                           file=_xml_text(e.file), line=str(e.line))
+        err = ET.SubElement(tc, "error", message=_xml_text(e.message), type=_xml_text(e.code))
+        err.text = _xml_text(str(e))
+    if coverage is not None and min_percent is not None:
+        s = suite("value coverage")
+        for name, rc in sorted(coverage.rulesets.items()):
+            tc = ET.SubElement(s, "testcase", classname="coverage", name=_xml_text(f"{name} >= {min_percent:g}%"),
+                               file=_xml_text(rc.file))
+            if rc.percent + 1e-9 < min_percent:
+                f = ET.SubElement(tc, "failure", type="coverage",
+                                  message=_xml_text(f"{name}: {rc.percent:.1f}% of {rc.total} targets exercised, "
+                                                    f"below {min_percent:g}%"))
+                f.text = _xml_text("\n".join(f"{t.rule}: {t.text} ({rc.file}:{t.line})" for t in rc.missing()))
+    total = failures = errors = 0
+    for s in suites.values():
+        cases = s.findall("testcase")
+        nf = sum(1 for tc in cases if tc.find("failure") is not None)
+        ne = sum(1 for tc in cases if tc.find("error") is not None)
+        s.set("tests", str(len(cases)))
+        s.set("failures", str(nf))
+        s.set("errors", str(ne))
+        s.set("skipped", "0")
+        total, failures, errors = total + len(cases), failures + nf, errors + ne
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", str(errors))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -846,7 +846,7 @@ class _FileParser:
             coerced = [self.coerce(fieldname, ftype, v, n, ctx) for v, n in zip(values, nodes)]
             if any(c is _BAD for c in coerced):
                 return None
-            return Test(fieldname, op, tuple(coerced), line, col)
+            return Test(fieldname, op, tuple(coerced), line, col, list_name=raw if isinstance(raw, str) else None)
         if op == "between":
             if not isinstance(raw, list) or len(raw) != 2:
                 self.err(vnode, "bad_value", "between needs two values [low, high] (both included)")
@@ -857,7 +857,8 @@ class _FileParser:
             if lo > hi:
                 self.err(vnode, "bad_value", f"between [{raw[0]}, {raw[1]}]: the low value is above the high one")
                 return None
-            return Test(fieldname, op, (lo, hi), line, col)
+            names = tuple(_param_name(x) for x in raw)
+            return Test(fieldname, op, (lo, hi), line, col, param=names if any(names) else None)
         if op == "matches":
             if not isinstance(raw, str):
                 self.err(vnode, "bad_value", "matches needs a regular expression in quotes")
@@ -877,7 +878,7 @@ class _FileParser:
         v = self.coerce(fieldname, ftype, raw, vnode, ctx)
         if v is _BAD:
             return None
-        return Test(fieldname, op, v, line, col)
+        return Test(fieldname, op, v, line, col, param=_param_name(raw))
 
     def coerce(self, fieldname: str, ftype: str, raw: Any, node: Node, ctx: "_Context"):
         """Check a literal against the fact's type (and enum); resolve {param: name}."""
@@ -959,6 +960,11 @@ class _FileParser:
             code = "unknown_action" if arg is None else "bad_action_argument"
             self.err(item if arg is None else argnode, code, msg, hint)
         return [] if problems else [Action(name, args)]
+
+
+def _param_name(raw: Any) -> str | None:
+    """The parameter a value is written as (``{param: name}``), else None."""
+    return str(raw["param"]) if isinstance(raw, dict) and set(raw) == {"param"} else None
 
 
 class _FakeNode:

@@ -46,13 +46,22 @@ class FactSpec:
 # ---- written conditions -------------------------------------------------
 @dataclass(frozen=True)
 class Test:
-    """`field op value` as written, e.g. computer_rule_code equals 20412."""
+    """`field op value` as written, e.g. computer_rule_code equals 20412.
+
+    ``value`` is the typed constant (a tuple for in/not_in and between);
+    ``list_name`` is the named list an in/not_in names (None for an inline
+    list); ``param`` the parameter name a value was written as
+    (``{param: name}``): a name, or for between a (low, high) pair of names or
+    None. Both only serve to show the condition as written.
+    """
 
     field: str
     op: str
     value: Any
     line: int = 0
     column: int = 0
+    list_name: str | None = None
+    param: Any = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from .compiler import ENGINE_MAX_ALTERNATIVES, compile_ruleset, needs_probe
 from .decision import Decision, TraceStep
 from .encoding import Encoding
 from .errors import EngineDisagreement, FactError, RulesError, RulesLoadError, UnknownRulesetError
-from .explain import first_failure, key_decider, leaves_of, predicate_key
+from .explain import condition_text, first_failure, key_decider, leaves_of, predicate_key, written_failure
 from .facts import BUSINESS_TIMEZONE, FactChecker, business_zone, decimal_json
 from .loader import directory_hash, load_directory
 from .model import Ruleset
@@ -387,6 +387,16 @@ def _json_actual(v):
     return v
 
 
+def _first_line(cond) -> int | None:
+    """The line of the first test in a written condition (an all/any/not has none of its own)."""
+    if cond is None:
+        return None
+    if hasattr(cond, "line"):
+        return cond.line or None
+    items = (cond.item,) if hasattr(cond, "item") else cond.items
+    return next((n for n in map(_first_line, items) if n), None)
+
+
 def _trace(rs: Ruleset, event: dict, fired: tuple) -> list[TraceStep]:
     """Evaluate every rule in Python over typed values; raise EngineDisagreement if durable_rules differs.
 
@@ -404,7 +414,12 @@ def _trace(rs: Ruleset, event: dict, fired: tuple) -> list[TraceStep]:
             expected.append(i)
             steps.append(TraceStep(rule.id, matched=True))
         else:
-            steps.append(TraceStep(rule.id, matched=False, failed_condition=failure[0], actual=_json_actual(failure[1])))
+            written = written_failure(rule.when, event)
+            cond, actual = written if written is not None else (None, failure[1])  # None: the trees disagree
+            steps.append(TraceStep(rule.id, matched=False,
+                                   failed_condition=condition_text(cond) if cond is not None else failure[0],
+                                   actual=_json_actual(actual), line=getattr(cond, "line", None) or _first_line(cond),
+                                   compiled_condition=failure[0]))
     if rs.hit_policy == "collect":
         expected = sorted(expected)
     if tuple(expected) != tuple(fired):

@@ -207,6 +207,10 @@ class FixtureRunSchema(Schema):
     cases = fields.List(fields.Dict(), metadata={"description": "name, file, line, passed, problems, decision"})
     coverage = fields.Dict(metadata={"description": "rule id -> times fired by a case"})
     uncovered = fields.List(fields.String(), metadata={"description": "rules no case fires"})
+    valueCoverage = fields.Dict(metadata={
+        "description": "each list value, enum value and boundary side a rule names, tried by a case or not "
+                       "(issue 15): targets, exercised, percent, missing (texts), rules (rule id -> targets "
+                       "with their case counts; an unreachable one carries the reason)"})
     errors = fields.List(fields.Dict(), metadata={"description": "fixture file errors"})
 
 
@@ -224,12 +228,15 @@ def run_fixtures(name: str):
     """
     from flask import current_app
 
-    from engine import load_fixtures, run_fixtures as replay
+    from engine import load_fixtures, measure_coverage, run_fixtures as replay
     registry = get_rules().in_service
     rs = registry.get(name)
     cases, errors = load_fixtures(current_app.config["OCMS_FIXTURES_DIR"], only_ruleset=name)
     report = replay(registry, cases, errors)
     coverage = report.coverage.get(name, {rid: 0 for rid in rs.rule_ids()})
+    values = measure_coverage(registry, report, only=name).rulesets.get(name)
+    value_coverage = {**values.to_dict(), "missing": [f"{t.rule}: {t.text}" for t in values.missing()]} \
+        if values is not None else None
     return for_callers({
         "ruleset": name,
         "passed": sum(r.passed for r in report.results), "failed": sum(not r.passed for r in report.results),
@@ -237,5 +244,6 @@ def run_fixtures(name: str):
                    "problems": r.problems, "facts": r.case.facts, "expect": r.case.expect,
                    "decision": r.decision.to_dict() if r.decision is not None else None} for r in report.results],
         "coverage": coverage, "uncovered": [rid for rid, n in coverage.items() if not n],
+        "valueCoverage": value_coverage,
         "errors": [e.to_dict() for e in report.errors if e.file.endswith(".yaml") and f"/{name}/" in e.file],
     })

@@ -2,8 +2,8 @@
 
 The conditions come from the *written* tree the loader keeps (``engine.model``
 Test / All / Any / Not: the analyst's operators and fact names, not the
-compiled form); a list the rule names is shown by its name when its values
-are exactly a list of the ruleset. Each rule also carries ``source``: its
+compiled form); a list the rule names is shown by its name (the loader keeps
+it), a parameter by its name and value. Each rule also carries ``source``: its
 lines of YAML, read from the file the rules in service were loaded from.
 """
 from __future__ import annotations
@@ -11,11 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from engine.explain import condition_text as written_text
 from engine.model import All, Any_, Not, Ruleset, Test
-
-OPERATOR_WORDS = {"equals": "equals", "not": "not", "in": "in", "not_in": "not_in", "gt": "gt", "gte": "gte",
-                  "lt": "lt", "lte": "lte", "between": "between", "matches": "matches", "present": "present",
-                  "absent": "absent"}
 
 
 def _jsonable(v: Any) -> Any:
@@ -30,41 +27,22 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def _value_text(v: Any) -> str:
-    if isinstance(v, str):
-        return v
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    return str(v)
-
-
-def _list_name(rs: Ruleset, values: tuple) -> str | None:
-    for name, items in rs.lists.items():
-        if [_value_text(x) for x in items] == [_value_text(x) for x in values]:
-            return name
-    return None
-
-
 def condition_tree(rs: Ruleset, cond) -> dict | None:
     """The written condition as JSON: ``{"test": {...}}``, ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": ...}``."""
     if cond is None:
         return None
     if isinstance(cond, Test):
         d: dict = {"fact": cond.field, "op": cond.op, "line": cond.line}
-        listed = getattr(cond, "list_name", None)  # the engine may keep the list's name itself
         if cond.op in ("in", "not_in"):
             d["values"] = [_jsonable(v) for v in cond.value]
-            name = listed or _list_name(rs, cond.value)
-            if name:
-                d["list"] = name
+            if cond.list_name:
+                d["list"] = cond.list_name
         elif cond.op == "between":
             d["values"] = [_jsonable(v) for v in cond.value]
         elif cond.op not in ("present", "absent"):
             d["value"] = _jsonable(cond.value)
+        if cond.param:
+            d["param"] = list(cond.param) if isinstance(cond.param, tuple) else cond.param
         d["text"] = condition_text(rs, cond)
         return {"test": d}
     if isinstance(cond, All):
@@ -77,32 +55,11 @@ def condition_tree(rs: Ruleset, cond) -> dict | None:
 
 
 def condition_text(rs: Ruleset, cond) -> str:
-    """One line in the analyst's words, e.g. ``vehicle_registration_type not_in local_vehicle_types``."""
-    if cond is None:
-        return "always"
-    if isinstance(cond, Test):
-        op = OPERATOR_WORDS.get(cond.op, cond.op)
-        if cond.op in ("present", "absent"):
-            return f"{cond.field} {op}"
-        if cond.op in ("in", "not_in"):
-            name = getattr(cond, "list_name", None) or _list_name(rs, cond.value)
-            return f"{cond.field} {op} " + (name if name else "[" + ", ".join(_value_text(v) for v in cond.value) + "]")
-        if cond.op == "between":
-            lo, hi = cond.value
-            return f"{cond.field} between {_value_text(lo)} and {_value_text(hi)}"
-        return f"{cond.field} {op} {_value_text(cond.value)}"
-    if isinstance(cond, All):
-        return " and ".join(_wrap(rs, c) for c in cond.items)
-    if isinstance(cond, Any_):
-        return " or ".join(_wrap(rs, c) for c in cond.items)
-    if isinstance(cond, Not):
-        return f"not ({condition_text(rs, cond.item)})"
-    return str(cond)
+    """One line in the analyst's words, e.g. ``vehicle_registration_type not_in local_vehicle_types``.
 
-
-def _wrap(rs: Ruleset, c) -> str:
-    text = condition_text(rs, c)
-    return f"({text})" if isinstance(c, (All, Any_)) else text
+    The engine's wording (engine.explain.condition_text), the same the explain trace uses.
+    """
+    return written_text(cond)
 
 
 def _conjuncts(cond) -> list:

@@ -128,7 +128,8 @@ def test_cache_gives_the_same_decisions(registry):
 def test_explain_traces_every_rule(registry):
     d = registry.evaluate("an_qualification", dict(BASE, computer_rule_code=20412, composition_amount=80.0), explain=True)
     steps = {t.rule: t for t in d.trace}
-    assert steps["BR-AN-GATE-001"].failed_condition == "offence_notice_type != 'O'"
+    assert steps["BR-AN-GATE-001"].failed_condition == "offence_notice_type not O"  # as written (issue 15)
+    assert steps["BR-AN-GATE-001"].compiled_condition == "offence_notice_type != 'O'"
     assert steps["BR-AN-EXEMPT-001"].matched
     assert not steps["BR-AN-QUAL-002"].tried
 

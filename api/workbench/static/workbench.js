@@ -205,7 +205,9 @@ document.getElementById("decide-button").addEventListener("click", async () => {
   for (const t of d.trace || []) {
     const result = t.matched ? "matched" : (t.tried ? "did not match" : "not tried (an earlier rule won)");
     body.append(el("tr", { class: t.matched ? "hit" : "" }, el("td", {}, t.rule), el("td", {}, result),
-      el("td", {}, t.failedCondition || ""), el("td", {}, "failedCondition" in t ? fmt(t.actual) : "")));
+      el("td", t.compiledCondition ? { title: `line ${t.line || "?"} · engine: ${t.compiledCondition}` } : {},
+        t.failedCondition || ""),
+      el("td", {}, "failedCondition" in t ? fmt(t.actual) : "")));
   }
   document.getElementById("trace-table").hidden = false;
 });
@@ -216,7 +218,10 @@ document.getElementById("fixtures-button").addEventListener("click", async () =>
   try { r = await api(`/v1/rulesets/${encodeURIComponent(state.ruleset)}/fixtures`); }
   catch (err) { show("fixtures-summary", errorBlock(err)); return; }
   const unc = r.uncovered.length ? ` · rules no fixture fires: ${r.uncovered.join(", ")}` : " · every rule is fired by a fixture";
-  show("fixtures-summary", `${r.passed} passed, ${r.failed} failed${unc}`, r.failed ? "error" : "ok");
+  const vc = r.valueCoverage;
+  const values = vc ? ` · values tried: ${vc.exercised}/${vc.targets} (${vc.percent}%)` +
+    (vc.missing.length ? ` — no fixture: ${vc.missing.join("; ")}` : "") : "";
+  show("fixtures-summary", `${r.passed} passed, ${r.failed} failed${unc}${values}`, r.failed ? "error" : "ok");
   const body = document.querySelector("#fixtures-table tbody");
   body.textContent = "";
   for (const c of r.cases) {

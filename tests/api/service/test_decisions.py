@@ -27,6 +27,17 @@ def test_dry_run_returns_outcome_fired_rules_and_trace(client, key, db):
         assert s.scalar(select(func.count()).select_from(DecisionLog)) == 0
 
 
+def test_dry_run_trace_shows_conditions_as_written(client, key):
+    """Issue 15: the operator and list name as the YAML has them, the fact's value; the compiled form beside."""
+    facts = {**QUALIFIED, "vehicle_registration_type": "S"}
+    r = client.post(URL, json={"facts": facts, "explain": True}, headers=key("cas"))
+    assert r.status_code == 200, r.json
+    gate = next(t for t in r.json["trace"] if t["rule"] == "BR-AN-GATE-002")
+    assert gate["failedCondition"] == "vehicle_registration_type not_in local_vehicle_types"
+    assert gate["actual"] == "S" and isinstance(gate["line"], int)
+    assert gate["compiledCondition"] == "vehicle_registration_type != 'S'"
+
+
 def test_dry_run_without_explain_has_no_trace(client, key):
     r = client.post(URL, json={"facts": QUALIFIED, "explain": False}, headers=key("cas"))
     assert r.status_code == 200 and "trace" not in r.json

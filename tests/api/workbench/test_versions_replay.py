@@ -81,6 +81,10 @@ def test_fixture_run_of_one_ruleset(client, key):
     assert r.status_code == 200
     assert r.json["failed"] == 0 and r.json["passed"] > 10 and r.json["uncovered"] == []
     assert all(c["decision"]["ruleset"] == "an_qualification" for c in r.json["cases"] if c["decision"])
+    vc = r.json["valueCoverage"]  # issue 15: each value and boundary the rules name, tried or not
+    assert vc["ruleset"] == "an_qualification" and vc["percent"] == 100.0 and vc["missing"] == []
+    labels = [t["label"] for t in vc["rules"]["BR-AN-EXEMPT-002"] if t["cases"]]
+    assert {"LB", "HL", "another value"} <= set(labels)
     assert client.get("/v1/rulesets/nope/fixtures", headers=key("cas")).status_code == 404
 
 
