@@ -29,6 +29,7 @@ def blueprints() -> tuple:
     from api.cps import routes as cps
     from api.cps import toppan_routes as cps_toppan
     from api.furnish import routes as furnish
+    from api.notifications import routes as notifications
     from api.plus import routes as plus
     from api.service import admin, decisions, health, rulesets
     from api.vip.classified_report import routes as vip_reports
@@ -38,6 +39,7 @@ def blueprints() -> tuple:
         cas.blp,                                              # CAS APIs 1-2
         plus.blp,                                             # PLUS API 4
         advisory.blp, ans_report.blp,                         # OCMS 10
+        notifications.blp,                                    # OCMS 10 §3.4-3.7: AN notification review queue
         cps.blp, cps_plus.blp, cps_toppan.blp,                # OCMS 15
         furnish.blp, furnish.review_blp,                      # OCMS 14 tab 4
         vip_reports.blp,                                      # OCMS 14 tab 6

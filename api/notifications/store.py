@@ -38,7 +38,7 @@ N = AnNotification.__table__
 V = ValidOffenceNotice.__table__
 O = OffenceNoticeOwnerDriver.__table__
 OWNER = "O"
-JOB_USER = "ocmsiz_cron"
+JOB_USER = SYSTEM_USER  # OCMS 10 §3.7: created_by / modified_by ocmsiz_app_conn
 #: The send steps' result columns and the log each writes.
 SEND_COLUMNS = ("sms_result", "email_result", "letter_result")
 #: The review types of this flow (rules/an_notification_route.yaml review_type) start with this.

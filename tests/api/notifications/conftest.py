@@ -113,10 +113,12 @@ def many(db, n: int, start: int = 0, prefix: str = "7") -> list[str]:
     return qualified(db, [notice_row(f"{prefix}{i:09d}", f"SN{i}A") for i in range(start, start + n)])
 
 
-def run(db, registry, systems: Systems, napp, key: str = "test", **kw) -> dict:
+def run(db, registry, systems: Systems, napp, key: str = "test", letter_dir=None, **kw) -> dict:
     """One run of the flow, as the job runs it (no retry waits)."""
     from api.notifications import run_an_notifications
     config = {**napp.config, **systems.env}
+    if letter_dir is not None:
+        config["OCMS_AN_LETTER_DIR"] = str(letter_dir)
     with db.unit_of_work() as uow:
         return run_an_notifications(uow, registry, config, key, sleep=lambda s: None, **kw)
 
@@ -139,3 +141,20 @@ def notice(db, notice_no: str):
     from repository.models import ValidOffenceNotice
     (n,) = rows(db, ValidOffenceNotice, notice_no=notice_no)
     return n
+
+
+@pytest.fixture
+def notifier(tmp_path):
+    """``notifier(app)``: the six systems on loopback and one an-notifications run for ``app`` (other areas' tests)."""
+    started = []
+
+    def notify(app) -> dict:
+        from api.database import get_db
+        from api.decisions.service import get_rules
+        if not started:
+            started.append(Systems().start())
+        return run(get_db(app), get_rules(app).registry, started[0], app, letter_dir=tmp_path / "an-letters")
+
+    yield notify
+    for s in started:
+        s.stop()
