@@ -150,9 +150,7 @@ def _work_batch(ctx: Context, ids: list[int]) -> None:
         for s, d in zip(states, decisions):
             by_step[d.outcome or "MANUAL_REVIEW"].append((s, d))
         _database_steps(ctx, by_step)
-        for step in EXTERNAL_STEPS:
-            if by_step.get(step):
-                STEPS[step](ctx, by_step[step])
+        _external_steps(ctx, by_step)
         pending = [s.id for s in states]
     stuck = store.load_states(ctx.session, pending, ctx.me)
     if stuck:   # a route that loops: a person looks at it
@@ -160,6 +158,32 @@ def _work_batch(ctx: Context, ids: list[int]) -> None:
         _review(ctx, [(s, None) for s in stuck], when, "AN_NO_PROGRESS",
                 f"No progress after {MAX_ROUNDS} steps")
         ctx.uow.commit()
+
+
+def _external_steps(ctx: Context, by_step: dict) -> None:
+    """Every external step of the round at once: prepare all (intents committed), call all concurrently, record all.
+
+    Each step is a generator: it prepares its rows and yields the calls to make, then receives their results
+    and records them. The calls of different steps concern different rows, so they run side by side.
+    """
+    running = []
+    for step in EXTERNAL_STEPS:
+        if by_step.get(step):
+            gen = STEPS[step](ctx, by_step[step])
+            running.append((step, gen, next(gen)))
+    if not running:
+        return
+    ctx.uow.commit()          # every intent (SENDING) is committed before any call is made
+    futures = [[ctx.pool.submit(call) for call in calls] for _, _, calls in running]
+    for (step, gen, calls), fs in zip(running, futures):
+        ctx.counts.calls[SYSTEM_OF[step]] += len(calls)
+        results = [f.result() for f in fs]
+        try:
+            gen.send(results)
+        except StopIteration:
+            pass
+        _count(ctx, step, results)
+    ctx.uow.commit()          # every result of the round, with its decisions
 
 
 def _log(ctx: Context, items: list[tuple[store.State, Decision]]) -> None:
@@ -250,19 +274,13 @@ def _apply_ps_ans(ctx: Context, items, when: dt.datetime) -> None:
 # -- steps with external calls ------------------------------------------------------------------------------
 
 
-def _calls(ctx: Context, system: str, fn, items: list) -> list:
-    """``fn(item)`` for every item, ``concurrent_calls`` at a time; results in order."""
-    ctx.counts.calls[system] += len(items)
-    return list(ctx.pool.map(fn, items))
-
-
 def _count(ctx: Context, step: str, results) -> None:
     for r in results:
         ctx.counts.results[f"{step}:{r.result}"] += 1
 
 
-def _lta(ctx: Context, items) -> None:
-    results = _calls(ctx, "LTA", lambda it: ch.call_lta(ctx.channels, it[0].notice["vehicle_no"]), items)
+def _lta(ctx: Context, items):
+    results = yield [lambda v=s.notice["vehicle_no"]: ch.call_lta(ctx.channels, v) for s, _ in items]
     when = now()
     owners, work = [], []
     for (s, _), r in zip(items, results):
@@ -275,12 +293,10 @@ def _lta(ctx: Context, items) -> None:
     store.upsert_owners(ctx.session, owners, when)
     store.set_work(ctx.session, ctx.me, work, when)
     _log(ctx, items)
-    ctx.uow.commit()
-    _count(ctx, "CALL_LTA", results)
 
 
-def _datahive(ctx: Context, items) -> None:
-    results = _calls(ctx, "DATAHIVE", lambda it: ch.call_datahive(ctx.channels, it[0].owner["id_no"]), items)
+def _datahive(ctx: Context, items):
+    results = yield [lambda i=s.owner["id_no"]: ch.call_datahive(ctx.channels, i) for s, _ in items]
     when = now()
     owners, work = [], []
     for (s, _), r in zip(items, results):
@@ -291,12 +307,10 @@ def _datahive(ctx: Context, items) -> None:
     store.update_owners(ctx.session, owners, when)
     store.set_work(ctx.session, ctx.me, work, when)
     _log(ctx, items)
-    ctx.uow.commit()
-    _count(ctx, "CALL_DATAHIVE", results)
 
 
-def _mha(ctx: Context, items) -> None:
-    results = _calls(ctx, "MHA", lambda it: ch.call_mha(ctx.channels, it[0].owner["id_no"]), items)
+def _mha(ctx: Context, items):
+    results = yield [lambda i=s.owner["id_no"]: ch.call_mha(ctx.channels, i) for s, _ in items]
     when = now()
     owners, work = [], []
     for (s, _), r in zip(items, results):
@@ -314,11 +328,9 @@ def _mha(ctx: Context, items) -> None:
     store.update_owners(ctx.session, owners, when)
     store.set_work(ctx.session, ctx.me, work, when)
     _log(ctx, items)
-    ctx.uow.commit()
-    _count(ctx, "CALL_MHA", results)
 
 
-def _ean(ctx: Context, items, channel: str) -> None:
+def _ean(ctx: Context, items, channel: str):
     """§3.5: SMS or email for each row: intent, call, result + log + the notice's eAN fields."""
     column, step = ("sms_result", "SEND_SMS") if channel == "SMS" else ("email_result", "SEND_EMAIL")
     when = now()
@@ -336,15 +348,14 @@ def _ean(ctx: Context, items, channel: str) -> None:
     store.set_work(ctx.session, ctx.me, work, when)
     got = store.intend(ctx.session, ctx.me, [s.id for s, _, _ in prepared], column, step, when)
     _log(ctx, items)
-    ctx.uow.commit()
     prepared = [p for p in prepared if p[0].id in got]
     sender = str(ctx.parameters.get("sms_sender" if channel == "SMS" else "email_sender") or "")
     if channel == "SMS":
-        results = _calls(ctx, "SMS", lambda p: ch.call_sms(ctx.channels, p[0].owner["mobile_no"], p[2], sender),
-                         prepared)
+        results = yield [lambda p=p: ch.call_sms(ctx.channels, p[0].owner["mobile_no"], p[2], sender)
+                         for p in prepared]
     else:
-        results = _calls(ctx, "EMAIL", lambda p: ch.call_email(ctx.channels, p[0].owner["email_addr"], p[2].subject,
-                                                              p[2].body, sender), prepared)
+        results = yield [lambda p=p: ch.call_email(ctx.channels, p[0].owner["email_addr"], p[2].subject, p[2].body,
+                                                   sender) for p in prepared]
     when = now()
     work, logs, notices = [], [], []
     for (s, _, content), r in zip(prepared, results):
@@ -364,19 +375,17 @@ def _ean(ctx: Context, items, channel: str) -> None:
     store.set_work(ctx.session, ctx.me, work, when)
     store.log_ean(ctx.session, logs, when)
     store.update_notices(ctx.session, notices, when)
-    ctx.uow.commit()
-    _count(ctx, step, results)
 
 
-def _sms(ctx: Context, items) -> None:
-    _ean(ctx, items, "SMS")
+def _sms(ctx: Context, items):
+    return (yield from _ean(ctx, items, "SMS"))
 
 
-def _email(ctx: Context, items) -> None:
-    _ean(ctx, items, "EMAIL")
+def _email(ctx: Context, items):
+    return (yield from _ean(ctx, items, "EMAIL"))
 
 
-def _letter(ctx: Context, items) -> None:
+def _letter(ctx: Context, items):
     """§3.6: the PDF (validated, kept in OCMS_AN_LETTER_DIR), intent, SLIFT, result + log + the notice's fields."""
     when = now()
     folder = ctx.letter_dir / when.strftime("%Y%m%d")
@@ -407,11 +416,9 @@ def _letter(ctx: Context, items) -> None:
     store.log_letters(ctx.session, logs, when)
     got = store.intend(ctx.session, ctx.me, [p[0].id for p in prepared], "letter_result", "SEND_LETTER", when)
     _log(ctx, items)
-    ctx.uow.commit()
     prepared = [p for p in prepared if p[0].id in got]
-    results = _calls(ctx, "SLIFT", lambda p: ch.call_slift(ctx.channels, p[0].notice_no, p[0].notice["vehicle_no"],
-                                                          p[2].pdf, p[0].owner.get("name") or "Vehicle Owner", p[4]),
-                     prepared)
+    results = yield [lambda p=p: ch.call_slift(ctx.channels, p[0].notice_no, p[0].notice["vehicle_no"], p[2].pdf,
+                                               p[0].owner.get("name") or "Vehicle Owner", p[4]) for p in prepared]
     when = now()
     work, logs, notices = [], [], []
     for (s, _, _, path, address), r in zip(prepared, results):
@@ -427,10 +434,10 @@ def _letter(ctx: Context, items) -> None:
     store.set_work(ctx.session, ctx.me, work, when)
     store.log_letters(ctx.session, logs, when)
     store.update_notices(ctx.session, notices, when)
-    ctx.uow.commit()
-    _count(ctx, "SEND_LETTER", results)
 
 
+SYSTEM_OF = {"CALL_LTA": "LTA", "CALL_DATAHIVE": "DATAHIVE", "CALL_MHA": "MHA", "SEND_SMS": "SMS",
+             "SEND_EMAIL": "EMAIL", "SEND_LETTER": "SLIFT"}
 STEPS = {"CALL_LTA": _lta, "CALL_DATAHIVE": _datahive, "CALL_MHA": _mha, "SEND_SMS": _sms, "SEND_EMAIL": _email,
          "SEND_LETTER": _letter}
 
