@@ -10,6 +10,7 @@ Nothing else imports the areas wholesale: :func:`api.app.create_app` registers
 | ``cas`` | CAS/PLUS technical spec APIs 1-3 | ``cas`` | refresh-vip-vehicles |
 | ``plus`` | CAS/PLUS technical spec API 4 | ``plus`` | — |
 | ``advisory`` | OCMS 10 | REPCCS/CES intake, ANS report | mirror-retry, unqualified-an-list, ans-report-daily |
+| ``notifications`` | OCMS 10 §3.4-3.7 | Staff Portal manual review queue of AN notifications | an-notifications |
 | ``cps`` | OCMS 15 | Staff Portal, PLUS, Toppan | toppan-cps, cps-stage-map-sync |
 | ``furnish`` | OCMS 14 tab 4 | eService submission, Staff Portal OIC review | furnish-sync |
 | ``vip`` | OCMS 14 | Staff Portal revival; classified vehicle reports (list, download) | vip-ts-clv, vip-ts-clv-reapply, ts-old-revival, vip-an-letters, classified-vehicle-report |
@@ -28,6 +29,7 @@ def blueprints() -> tuple:
     from api.cps import routes as cps
     from api.cps import toppan_routes as cps_toppan
     from api.furnish import routes as furnish
+    from api.notifications import routes as notifications
     from api.plus import routes as plus
     from api.service import admin, decisions, health, rulesets
     from api.vip.classified_report import routes as vip_reports
@@ -37,6 +39,7 @@ def blueprints() -> tuple:
         cas.blp,                                              # CAS APIs 1-2
         plus.blp,                                             # PLUS API 4
         advisory.blp, ans_report.blp,                         # OCMS 10
+        notifications.blp,                                    # OCMS 10 §3.4-3.7: AN notification review queue
         cps.blp, cps_plus.blp, cps_toppan.blp,                # OCMS 15
         furnish.blp, furnish.review_blp,                      # OCMS 14 tab 4
         vip_reports.blp,                                      # OCMS 14 tab 6
@@ -53,6 +56,7 @@ def pages() -> tuple:
 def load_jobs() -> None:
     """Import every area's ``jobs.py``: each registers its jobs with :func:`api.jobs.register_job`."""
     from api.advisory import jobs as _advisory  # noqa: F401  mirror-retry, unqualified-an-list (OCMS 10)
+    from api.notifications import jobs as _notifications  # noqa: F401  an-notifications (OCMS 10 §3.4-3.7)
     from api.cas import jobs as _cas  # noqa: F401  refresh-vip-vehicles (CAS API 3)
     from api.cps import jobs as _cps  # noqa: F401  toppan-cps, cps-stage-map-sync (OCMS 15)
     from api.furnish import jobs as _furnish  # noqa: F401  furnish-sync (OCMS 14 tab 4)

@@ -38,6 +38,10 @@ may override any of them by Flask config key (same name).
 | OCMS_DATAHIVE_URL, OCMS_DATAHIVE_API_KEY | empty: DataHive contacts (``GET <url>/contact?nric=``) |
 | OCMS_MHA_URL, OCMS_MHA_API_KEY | empty: MHA particulars and address (``GET <url>/address?nric=``) |
 | OCMS_LTA_TIMEOUT, OCMS_DATAHIVE_TIMEOUT, OCMS_MHA_TIMEOUT | ``30`` (seconds per call, OCMS 10 §3.4) |
+| OCMS_SMS_URL, OCMS_SMS_API_KEY | empty: SMS gateway (``POST <url>/send``, OCMS 10 §3.5) and its ``API-Key`` |
+| OCMS_EMAIL_URL, OCMS_EMAIL_API_KEY | empty: email service (``POST <url>/send``) |
+| OCMS_SLIFT_URL, OCMS_SLIFT_API_KEY | empty: SLIFT letter submission (``POST <url>/submit``, multipart, §3.6) |
+| OCMS_AN_LETTER_DIR | ``<report dir>/an-letters``: where the AN letters' PDFs are kept (``ocms_an_letter_log.letter_file_path``) |
 | OCMS_TEMPLATES_DIR | ``<repo>/templates``: letter and message templates analysts edit (:mod:`api.letters`) |
 | OCMS_CLASSIFIED_REPORT_TO | empty: the OICs who get the daily Classified Vehicle Notices Report, comma-separated |
 | OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone of every business date and time: schedules, run keys, stamps (repository/business_time.py) |
@@ -89,7 +93,9 @@ ENV_KEYS = (
     "OCMS_STATEMENT_TIMEOUT", "OCMS_LOCK_TIMEOUT", "OCMS_EARLIEST_DATE", "OCMS_LATEST_DATE",
     "OCMS_FUTURE_TOLERANCE_HOURS",
     "OCMS_TIMEZONE", "OCMS_TIMETABLE", "OCMS_ANS_REPORT_TO", "OCMS_LOG_FORMAT", "OCMS_METRICS_TOKEN", "OCMS_METRICS_BIND",
-    *(f"OCMS_{system}_{part}" for system in ("LTA", "DATAHIVE", "MHA") for part in ("URL", "API_KEY", "TIMEOUT")),
+    *(f"OCMS_{system}_{part}" for system in ("LTA", "DATAHIVE", "MHA", "SMS", "EMAIL", "SLIFT")
+      for part in ("URL", "API_KEY", "TIMEOUT")),
+    "OCMS_AN_LETTER_DIR",
     *(f"OCMS_SFTP_{part}" for part in ("HOST", "PORT", "USER", "PASSWORD", "KEY_FILE", "KNOWN_HOSTS", "DIR", "TIMEOUT")),
 )
 
@@ -147,6 +153,8 @@ def load_config(environ: Mapping[str, str] | None = None, instance_path: str | o
         "OCMS_API_KEYS": parse_api_keys(env.get("OCMS_API_KEYS")),
         "OCMS_JWT_SECRET": env.get("OCMS_JWT_SECRET") or None,
         "OCMS_REPORT_DIR": env.get("OCMS_REPORT_DIR") or str(instance / "reports"),
+        "OCMS_AN_LETTER_DIR": env.get("OCMS_AN_LETTER_DIR") or str(Path(env.get("OCMS_REPORT_DIR") or
+                                                                         instance / "reports") / "an-letters"),
         "OCMS_TEMPLATES_DIR": env.get("OCMS_TEMPLATES_DIR") or str(PROJECT_ROOT / "templates"),
         "OCMS_LOG_LEVEL": (env.get("OCMS_LOG_LEVEL") or "INFO").upper(),
         "OCMS_RULES_CHECK_INTERVAL": interval,
@@ -220,12 +228,16 @@ def business_zone(name: str | None = None) -> ZoneInfo:
 
 
 def _external_systems(env: Mapping[str, str]) -> dict:
-    """URL, API key and per-call timeout of LTA, DataHive and MHA (OCMS 10 §3.4: 30 s)."""
+    """URL, API key and per-call timeout of LTA, DataHive, MHA (OCMS 10 §3.4: 30 s), SMS, email (§3.5: 10 s), SLIFT.
+
+    The AN notification flow (api/notifications) takes its timeouts and retries from rules/an_notification_route.yaml.
+    """
     out: dict = {}
-    for system in ("LTA", "DATAHIVE", "MHA"):
+    for system in ("LTA", "DATAHIVE", "MHA", "SMS", "EMAIL", "SLIFT"):
         out[f"OCMS_{system}_URL"] = (env.get(f"OCMS_{system}_URL") or "").rstrip("/") or None
         out[f"OCMS_{system}_API_KEY"] = env.get(f"OCMS_{system}_API_KEY") or None
-        out[f"OCMS_{system}_TIMEOUT"] = _timeout(env, f"OCMS_{system}_TIMEOUT", 30.0)
+        default = 10.0 if system in ("SMS", "EMAIL") else 30.0
+        out[f"OCMS_{system}_TIMEOUT"] = _timeout(env, f"OCMS_{system}_TIMEOUT", default)
     return out
 
 

@@ -3,6 +3,7 @@
 from .advisory import AnLetterLog, EanNotificationLog, ManualReviewQueue, UnqualifiedAnTransmissionLog, WebhookReceipt
 from .base import Base, NAMING_CONVENTION, SYSTEM_USER, now
 from .furnish import EFurnishApplication, FurnishApplication
+from .notifications import AnNotification
 from .notices import (
     ChangeOfProcessing,
     CourtCase,
@@ -41,7 +42,7 @@ from .suspensions import ESuspendedNotice, SuspendedNotice
 metadata = Base.metadata
 
 __all__ = [
-    "AnLetterLog", "Base", "DELIVERED", "LetterDelivery", "PendingCheck", "BatchJobRun", "Carpark", "ChangeOfProcessing", "CourtCase",
+    "AnLetterLog", "AnNotification", "Base", "DELIVERED", "LetterDelivery", "PendingCheck", "BatchJobRun", "Carpark", "ChangeOfProcessing", "CourtCase",
     "DecisionLog", "EFurnishApplication", "ENotificationExclusion", "ESuspendedNotice",
     "EValidOffenceNotice", "EanNotificationLog", "FurnishApplication", "JOB_FAILED",
     "JOB_PARTIAL", "JOB_RUNNING", "JOB_SKIPPED_RUNNING", "JOB_STATUSES", "JOB_SUCCESS", "ManualReviewQueue",

@@ -1,8 +1,8 @@
 """The ``ocms-simulators`` command: serve the stand-ins of external systems on loopback.
 
-    ocms-simulators run [cas|smtp|receivers|lta|datahive|mha|sftp|all] [--host H] [--port P] [--smtp-port P]
-                        [--receiver-port P] [--ces-port P] [--lta-port P] [--datahive-port P] [--mha-port P]
-                        [--sftp-port P] [--sftp-root DIR] [--vehicles N] [--apim-key K]
+    ocms-simulators run [cas|smtp|receivers|lta|datahive|mha|sms|email|slift|sftp|all] [--host H] [--port P]
+                        [--smtp-port P] [--receiver-port P] [--ces-port P] [--lta-port P] [--datahive-port P]
+                        [--mha-port P] [--sms-port P] [--email-port P] [--slift-port P] [--sftp-port P] [--sftp-root DIR] [--vehicles N] [--apim-key K]
 
 Used by ``bin/demo`` and by people trying the service by hand; the tests start
 the simulators in-process (:class:`simulators.runner.ServerThread`). Exit
@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--smtp-port", type=int, help="SMTP port with 'all' (default 8025)")
     r.add_argument("--receiver-port", type=int, help="REPCCS receiver port (CES: the next one; default 9101)")
     r.add_argument("--ces-port", type=int, help="CES receiver port (default: the REPCCS port + 1)")
-    for name, default in (("lta", 8711), ("datahive", 8712), ("mha", 8713), ("sftp", 8722)):
+    for name, default in (("lta", 8711), ("datahive", 8712), ("mha", 8713), ("sms", 8714), ("email", 8715),
+                          ("slift", 8716), ("sftp", 8722)):
         r.add_argument(f"--{name}-port", type=int, help=f"{name} port with 'all' (default {default})")
     r.add_argument("--vehicles", type=int, default=150, help="VIP vehicles the CAS simulator serves")
     r.add_argument("--apim-key", help="Ocp-Apim-Subscription-Key the CAS simulator requires (default: none)")
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
                           vehicles=args.vehicles, apim_key=args.apim_key, receiver_port=args.receiver_port,
                           ces_port=args.ces_port, sftp_root=args.sftp_root,
                           api_ports={"lta": args.lta_port, "datahive": args.datahive_port, "mha": args.mha_port,
+                                     "sms": args.sms_port, "email": args.email_port, "slift": args.slift_port,
                                      "sftp": args.sftp_port})
 
 

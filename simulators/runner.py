@@ -3,7 +3,7 @@
     with ServerThread(wsgi_app, name="CAS") as server:   # 127.0.0.1:<free port>
         requests.post(server.url + "/v1/cas/refreshVIPVehicle", ...)
 
-:func:`run_simulators` is ``ocms-simulators run [cas|smtp|receivers|lta|datahive|mha|sftp|all]``: it starts the
+:func:`run_simulators` is ``ocms-simulators run [cas|smtp|receivers|lta|datahive|mha|sms|email|slift|sftp|all]``: it starts the
 chosen simulators in this process, prints their URLs and the settings that
 point the service at them, and serves until interrupted.
 """
@@ -21,11 +21,15 @@ from werkzeug.serving import make_server
 LOOPBACK = "127.0.0.1"
 RECEIVER_PORT = 9101  # REPCCS's unqualified-AN receiver; CES's is the next port
 
-#: The JSON APIs of the owner-particulars systems: name -> (module, class, default port, the service's URL setting).
+#: The JSON APIs of the owner-particulars systems and the notification channels: name -> (module, class, default port, the service's URL setting).
 JSON_APIS = {
     "lta": ("simulators.lta", "LtaSimulator", 8711, "OCMS_LTA_URL"),
     "datahive": ("simulators.datahive", "DataHiveSimulator", 8712, "OCMS_DATAHIVE_URL"),
     "mha": ("simulators.mha", "MhaSimulator", 8713, "OCMS_MHA_URL"),
+    # The AN notification channels (OCMS 10 §3.5-3.6).
+    "sms": ("simulators.messaging", "SmsSimulator", 8714, "OCMS_SMS_URL"),
+    "email": ("simulators.messaging", "EmailSimulator", 8715, "OCMS_EMAIL_URL"),
+    "slift": ("simulators.slift", "SliftSimulator", 8716, "OCMS_SLIFT_URL"),
 }
 #: What ``ocms-simulators run`` can start.
 CHOICES = ("cas", "smtp", "receivers", *JSON_APIS, "sftp", "all")

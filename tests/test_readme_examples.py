@@ -29,7 +29,8 @@ README = PROJECT_ROOT / "README.md"
 #: The README's (bin/demo's default) ports: the API, then the simulators.
 DEMO_PORTS = {"8000": "PORT", "8701": "OCMS_DEMO_CAS_PORT", "8025": "OCMS_DEMO_SMTP_PORT",
               "9101": "OCMS_DEMO_REPCCS_PORT", "9102": "OCMS_DEMO_CES_PORT", "8711": "OCMS_DEMO_LTA_PORT",
-              "8712": "OCMS_DEMO_DATAHIVE_PORT", "8713": "OCMS_DEMO_MHA_PORT", "8722": "OCMS_DEMO_SFTP_PORT"}
+              "8712": "OCMS_DEMO_DATAHIVE_PORT", "8713": "OCMS_DEMO_MHA_PORT", "8714": "OCMS_DEMO_SMS_PORT",
+              "8715": "OCMS_DEMO_EMAIL_PORT", "8716": "OCMS_DEMO_SLIFT_PORT", "8722": "OCMS_DEMO_SFTP_PORT"}
 _DEMO_ADDRESS = re.compile(r"\b(127\.0\.0\.1|localhost):(" + "|".join(DEMO_PORTS) + r")\b")
 _FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
 ANY = "…"

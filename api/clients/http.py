@@ -107,12 +107,17 @@ def call_with_retry(
     headers: Mapping[str, str] | None = None,
     json: Any = None,
     params: Mapping[str, str] | None = None,
+    data: Mapping[str, str] | None = None,
+    files: Mapping[str, tuple] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    describe_refusal: Callable[[requests.Response], str | None] | None = None,
 ) -> CallOutcome:
     """Call ``method url`` until ``parse`` accepts a 2xx answer, retrying as the module says.
 
-    ``params`` go into the query string (URL-encoded by requests); ``json`` is the body.
-    Raises :class:`ExternalCallError` (``.status`` set for a final 4xx such as 404).
+    ``params`` go into the query string (URL-encoded by requests); ``json`` is the body, or ``data`` (form
+    fields) and ``files`` (``{name: (filename, bytes, content type)}``) as one multipart/form-data body.
+    Raises :class:`ExternalCallError` (``.status`` set for a final 4xx such as 404); ``describe_refusal`` may
+    add the system's reason for a final 4xx to its error text.
     """
     errors: list[str] = []
     attempts = 0
@@ -123,7 +128,7 @@ def call_with_retry(
         started = time.perf_counter()
         try:
             response = session.request(method, url, headers=dict(headers or {}), json=json, params=params,
-                                       timeout=policy.timeout)
+                                       data=data, files=files, timeout=policy.timeout)
         except requests.Timeout as e:
             errors.append(f"timeout ({type(e).__name__})")
         except requests.ConnectionError as e:
@@ -144,7 +149,13 @@ def call_with_retry(
                     errors.append(f"HTTP {status}")
                     wait = _retry_after(response) if status == 429 else None
                 else:
-                    errors.append(f"HTTP {status}")
+                    why = None
+                    if describe_refusal is not None:
+                        try:
+                            why = describe_refusal(response)
+                        except Exception:  # a refusal's body is the system's, not ours to trust
+                            why = None
+                    errors.append(f"HTTP {status}: {why}" if why else f"HTTP {status}")
                     metrics.external_call(system, "refused", time.perf_counter() - started)
                     log.error("%s %s %s: HTTP %s, not retried", system, method, url, status)
                     raise ExternalCallError(system, f"refused with HTTP {status}", attempt, errors, status)

@@ -104,6 +104,18 @@ def json_object(response: requests.Response) -> dict[str, Any]:
     return body
 
 
+def refusal_reason(response: requests.Response) -> str | None:
+    """The ``message`` / ``reason`` / ``error`` text of a refusal's JSON body, printable, at most 200 characters."""
+    body = response.json()
+    if not isinstance(body, dict):
+        return None
+    for name in ("message", "reason", "error"):
+        value = body.get(name)
+        if isinstance(value, str) and value.strip():
+            return "".join(ch for ch in value.strip() if ch.isprintable())[:200]
+    return None
+
+
 def text(body: Mapping[str, Any], name: str, max_len: int, required: bool = False) -> str | None:
     """Field ``name`` as stripped text of at most ``max_len`` characters (None if absent, null or blank)."""
     value = body.get(name)
@@ -210,6 +222,28 @@ class JsonApiClient:
             breaker.succeeded()
         return outcome
 
+    def post(self, path: str, parse: Callable[[requests.Response], Any], json: Any = None,
+             data: Mapping[str, str] | None = None, files: Mapping[str, tuple] | None = None,
+             describe_refusal: Callable[[requests.Response], str | None] | None = None) -> CallOutcome:
+        """POST ``path`` (a JSON body, or ``data`` + ``files`` as multipart) with the retry policy; errors as :meth:`get`.
+
+        A final 4xx other than 404 is :class:`~api.clients.http.ExternalCallError` with ``.status`` set (e.g.
+        SLIFT refusing a letter).
+        """
+        if not self.base_url:
+            raise NotConfigured(self.SYSTEM, self.URL_SETTING)
+        headers = {"Accept": "application/json"}
+        if self._api_key:
+            headers[KEY_HEADER] = self._api_key
+        try:
+            return call_with_retry(self.session, "POST", self.base_url + path, self.policy, parse, system=self.SYSTEM,
+                                   headers=headers, json=json, data=data, files=files, sleep=self._sleep,
+                                   describe_refusal=describe_refusal)
+        except ExternalCallError as e:
+            if e.status == 404:
+                raise RecordNotFound(self.SYSTEM, "no such endpoint (HTTP 404)", e.attempts, e.errors, 404) from None
+            raise
+
     def close(self) -> None:
         self.session.close()
 
@@ -220,5 +254,5 @@ class JsonApiClient:
         self.close()
 
 
-__all__ = ["Breaker", "CircuitOpen", "DEFAULT_TIMEOUT", "JsonApiClient", "KEY_HEADER", "NotConfigured", "RecordNotFound", "flag", "iso_date",
-           "json_object", "text"]
+__all__ = ["Breaker", "CircuitOpen", "DEFAULT_TIMEOUT", "JsonApiClient", "KEY_HEADER", "NotConfigured", "RecordNotFound",
+           "flag", "iso_date", "json_object", "refusal_reason", "text"]

@@ -12,6 +12,9 @@ their names and arguments are the vocabulary in :mod:`api.decisions.vocabulary`.
   notice's suspension fields, and both internet mirrors.
 * ``reject`` / ``skip`` — recorded in the result for the use case to answer.
 * ``manual_review`` — recorded, and queued in ``ocms_manual_review_queue``.
+* ``queue_an_notification`` — an ``ocms_an_notification`` row (PENDING) for the
+  notice, one per qualification: the ``an-notifications`` job notifies the owner
+  and applies PS-ANS after the send (OCMS 10 §3.4-3.7).
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import Date, DateTime, inspect
+from sqlalchemy import Date, DateTime, inspect, select
 from sqlalchemy.orm import Session
 
 from engine import Action
@@ -28,6 +31,7 @@ from repository.models import (
     SYSTEM_USER,
     ESuspendedNotice,
     EValidOffenceNotice,
+    AnNotification,
     ManualReviewQueue,
     SuspendedNotice,
     ValidOffenceNotice,
@@ -189,12 +193,23 @@ def _manual_review(session: Session, notice: ValidOffenceNotice, params: dict, u
     return {"action": "manual_review", **params}
 
 
+def queue_an_notification(session: Session, notice: ValidOffenceNotice, params: dict, user: str) -> dict:
+    """Leave the notice pending AN notification: its ``ocms_an_notification`` row (once per qualification)."""
+    row = session.scalar(select(AnNotification).where(AnNotification.notice_no == notice.notice_no))
+    if row is None:
+        session.add(AnNotification(notice_no=notice.notice_no, status="PENDING", step="QUALIFIED", ps_ans_applied="N",
+                                   attempts=0, cre_user_id=user))
+        session.flush()
+    return {"action": "queue_an_notification"}
+
+
 HANDLERS: dict[str, Callable[[Session, ValidOffenceNotice, dict, str], dict]] = {
     "set_notice_fields": set_notice_fields,
     "suspend": suspend,
     "reject": _reject,
     "skip": _skip,
     "manual_review": _manual_review,
+    "queue_an_notification": queue_an_notification,
 }
 
 

@@ -12,7 +12,7 @@ from engine import RulesError
 
 #: Ruleset names (``ruleset:`` of a ``rules/*.yaml`` file) the code evaluates.
 REQUIRED_RULESETS: frozenset[str] = frozenset({
-    "an_qualification", "ces_eht_flag", "ces_subsystem", "cps_amount_payable", "cps_classification",
+    "an_notification_route", "an_qualification", "ces_eht_flag", "ces_subsystem", "cps_amount_payable", "cps_classification",
     "cps_plus", "cps_reason_of_change", "cps_toppan", "cps_validation", "double_booking",
     "furnish_approval", "furnish_eligibility", "plus_notice_update", "stage_catalogue", "stage_map",
     "stage_progression", "suspension_revival", "unqualified_an_receiver", "vehicle_type", "vip_notice",

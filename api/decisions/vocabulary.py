@@ -24,6 +24,8 @@ VOCABULARY = ActionVocabulary([
         "message": ActionParam("string", False),
     }, "Refuse the request for this subject with the given code"),
     ActionSpec("skip", {"reason": ActionParam("string", False)}, "Leave the subject untouched and report it skipped"),
+    ActionSpec("queue_an_notification", {}, "Leave the qualified AN pending notification (OCMS 10 §3.4-3.7): "
+               "owner particulars, eAN or letter, then PS-ANS, by the an-notifications job"),
     ActionSpec("manual_review", {"reason": ActionParam("string", True)}, "Queue the subject for staff review"),
 ], normalisers={
     # A ruleset names one on a string fact (`vehicle_no: {type: string, normalise: vehicle_no}`): the same

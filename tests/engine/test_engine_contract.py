@@ -39,7 +39,7 @@ def test_decision_carries_version_hash_and_fired(registry):
     rs = registry.get("an_qualification")
     assert (d.ruleset, d.version, d.hash) == ("an_qualification", rs.version, rs.hash)
     assert d.outcome == "QUALIFIED" and d.fired == ["BR-AN-QUAL-002"]
-    assert [a.name for a in d.actions] == ["set_notice_fields", "suspend"]
+    assert [a.name for a in d.actions] == ["set_notice_fields", "queue_an_notification"]   # PS-ANS after the send
     assert len(d.hash) == 64
 
 

@@ -15,6 +15,8 @@ from sqlalchemy import insert, select
 from repository.identity import is_vehicle_no, normalise_vehicle_no
 from repository.models import DecisionLog, Parameter, SuspendedNotice, ValidOffenceNotice
 
+from tests.api.notifications.conftest import notifier  # noqa: F401  (fixture: the an-notifications job)
+
 from .test_intake import CES, REPCCS, an_app, ces_payload, history, payload, post, session  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("notice_day")
@@ -36,12 +38,14 @@ def test_double_booking_in_any_case_and_spacing(post, session, first, second):
     assert (b.suspension_type, b.epr_reason_of_suspension) == ("PS", "DBB")
 
 
-def test_past_offence_in_another_spelling_counts(post, session):
+def test_past_offence_in_another_spelling_counts(post, session, an_app, notifier):
     history(session, "SBA1234A", "2025-06-01T10:00:00")
     session.commit()
     assert post(REPCCS, payload(vehicleNo="sba 1234a")).status_code == 200
     n = _notice(session, "500400058A")
-    assert (n.vehicle_no, n.an_flag, n.epr_reason_of_suspension) == ("SBA1234A", "Y", "ANS")
+    assert (n.vehicle_no, n.an_flag, n.epr_reason_of_suspension) == ("SBA1234A", "Y", None)   # PS-ANS after the send
+    notifier(an_app)
+    assert _notice(session, "500400058A").epr_reason_of_suspension == "ANS"
 
 
 @pytest.mark.parametrize("vehicle", ["mid4321", "Mid 4321", " mindef12 "])
@@ -220,7 +224,7 @@ def test_late_notice_looks_back_from_the_day_it_arrives(post, session, time_mach
     assert log.facts["past_offences_24m"] == 0
 
 
-def test_notice_date_anchor_is_the_rulesets_switch(post, session, an_app, key, time_machine):
+def test_notice_date_anchor_is_the_rulesets_switch(post, session, an_app, key, time_machine, notifier):
     rules = Path(an_app.config["OCMS_RULES_DIR"]) / "an_qualification.yaml"
     rules.write_text(re.sub(r"^  past_offence_window_start: current_date", "  past_offence_window_start: notice_date",
                             rules.read_text(), flags=re.M))
@@ -228,12 +232,15 @@ def test_notice_date_anchor_is_the_rulesets_switch(post, session, an_app, key, t
     history(session, "SBA1234A", "2024-03-01T10:00:00")
     session.commit()
     n = _late_notice(post, session, time_machine, "500400058A")
-    assert (n.an_flag, n.epr_reason_of_suspension) == ("Y", "ANS")   # inside [2024-01-15 08:30, 2026-01-15 08:30)
+    assert n.an_flag == "Y"   # inside [2024-01-15 08:30, 2026-01-15 08:30)
+    notifier(an_app)          # PS-ANS once the notification is sent (OCMS 10 §3.7)
+    assert _notice(session, "500400058A").epr_reason_of_suspension == "ANS"
 
 
 # ---- §3.7: the revival period ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("value", [None, "abc", "-3", "1e9"])
-def test_qualified_an_with_a_broken_revival_parameter_is_still_suspended_30_days(post, session, value, caplog):
+def test_qualified_an_with_a_broken_revival_parameter_is_still_suspended_30_days(post, session, value, caplog, an_app,
+                                                                                notifier):
     row = session.get(Parameter, ("REVIVAL_DAYS", "ANS"))
     if value is None:
         session.delete(row)
@@ -243,6 +250,7 @@ def test_qualified_an_with_a_broken_revival_parameter_is_still_suspended_30_days
     session.commit()
     r = post(REPCCS, payload())
     assert r.status_code == 200, r.get_json()
+    assert notifier(an_app)["psAns"] == 1     # PS-ANS after the notification (OCMS 10 §3.7), as intake applied it
     n = _notice(session, "500400058A")
     assert n.due_date_of_revival - n.epr_date_of_suspension == dt.timedelta(days=30)
     (s,) = session.scalars(select(SuspendedNotice).filter_by(notice_no="500400058A")).all()

@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import select, text
 
 from repository.models import (
-    DecisionLog, ESuspendedNotice, EValidOffenceNotice, OffenceNoticeDetail, Parameter, SuspendedNotice,
+    AnNotification, DecisionLog, ESuspendedNotice, EValidOffenceNotice, OffenceNoticeDetail, Parameter, SuspendedNotice,
     ValidOffenceNotice,
 )
+
+from tests.api.notifications.conftest import notifier  # noqa: F401  (fixture: the an-notifications job)
 
 pytestmark = pytest.mark.usefixtures("notice_day")  # conftest.py: the notices' business day
 
@@ -291,12 +293,21 @@ def test_detected_type_is_what_qualification_sees(post, session):
 
 
 # ---- AN qualification ---------------------------------------------------------------------------------------------
-def test_past_offence_in_window_qualifies_and_suspends_ps_ans(post, session):
+def test_past_offence_in_window_qualifies_and_suspends_ps_ans(post, session, an_app, notifier):
     history(session, "SBA1234A", "2024-01-15T00:00:00")  # currentDate - 24 months exactly: inside the window
     session.commit()
     assert post(REPCCS, payload()).status_code == 200
     n = session.get(ValidOffenceNotice, "500400058A")
     assert (n.an_flag, n.payment_acceptance_allowed) == ("Y", "N")
+    # OCMS 10 §3.7: no PS-ANS at intake; the AN waits for its notification (eAN or letter) ...
+    assert n.suspension_type is None and suspensions(session, "500400058A") == []
+    (w,) = session.scalars(select(AnNotification).filter_by(notice_no="500400058A"))
+    assert (w.status, w.step) == ("PENDING", "QUALIFIED")
+    # ... and gets it once the an-notifications job has sent one
+    assert notifier(an_app)["psAns"] == 1
+    session.expire_all()
+    n = session.get(ValidOffenceNotice, "500400058A")
+    assert "Y" in (n.ean_sent_flag, n.letter_sent_flag)
     assert (n.suspension_type, n.epr_reason_of_suspension) == ("PS", "ANS")
     assert n.due_date_of_revival - n.epr_date_of_suspension == dt.timedelta(days=30)
     (s,) = suspensions(session, "500400058A")

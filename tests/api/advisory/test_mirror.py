@@ -7,6 +7,8 @@ from sqlalchemy import select
 from api.advisory.notice_numbers import CHECK_LETTERS, check_letter, format_notice_no, is_generated_format
 from repository.models import ESuspendedNotice, EValidOffenceNotice, ManualReviewQueue, ValidOffenceNotice
 
+from tests.api.notifications.conftest import notifier  # noqa: F401  (fixture: the an-notifications job)
+
 from .test_intake import REPCCS, KEYS, an_app, history, payload, post, session  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("notice_day")  # conftest.py: the notices' business day
@@ -32,12 +34,13 @@ def test_failed_mirror_is_queued_and_the_notice_still_created(post, session, an_
     assert q.details["attempts"] == 1 and "internet zone unreachable" in q.details["lastError"]
 
 
-def test_mirror_retry_job_writes_the_mirror(post, session, an_app, runner):
+def test_mirror_retry_job_writes_the_mirror(post, session, an_app, runner, notifier):
     _fail_mirrors(an_app)
     history(session, "SBA1234A", "2025-06-01T10:00:00")
     session.commit()
-    post(REPCCS, payload())                                  # qualified: PS-ANS
+    post(REPCCS, payload())                                  # qualified: pending notification
     post(REPCCS, payload(noticeNo="500400059B", vehicleNo="SBB2222B"))  # standard
+    assert notifier(an_app)["psAns"] == 1                    # notified: PS-ANS (OCMS 10 §3.7)
     session.execute(ESuspendedNotice.__table__.delete())  # the AN's mirror (written by apply_actions) lost too
     session.execute(EValidOffenceNotice.__table__.delete())
     session.commit()

@@ -141,6 +141,21 @@ def test_an_qualification_decision_applied_end_to_end(app, db, notice):
         apply_actions(uow, notice, decision.actions)
         record_decisions(uow.session, [decision], notice, "rid", "repccs")
         uow.commit()
+    from repository.models import AnNotification
+    with db.session() as s:
+        n = s.get(ValidOffenceNotice, notice)
+        assert (n.an_flag, n.suspension_type) == ("Y", None)      # PS-ANS waits for the notification (§3.7)
+        assert [w.status for w in s.query(AnNotification).filter_by(notice_no=notice)] == ["PENDING"]
+    # once an eAN or letter is sent, the route's decision suspends it PS-ANS with the same action vocabulary
+    sent = {"vehicle_no": "SBA1234A", "vehicle_registration_type": "S", "owner_result": "FOUND",
+            "owner_id_present": True, "suspended": False, "excluded": False, "contact_result": "FOUND",
+            "has_mobile": True, "has_email": False, "sms_result": "SUCCESS", "notification_sent": True,
+            "ps_ans_applied": False}
+    route = get_rules(app).registry.evaluate("an_notification_route", sent)
+    assert route.outcome == "APPLY_PS_ANS"
+    with db.unit_of_work() as uow:
+        apply_actions(uow, notice, route.actions)
+        uow.commit()
     with db.session() as s:
         n = s.get(ValidOffenceNotice, notice)
         assert (n.an_flag, n.suspension_type, n.epr_reason_of_suspension) == ("Y", "PS", "ANS")

@@ -18,7 +18,7 @@ def test_dry_run_returns_outcome_fired_rules_and_trace(client, key, db):
     d = r.json
     assert d["outcome"] == "QUALIFIED"
     assert d["firedRules"] == ["BR-AN-QUAL-002"]
-    assert {a["name"] for a in d["actions"]} == {"set_notice_fields", "suspend"}
+    assert {a["name"] for a in d["actions"]} == {"set_notice_fields", "queue_an_notification"}  # PS-ANS after the send
     assert d["version"] and d["hash"]
     matched = [t for t in d["trace"] if t["matched"]]
     assert [t["rule"] for t in matched] == ["BR-AN-QUAL-002"]
@@ -103,7 +103,7 @@ def test_record_decisions_bulk_with_one_subject_each(app, db):
         rows = {r.subject: r for r in s.scalars(select(DecisionLog))}
         assert rows["N1"].outcome == "QUALIFIED" and rows["N2"].fired_rules == ["BR-AN-GATE-001"]
         assert rows["N1"].ruleset_hash == decisions[0].hash and rows["N1"].caller == "cas"
-        assert rows["N1"].actions[1]["name"] == "suspend" and rows["N1"].facts["offence_notice_type"] == "O"
+        assert rows["N1"].actions[1]["name"] == "queue_an_notification" and rows["N1"].facts["offence_notice_type"] == "O"
 
 
 def test_record_decisions_rolls_back_with_the_unit_of_work(app, db):
@@ -133,8 +133,8 @@ def test_decision_log_answers_why_a_notice_got_ps_ans(app, client, key, bearer):
     [entry] = r.json["decisions"]
     assert entry["outcome"] == "QUALIFIED" and entry["firedRules"] == ["BR-AN-QUAL-002"]
     assert entry["requestId"] == "req-why" and entry["caller"] == "repccs"
-    suspend = next(a for a in entry["actions"] if a["name"] == "suspend")
-    assert suspend["params"]["suspension_type"] == "PS" and suspend["params"]["reason"] == "ANS"
+    # Qualified: left pending notification; PS-ANS follows the send (an_notification_route, OCMS 10 §3.7).
+    assert [a["name"] for a in entry["actions"]] == ["set_notice_fields", "queue_an_notification"]
     assert entry["rulesetVersion"] and entry["rulesetHash"] and entry["dryRun"] is False
     # Staff Portal operators may ask too; filters by ruleset and limit.
     r = client.get("/v1/decision-log?subject=500400058A&ruleset=stage_catalogue&limit=5", headers=bearer())

@@ -70,7 +70,7 @@ def test_ruleset_detail_shows_conditions_as_written(client, key):
     assert gate["conditions"] == ["vehicle_registration_type not_in local_vehicle_types"]
     assert gate["when"]["test"]["list"] == "local_vehicle_types" and gate["outcome"] == "NOT_QUALIFIED"
     assert gate["source"].startswith("  - id: BR-AN-GATE-002") and "not_in: local_vehicle_types" in gate["source"]
-    assert rules["BR-AN-QUAL-002"]["actions"][1]["name"] == "suspend"
+    assert rules["BR-AN-QUAL-002"]["actions"][1]["name"] == "queue_an_notification"
     table = client.get("/v1/rulesets/stage_catalogue", headers=key("cas")).json
     row = next(r for r in table["rules"] if r["id"] == "CPS-ROLE-DRIVER")
     assert "offender_role equals DRIVER" in row["conditions"] and row["source"].strip().startswith("- id: CPS-ROLE-DRIVER")
