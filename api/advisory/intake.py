@@ -57,11 +57,11 @@ from api.decisions.apply import apply_actions
 from api.decisions.log import record_decisions
 from api.web.errors import ApiError, bad_request, flatten_messages
 from engine import Decision
+from repository import reference_cache
 from repository.db import classify_error
 from repository.models import (
     SYSTEM_USER,
     OffenceNoticeDetail,
-    OffenceRuleCode,
     ValidOffenceNotice,
     WebhookReceipt,
     now,
@@ -234,7 +234,7 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
     if notice_no and session.get(ValidOffenceNotice, notice_no) is not None:
         status, message = DUPLICATE[source]
         raise ApiError(status, message, [{"field": "noticeNo", "message": message}])
-    if source == "CES" and session.get(OffenceRuleCode, p["computerRuleCode"]) is None:
+    if source == "CES" and not reference_cache.rule_code_exists(session, p["computerRuleCode"]):
         status, message = INVALID_RULE_CODE
         raise ApiError(status, message, [{"field": "computerRuleCode", "message": message}])
 

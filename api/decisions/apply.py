@@ -33,7 +33,8 @@ from repository.models import (
     ValidOffenceNotice,
     now,
 )
-from repository.queries import get_notice, get_parameter, next_sr_no
+from repository.queries import get_notice, next_sr_no
+from repository.reference_cache import get_parameter  # per-process cache, emptied on every write (module docstring)
 
 log = logging.getLogger(__name__)
 
