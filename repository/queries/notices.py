@@ -13,8 +13,37 @@ from ._chunks import DEFAULT_CHUNK_SIZE, chunked, unique
 
 
 def get_notice(session: Session, notice_no: str) -> ValidOffenceNotice | None:
-    """Return the notice numbered ``notice_no``, or None."""
+    """Return the notice numbered ``notice_no``, or None (a notice added to the session and not yet flushed too)."""
+    for obj in session.new:
+        if isinstance(obj, ValidOffenceNotice) and obj.notice_no == notice_no:
+            return obj
     return session.get(ValidOffenceNotice, notice_no)
+
+
+_CREATED = "ocms.notices_created"
+
+
+def mark_notice_created(session: Session, notice_no: str) -> None:
+    """Record that the session's current transaction creates notice ``notice_no`` (the intake).
+
+    Until that transaction ends, :func:`notice_created_here` is True for it: no other transaction
+    can see the notice, so writers may skip its row lock (:func:`repository.queries.next_sr_no`
+    counts its suspensions in the session), and the creator promises to write its internet mirror
+    whole before commit (``api.decisions.apply`` then leaves the mirror to it). Every suspension
+    of such a notice must be written through this session.
+    """
+    session.connection()  # begin the transaction if it has not begun yet
+    txn = session.get_transaction()
+    held = session.info.get(_CREATED)
+    if held is None or held[0] is not txn:
+        held = session.info[_CREATED] = (txn, set())
+    held[1].add(notice_no)
+
+
+def notice_created_here(session: Session, notice_no: str) -> bool:
+    """True if the session's current transaction creates notice ``notice_no`` (:func:`mark_notice_created`)."""
+    held = session.info.get(_CREATED)
+    return held is not None and held[0] is not None and held[0] is session.get_transaction() and notice_no in held[1]
 
 
 def get_notices(
