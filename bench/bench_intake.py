@@ -1,7 +1,10 @@
 #!/usr/bin/env python
 """Sustained REPCCS/CES webhook intake against ``ocms serve`` (gunicorn) on PostgreSQL.
 
-    python bench/bench_intake.py [--pg URL] [--workers 2] [--threads 8] [--count 3000] [--duration 60]
+    python bench/bench_intake.py [--pg URL] [--workers 2] [--threads 8] [--count 3000] [--duration 60] [--compare REF]
+
+``--compare REF`` runs everything below twice, first serving the code of git REF (extracted under
+/tmp), then this tree, and prints the two side by side: before/after figures from one session.
 
 1. Prepares the database (``--pg``, default postgresql://root@127.0.0.1:5432/test_an): migrate,
    empty every OCMS table, seed the reference data and a history of past notices so that
@@ -29,11 +32,13 @@ import argparse
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -87,12 +92,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, port: int, workers: int, log_path: Path) -> subprocess.Popen:
+def start_server(url: str, port: int, workers: int, log_path: Path, root: Path = ROOT) -> subprocess.Popen:
     env = {**os.environ, "OCMS_DATABASE_URL": url, "OCMS_API_KEYS": ",".join(f"{k}:{v}" for k, v in KEYS.items()),
            "OCMS_LOG_LEVEL": "WARNING", "MALLOC_ARENA_MAX": "2"}
     log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", str(workers)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                             "--workers", str(workers)], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -361,24 +366,21 @@ def bare_sql(url: str, threads: int) -> dict:
             "statements": sum(len(w) for _, w in notices) / max(1, len(notices))}
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pg", default=DEFAULT_PG, help=f"PostgreSQL URL (its OCMS tables are emptied; default {DEFAULT_PG})")
-    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, the machine's cores)")
-    ap.add_argument("--threads", type=int, default=8, help="load-generator threads (default 8)")
-    ap.add_argument("--count", type=int, default=3000, help="notices to send at most (default 3000)")
-    ap.add_argument("--duration", type=float, default=60, help="seconds to send at most (default 60)")
-    ap.add_argument("--warmup", type=int, default=100, help="notices sent first and not measured (default 100)")
-    ap.add_argument("--seed", type=int, default=10)
-    args = ap.parse_args(argv)
-    if not args.pg.startswith("postgres"):
-        ap.error("--pg must be a postgresql:// URL")
+def checkout(ref: str) -> Path:
+    """The tree of git ``ref`` of this repository, extracted under /tmp (for ``--compare``)."""
+    dest = Path(tempfile.mkdtemp(prefix="bench_intake_"))
+    archive = subprocess.run(["git", "archive", ref], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
 
-    print(f"preparing {args.pg} ...")
+
+def run_once(args, label: str, root: Path) -> dict:
+    """Prepare the database, serve ``root``'s code, send the load, check every notice, time the bare SQL."""
+    print(f"[{label}] preparing {args.pg}; serving {root} ...", flush=True)
     prepare(args.pg, args.seed)
     port = free_port()
     log_path = Path("/tmp") / f"bench_intake_serve_{port}.log"
-    proc = start_server(args.pg, port, args.workers, log_path)
+    proc = start_server(args.pg, port, args.workers, log_path, root)
     base = f"http://127.0.0.1:{port}"
     try:
         load = Load(args.seed)
@@ -392,7 +394,8 @@ def main(argv=None) -> int:
             proc.kill()
     lat, n = res["lat"], len(res["lat"])
     ms = lambda x: x * 1000  # noqa: E731
-    print(f"\nocms serve --workers {args.workers} on PostgreSQL; client {args.threads} threads on loopback, same {os.cpu_count()}-CPU machine")
+    print(f"\n[{label}] ocms serve --workers {args.workers} on PostgreSQL; client {args.threads} threads on loopback, "
+          f"same {os.cpu_count()}-CPU machine; load average {os.getloadavg()[0]:.1f}")
     print(f"sent {n} notices in {res['elapsed']:.1f} s (after {len(warm['lat'])} warm-up): "
           f"{n / res['elapsed']:.0f} notices/s; statuses {dict(res['statuses'])}; transaction attempts {dict(res['attempts'])}")
     print(f"latency ms: p50 {ms(pct(lat, 50)):.1f}  p90 {ms(pct(lat, 90)):.1f}  p99 {ms(pct(lat, 99)):.1f}  max {ms(max(lat)):.1f}")
@@ -409,12 +412,44 @@ def main(argv=None) -> int:
           f"INSERTs + COMMIT per notice), {args.threads} psycopg connections: {bare['rate']:.0f} notices/s, "
           f"{ms(bare['mean']):.2f} ms/notice")
     print(f"intake / bare SQL: {bare['rate'] / rate:.2f}x the time per notice (throughput ratio, same run)")
-    for p in problems:
-        print("PROBLEM:", p)
     bad = {s: c for s, c in res["statuses"].items() if s != 200}
     if bad:
-        print(f"PROBLEM: non-200 answers {bad}; see {log_path}")
-    return 1 if problems or bad else 0
+        problems.append(f"non-200 answers {bad}; see {log_path}")
+    for p in problems:
+        print("PROBLEM:", p)
+    return {"label": label, "rate": rate, "p50": pct(lat, 50), "p99": pct(lat, 99),
+            "db": statistics.mean(res["phases"]["database"]) if res["phases"]["database"] else float("nan"),
+            "bare": bare["rate"] / rate, "problems": problems}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pg", default=DEFAULT_PG, help=f"PostgreSQL URL (its OCMS tables are emptied; default {DEFAULT_PG})")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, the machine's cores)")
+    ap.add_argument("--threads", type=int, default=8, help="load-generator threads (default 8)")
+    ap.add_argument("--count", type=int, default=3000, help="notices to send at most (default 3000)")
+    ap.add_argument("--duration", type=float, default=60, help="seconds to send at most (default 60)")
+    ap.add_argument("--warmup", type=int, default=100, help="notices sent first and not measured (default 100)")
+    ap.add_argument("--seed", type=int, default=10)
+    ap.add_argument("--compare", metavar="REF", help="first run the code of git REF (e.g. the commit before a change), "
+                                                      "then this tree, and print both side by side")
+    args = ap.parse_args(argv)
+    if not args.pg.startswith("postgres"):
+        ap.error("--pg must be a postgresql:// URL")
+    runs = [("before " + args.compare, checkout(args.compare))] if args.compare else []
+    runs.append(("this tree", ROOT))
+    results = [run_once(args, label, root) for label, root in runs]
+    if len(results) > 1:
+        print("\nsummary                  notices/s   p50 ms   p99 ms   db ms/notice   intake/bare SQL")
+        for r in results:
+            print(f"  {r['label'][:22]:<22} {r['rate']:9.0f} {r['p50'] * 1000:8.1f} {r['p99'] * 1000:8.1f} "
+                  f"{r['db'] * 1000:14.2f} {r['bare']:16.2f}x")
+        b, a = results
+        print(f"  after/before            {a['rate'] / b['rate']:8.2f}x {a['p50'] / b['p50']:8.2f}x {a['p99'] / b['p99']:8.2f}x "
+              f"{a['db'] / b['db']:13.2f}x")
+    for root in (r for _, r in runs if r != ROOT):
+        shutil.rmtree(root, ignore_errors=True)
+    return 1 if any(r["problems"] for r in results) else 0
 
 
 if __name__ == "__main__":

@@ -28,22 +28,31 @@ def mark_notice_created(session: Session, notice_no: str) -> None:
 
     Until that transaction ends, :func:`notice_created_here` is True for it: no other transaction
     can see the notice, so writers may skip its row lock (:func:`repository.queries.next_sr_no`
-    counts its suspensions in the session), and the creator promises to write its internet mirror
-    whole before commit (``api.decisions.apply`` then leaves the mirror to it). Every suspension
-    of such a notice must be written through this session.
+    numbers its suspensions from what this transaction gave out), and the creator promises to write
+    its internet mirror whole before commit (``api.decisions.apply`` then leaves the mirror to it).
+    Every suspension of such a notice must be numbered by ``next_sr_no`` in this session.
     """
-    session.connection()  # begin the transaction if it has not begun yet
-    txn = session.get_transaction()
-    held = session.info.get(_CREATED)
-    if held is None or held[0] is not txn:
-        held = session.info[_CREATED] = (txn, set())
-    held[1].add(notice_no)
+    _created(session, create=True)[notice_no] = 0
 
 
 def notice_created_here(session: Session, notice_no: str) -> bool:
     """True if the session's current transaction creates notice ``notice_no`` (:func:`mark_notice_created`)."""
+    created = _created(session)
+    return created is not None and notice_no in created
+
+
+def _created(session: Session, create: bool = False) -> dict[str, int] | None:
+    """notice number -> last sr_no given out, of the notices the current transaction creates."""
+    if create:
+        session.connection()  # begin the transaction if it has not begun yet
+    txn = session.get_transaction()
     held = session.info.get(_CREATED)
-    return held is not None and held[0] is not None and held[0] is session.get_transaction() and notice_no in held[1]
+    if held is not None and txn is not None and held[0] is txn:
+        return held[1]
+    if not create:
+        return None
+    held = session.info[_CREATED] = (txn, {})
+    return held[1]
 
 
 def get_notices(
