@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import re
 import sys
@@ -38,8 +39,16 @@ def _kind(sql: str) -> str:
     return f"{head} {table}".strip()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (/proc/<pid>/stat), 0 if it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def make_app(url: str):
-    import os
     os.environ["OCMS_DATABASE_URL"] = url
     os.environ["OCMS_API_KEYS"] = ",".join(f"{k}:{v}" for k, v in KEYS.items())
     os.environ.setdefault("OCMS_LOG_LEVEL", "WARNING")
@@ -97,18 +106,29 @@ def main(argv=None) -> int:
     client = app.test_client()
     load = Load(args.seed)
     post_all(client, load, 50)  # warm-up: caches, pools, allocator blocks
+    # The database's share: the CPU time of every server process on this (the bench's own) database.
+    from sqlalchemy import text
+
+    def backends() -> dict[int, float]:
+        with engine.connect() as c:
+            pids = c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
+            return {pid: _cpu_seconds(pid) for pid in pids}
     kinds.clear()
     trips[0] = 0
     statuses: Counter = Counter()
-    t0 = time.perf_counter()
+    t0, cpu0, db0 = time.perf_counter(), time.process_time(), backends()
     for i in range(args.count):
         current.clear()
         statuses += post_all(client, load, 1)
         per_notice.append(list(current))
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    db1 = backends()
+    db_cpu = sum(v - db0.get(pid, 0.0) for pid, v in db1.items())
     n = args.count
-    print(f"{n} notices in-process (test client, one thread) on {args.pg.rsplit('/', 1)[-1]}: {elapsed / n * 1000:.2f} ms/notice; "
-          f"statuses {dict(statuses)}")
+    print(f"{n} notices in-process (test client, one thread) on {args.pg.rsplit('/', 1)[-1]}: {elapsed / n * 1000:.2f} ms/notice "
+          f"wall (load average {os.getloadavg()[0]:.1f}); statuses {dict(statuses)}")
+    print(f"CPU per notice: this process {cpu / n * 1000:.2f} ms, its PostgreSQL server processes {db_cpu / n * 1000:.2f} ms "
+          f"(from /proc; less sensitive to a busy machine than wall time)")
     print(f"database round trips per notice: {trips[0] / n:.2f}  (statements + commits)")
     for k, c in kinds.most_common():
         print(f"  {c / n:6.2f}  {k}")
