@@ -433,20 +433,25 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=10)
     ap.add_argument("--compare", metavar="REF", help="first run the code of git REF (e.g. the commit before a change), "
                                                       "then this tree, and print both side by side")
+    ap.add_argument("--rounds", type=int, default=1, help="with --compare: alternate the two this many times (medians)")
     args = ap.parse_args(argv)
     if not args.pg.startswith("postgres"):
         ap.error("--pg must be a postgresql:// URL")
     runs = [("before " + args.compare, checkout(args.compare))] if args.compare else []
     runs.append(("this tree", ROOT))
-    results = [run_once(args, label, root) for label, root in runs]
+    results = [run_once(args, label, root) for _ in range(args.rounds) for label, root in runs]
     if len(results) > 1:
         print("\nsummary                  notices/s   p50 ms   p99 ms   db ms/notice   intake/bare SQL")
         for r in results:
             print(f"  {r['label'][:22]:<22} {r['rate']:9.0f} {r['p50'] * 1000:8.1f} {r['p99'] * 1000:8.1f} "
                   f"{r['db'] * 1000:14.2f} {r['bare']:16.2f}x")
-        b, a = results
-        print(f"  after/before            {a['rate'] / b['rate']:8.2f}x {a['p50'] / b['p50']:8.2f}x {a['p99'] / b['p99']:8.2f}x "
-              f"{a['db'] / b['db']:13.2f}x")
+    if args.compare:
+        med = {label: {k: statistics.median(r[k] for r in results if r["label"] == label)
+                       for k in ("rate", "p50", "p99", "db", "bare")} for label, _ in runs}
+        b, a = (med[label] for label, _ in runs)
+        print(f"  median of {args.rounds} round(s), after/before: notices/s {a['rate'] / b['rate']:.2f}x, "
+              f"p50 {a['p50'] / b['p50']:.2f}x, p99 {a['p99'] / b['p99']:.2f}x, database time {a['db'] / b['db']:.2f}x, "
+              f"intake/bare SQL {b['bare']:.2f}x -> {a['bare']:.2f}x")
     for root in (r for _, r in runs if r != ROOT):
         shutil.rmtree(root, ignore_errors=True)
     return 1 if any(r["problems"] for r in results) else 0
