@@ -35,6 +35,14 @@ repeat of a notice whose number the caller sent gets the spec's duplicate
 answer (REPCCS 400 "Duplicate notice detected", CES 226 "Notice no Already
 exists"). Either way nothing more is written.
 
+Round trips (issue 16, bench/README.md): about 18 statements for an AN on
+PostgreSQL. The reference data (parameters, rule codes) comes from the
+worker's cache (:mod:`repository.reference_cache`); the receipt and the
+duplicate number are one look-up; the notice is marked as created by this
+transaction (:func:`repository.queries.mark_notice_created`), so its
+suspensions need no lock or MAX(sr_no) query and its mirror is written once,
+at the end, by two upserts; the decision log is one batched INSERT.
+
 Follow-ups (§3.4-3.6 owner particulars, eAN, AN letters) hook in through
 :data:`FOLLOW_UPS`: callables run after the commit with the
 :class:`IntakeResult`; they never change the webhook's answer.

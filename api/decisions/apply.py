@@ -10,6 +10,11 @@ their names and arguments are the vocabulary in :mod:`api.decisions.vocabulary`.
   ``revival_days``; a missing or invalid period is :data:`DEFAULT_REVIVAL_DAYS`
   with a logged warning, OCMS 10 §3.7 — never no date, never an error), the
   notice's suspension fields, and both internet mirrors.
+
+A notice created by the caller's own transaction (the intake marks it with
+:func:`repository.queries.mark_notice_created`) is invisible to everyone else:
+its suspensions are numbered without a row lock or query, and its internet
+mirror is left to its creator, who copies it whole before commit.
 * ``reject`` / ``skip`` — recorded in the result for the use case to answer.
 * ``manual_review`` — recorded, and queued in ``ocms_manual_review_queue``.
 """
