@@ -119,15 +119,22 @@ class Load:
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.sent: list[dict] = []
+        self.done: list[dict] = []
         self.n = 0
+
+    def answered(self, body: dict, status: int) -> None:
+        """``body`` (a new offence) was answered ``status``: from now on it may be re-sent."""
+        if status == 200 and not str(body.get("noticeNo", "")).startswith("7"):
+            with self.lock:
+                self.done.append(body)
 
     def next(self) -> tuple[str, str, dict]:
         with self.lock:
             self.n += 1
             rng, n = self.rng, self.n
             ces = rng.random() < 0.5
-            if self.sent and rng.random() < 0.05:   # re-send an earlier offence under a new number: PS-DBB
-                body = dict(rng.choice(self.sent))
+            if self.done and rng.random() < 0.05:   # re-send an earlier offence under a new number: PS-DBB
+                body = dict(rng.choice(self.done))  # one already answered (in flight, it could come second)
                 body["noticeNo"] = f"7{n:08d}D"
                 body["anFlag"] = "N"
                 body["transactionId"] = f"BENCH-{n}"  # a new transaction (the same id would be a repeat)
@@ -180,6 +187,7 @@ def run_load(base: str, threads: int, count: int, duration: float, load: Load) -
             t0 = time.perf_counter()
             r = s.post(base + path, json=body, headers={"Ocp-Apim-Subscription-Key": KEYS[src]}, timeout=30)
             dt = time.perf_counter() - t0
+            load.answered(body, r.status_code)
             st = r.headers.get("Server-Timing", "")
             with lock:
                 answered.append((r.status_code, body))
