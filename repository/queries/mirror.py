@@ -27,12 +27,13 @@ def _upsert_statement(dialect: str, target, source):
     stmt = insert(target).from_select(columns, select(*[source.c[c] for c in columns])
                                       .where(source.c.notice_no == bindparam("notice_no")))
     return stmt.on_conflict_do_update(index_elements=sorted(keys),
-                                      set_={c: getattr(stmt.excluded, c) for c in columns if c not in keys})
+                                      set_={c: getattr(stmt.excluded, c) for c in columns if c not in keys}
+                                      ).returning(target.c.notice_no)  # rowcount is -1 here on psycopg
 
 
 def _upsert(session: Session, target, source, notice_no: str) -> int:
     stmt = _upsert_statement(session.get_bind().dialect.name, target, source)
-    return session.execute(stmt, {"notice_no": notice_no}).rowcount
+    return len(session.execute(stmt, {"notice_no": notice_no}).all())
 
 
 def copy_notice_to_mirror(session: Session, notice_no: str) -> tuple[int, int]:
