@@ -133,16 +133,17 @@ def _after_execute(conn: Any, cursor: Any, statement: str, parameters: Any, cont
         invalidate()
 
 
-@event.listens_for(Engine, "commit")
-def _after_commit(conn: Any) -> None:
-    if conn.info.pop(_DIRTY, False):
+def _end_of_transaction(conn: Any) -> None:
+    try:
+        dirty = conn.info.pop(_DIRTY, False)
+    except Exception:  # an invalidated connection (its info cannot be read while it rolls back): empty to be safe
+        dirty = True
+    if dirty:
         invalidate()
 
 
-@event.listens_for(Engine, "rollback")
-def _after_rollback(conn: Any) -> None:
-    if conn.info.pop(_DIRTY, False):
-        invalidate()
+event.listen(Engine, "commit", _end_of_transaction)
+event.listen(Engine, "rollback", _end_of_transaction)
 
 
 __all__ = ["DEFAULT_TTL", "TABLES", "get_parameter", "get_parameters", "invalidate", "rule_code_exists", "set_ttl",
