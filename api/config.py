@@ -61,6 +61,7 @@ The service's edge (:func:`edge_settings`; README "Limits and timeouts"):
 | OCMS_JWT_LEEWAY | ``0`` seconds of clock skew allowed on ``exp``/``nbf``/``iat`` |
 | OCMS_STATEMENT_TIMEOUT | ``10`` seconds a database statement may run (PostgreSQL ``statement_timeout``) |
 | OCMS_LOCK_TIMEOUT | ``3`` seconds a statement may wait for a lock (PostgreSQL ``lock_timeout``, SQLite busy timeout) |
+| OCMS_REFERENCE_TTL | ``5`` seconds a worker keeps ``ocms_parameter`` and the offence rule codes cached (repository/reference_cache.py; its own writes empty the cache at once) |
 | OCMS_EARLIEST_DATE | ``1990-01-01``: no date or time the service accepts is earlier |
 | OCMS_LATEST_DATE | ``2099-12-31``: no date the service accepts is later (planned dates, report ranges) |
 | OCMS_FUTURE_TOLERANCE_HOURS | ``24``: how far ahead of now the time of something that happened (an offence) may be |
@@ -90,7 +91,7 @@ ENV_KEYS = (
     "OCMS_CAS_URL", "OCMS_CAS_APIM_KEY", "OCMS_HTTP_TIMEOUT", "OCMS_HTTP_RETRIES", "OCMS_HTTP_BACKOFF",
     "OCMS_SMTP_HOST", "OCMS_SMTP_PORT", "OCMS_ALERT_FROM", "OCMS_ALERT_TO", "OCMS_CLASSIFIED_REPORT_TO",
     "OCMS_MAX_CONTENT_LENGTH", "OCMS_JSON_MAX_DEPTH", "OCMS_JWT_ISSUER", "OCMS_JWT_AUDIENCE", "OCMS_JWT_LEEWAY",
-    "OCMS_STATEMENT_TIMEOUT", "OCMS_LOCK_TIMEOUT", "OCMS_EARLIEST_DATE", "OCMS_LATEST_DATE",
+    "OCMS_STATEMENT_TIMEOUT", "OCMS_LOCK_TIMEOUT", "OCMS_REFERENCE_TTL", "OCMS_EARLIEST_DATE", "OCMS_LATEST_DATE",
     "OCMS_FUTURE_TOLERANCE_HOURS",
     "OCMS_TIMEZONE", "OCMS_TIMETABLE", "OCMS_ANS_REPORT_TO", "OCMS_LOG_FORMAT", "OCMS_METRICS_TOKEN", "OCMS_METRICS_BIND",
     *(f"OCMS_{system}_{part}" for system in ("LTA", "DATAHIVE", "MHA", "SMS", "EMAIL", "SLIFT")
@@ -251,6 +252,7 @@ def edge_settings(env: Mapping[str, str]) -> dict:
         "OCMS_JWT_LEEWAY": _seconds(env, "OCMS_JWT_LEEWAY", 0),
         "OCMS_STATEMENT_TIMEOUT": _seconds(env, "OCMS_STATEMENT_TIMEOUT", 10),
         "OCMS_LOCK_TIMEOUT": _seconds(env, "OCMS_LOCK_TIMEOUT", 3),
+        "OCMS_REFERENCE_TTL": _seconds(env, "OCMS_REFERENCE_TTL", 5),
         "OCMS_EARLIEST_DATE": _date(env, "OCMS_EARLIEST_DATE", dt.date(1990, 1, 1)),
         "OCMS_LATEST_DATE": _date(env, "OCMS_LATEST_DATE", dt.date(2099, 12, 31)),
         "OCMS_FUTURE_TOLERANCE_HOURS": _seconds(env, "OCMS_FUTURE_TOLERANCE_HOURS", 24),

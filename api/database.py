@@ -29,6 +29,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from repository import reference_cache
 from repository.db import CONFLICT, UnitOfWork, classify_error, make_engine, make_session_factory
 
 EXTENSION = "ocms.database"
@@ -129,6 +130,7 @@ def init_database(app: Flask) -> Database:
     engine = make_engine(app.config["OCMS_DATABASE_URL"], statement_timeout=app.config.get("OCMS_STATEMENT_TIMEOUT", 10),
                          lock_timeout=lock, connect_timeout=max(lock, 2), pool_timeout=max(lock, 1))
     db = Database(engine, make_session_factory(engine))
+    reference_cache.set_ttl(app.config.get("OCMS_REFERENCE_TTL", reference_cache.DEFAULT_TTL))
     app.extensions[EXTENSION] = db
     return db
 

@@ -35,6 +35,14 @@ repeat of a notice whose number the caller sent gets the spec's duplicate
 answer (REPCCS 400 "Duplicate notice detected", CES 226 "Notice no Already
 exists"). Either way nothing more is written.
 
+Round trips (issue 16, bench/README.md): about 18 statements for an AN on
+PostgreSQL. The reference data (parameters, rule codes) comes from the
+worker's cache (:mod:`repository.reference_cache`); the receipt and the
+duplicate number are one look-up; the notice is marked as created by this
+transaction (:func:`repository.queries.mark_notice_created`), so its
+suspensions need no lock or MAX(sr_no) query and its mirror is written once,
+at the end, by two upserts; the decision log is one batched INSERT.
+
 Follow-ups (§3.4-3.6 owner particulars, eAN, AN letters) hook in through
 :data:`FOLLOW_UPS`: callables run after the commit with the
 :class:`IntakeResult`; they never change the webhook's answer.
@@ -57,11 +65,12 @@ from api.decisions.apply import apply_actions
 from api.decisions.log import record_decisions
 from api.web.errors import ApiError, bad_request, flatten_messages
 from engine import Decision
+from repository import reference_cache
 from repository.db import classify_error
+from repository.queries import mark_notice_created, receipt_and_notice
 from repository.models import (
     SYSTEM_USER,
     OffenceNoticeDetail,
-    OffenceRuleCode,
     ValidOffenceNotice,
     VipVehicle,
     WebhookReceipt,
@@ -237,15 +246,14 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
     vehicle_no = p["vehicleNo"]
     _lock_vehicle(session, vehicle_no)
     transaction_id = p.get("transactionId")
-    if transaction_id:
-        receipt = session.get(WebhookReceipt, (source, transaction_id))
-        if receipt is not None:
-            return _repeat(source, p, receipt, timings)
     notice_no = p.get("noticeNo")
-    if notice_no and session.get(ValidOffenceNotice, notice_no) is not None:
+    receipt, taken = receipt_and_notice(session, source, transaction_id or None, notice_no)  # one round trip
+    if receipt is not None:
+        return _repeat(source, p, receipt, timings)
+    if taken:
         status, message = DUPLICATE[source]
         raise ApiError(status, message, [{"field": "noticeNo", "message": message}])
-    if source == "CES" and session.get(OffenceRuleCode, p["computerRuleCode"]) is None:
+    if source == "CES" and not reference_cache.rule_code_exists(session, p["computerRuleCode"]):
         status, message = INVALID_RULE_CODE
         raise ApiError(status, message, [{"field": "computerRuleCode", "message": message}])
 
@@ -264,9 +272,9 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
     start = decide("stage_map", {"new_processing_stage": FIRST_STAGE})
     notice = _new_notice(p, notice_no, vehicle_type, user, start)
     session.add(notice)
-    session.flush()  # the notice first: the detail row refers to it
+    session.flush()  # the notice first: the detail row refers to it (no relationship orders them in one flush)
+    mark_notice_created(session, notice_no)  # its mirror is written whole below (mirror_or_queue)
     session.add(OffenceNoticeDetail(notice_no=notice_no, cre_user_id=user, cre_date=notice.cre_date))
-    session.flush()
 
     result = IntakeResult(source, notice_no, "NOT_QUALIFIED", timings=timings)
     if transaction_id:
@@ -274,7 +282,7 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
         session.add(WebhookReceipt(source=source, transaction_id=transaction_id, notice_no=notice_no,
                                    notice_no_generated="Y" if generated else "N", response_status=result.status,
                                    response_body=result.response(), cre_user_id=user, cre_date=notice.cre_date))
-        session.flush()
+    session.flush()  # detail and receipt in one flush
 
     def apply(decision: Decision) -> None:
         if decision.actions:

@@ -2,7 +2,7 @@
 
 The intranet rows are the record. After an intake has written them, the
 notice and its suspensions are copied to ``eocms_valid_offence_notice`` and
-``eocms_suspended_notice`` (:func:`sync_notice`, an idempotent upsert) inside
+``eocms_suspended_notice`` (:func:`sync_notice`, two idempotent upserts) inside
 a SAVEPOINT: if that write fails, only the mirror write is undone, the
 intranet rows still commit, and an ``ocms_manual_review_queue`` row
 (review_type ``MIRROR_SYNC``, status ``OPEN``) records the notice. The job
@@ -15,17 +15,11 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from repository.models import (
-    ESuspendedNotice,
-    EValidOffenceNotice,
-    ManualReviewQueue,
-    SuspendedNotice,
-    ValidOffenceNotice,
-    now,
-)
+from repository.models import ManualReviewQueue, now
+from repository.queries import copy_notice_to_mirror
 
 log = logging.getLogger(__name__)
 
@@ -35,33 +29,14 @@ JOB_USER = "ocmsiz_cron"
 
 MirrorWriter = Callable[[Session, str], None]
 
-_NOTICE_COLUMNS = tuple(c.key for c in inspect(EValidOffenceNotice).columns)
-_SUSPENSION_COLUMNS = tuple(c.key for c in inspect(ESuspendedNotice).columns)
-
-
 def sync_notice(session: Session, notice_no: str) -> None:
-    """Make the internet copies of notice ``notice_no`` and its suspensions equal to the intranet rows."""
-    notice = session.get(ValidOffenceNotice, notice_no)
-    if notice is None:
+    """Make the internet copies of notice ``notice_no`` and its suspensions equal to the intranet rows.
+
+    Two upserts (:func:`repository.queries.copy_notice_to_mirror`); LookupError if there is no such notice.
+    """
+    notices, _ = copy_notice_to_mirror(session, notice_no)
+    if not notices:
         raise LookupError(f"notice {notice_no!r} not found")
-    mirror = session.get(EValidOffenceNotice, notice_no)
-    if mirror is None:
-        session.add(EValidOffenceNotice(**{k: getattr(notice, k) for k in _NOTICE_COLUMNS}))
-    else:
-        for k in _NOTICE_COLUMNS:
-            if getattr(mirror, k) != getattr(notice, k):
-                setattr(mirror, k, getattr(notice, k))
-    session.flush()
-    for row in session.scalars(select(SuspendedNotice).where(SuspendedNotice.notice_no == notice_no)):
-        key = (row.notice_no, row.date_of_suspension, row.sr_no)
-        copy = session.get(ESuspendedNotice, key)
-        if copy is None:
-            session.add(ESuspendedNotice(**{k: getattr(row, k) for k in _SUSPENSION_COLUMNS}))
-        else:
-            for k in _SUSPENSION_COLUMNS:
-                if getattr(copy, k) != getattr(row, k):
-                    setattr(copy, k, getattr(row, k))
-    session.flush()
 
 
 def _error_text(e: Exception) -> str:

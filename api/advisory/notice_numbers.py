@@ -44,8 +44,9 @@ class NoticeNumbersExhausted(RuntimeError):
     """The nine-digit range is used up."""
 
 
+#: The leading comment: not a change of reference data (repository/reference_cache.py keeps its cache).
 _ADVANCE = text(
-    "UPDATE ocms_parameter SET value = CAST(CAST(value AS BIGINT) + :n AS VARCHAR(30)) "
+    "/* notice-number counter */ UPDATE ocms_parameter SET value = CAST(CAST(value AS BIGINT) + :n AS VARCHAR(30)) "
     "WHERE parameter_id = :pid AND code = :code RETURNING value"
 )
 _CREATE = text(

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from repository import business_time
 from repository.models import ValidOffenceNotice
-from repository.queries import count_past_offences, get_parameters
+from repository.queries import count_past_offences
+from repository.reference_cache import get_parameters
 
 RULESET = "an_qualification"
 PARAMETER_ID = "AN_QUALIFICATION"

@@ -10,6 +10,11 @@ their names and arguments are the vocabulary in :mod:`api.decisions.vocabulary`.
   ``revival_days``; a missing or invalid period is :data:`DEFAULT_REVIVAL_DAYS`
   with a logged warning, OCMS 10 §3.7 — never no date, never an error), the
   notice's suspension fields, and both internet mirrors.
+
+A notice created by the caller's own transaction (the intake marks it with
+:func:`repository.queries.mark_notice_created`) is invisible to everyone else:
+its suspensions are numbered without a row lock or query, and its internet
+mirror is left to its creator, who copies it whole before commit.
 * ``reject`` / ``skip`` — recorded in the result for the use case to answer.
 * ``manual_review`` — recorded, and queued in ``ocms_manual_review_queue``.
 * ``queue_an_notification`` — an ``ocms_an_notification`` row (PENDING) for the
@@ -37,7 +42,8 @@ from repository.models import (
     ValidOffenceNotice,
     now,
 )
-from repository.queries import get_notice, get_parameter, next_sr_no
+from repository.queries import get_notice, next_sr_no, notice_created_here
+from repository.reference_cache import get_parameter  # per-process cache, emptied on every write (module docstring)
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +100,14 @@ def _mirror(session: Session, notice: ValidOffenceNotice) -> EValidOffenceNotice
 
 
 def _update(session: Session, notice: ValidOffenceNotice, values: dict, user: str) -> None:
-    """Set ``values`` on the notice and on its mirror."""
+    """Set ``values`` on the notice and on its mirror (unless its creator writes the mirror: see below)."""
     values = {**values, "upd_user_id": user, "upd_date": now()}
-    mirror = _mirror(session, notice)
-    for target in (notice, mirror):
+    targets = [notice]
+    if not notice_created_here(session, notice.notice_no):
+        # A notice created by this very transaction (the intake) gets its mirror written whole before commit
+        # (repository.queries.mark_notice_created); any other notice's mirror follows each change here.
+        targets.append(_mirror(session, notice))
+    for target in targets:
         for k, v in values.items():
             setattr(target, k, v)
 
@@ -172,7 +182,8 @@ def suspend(session: Session, notice: ValidOffenceNotice, params: dict, user: st
         f"{prefix}_date_of_suspension": when, "due_date_of_revival": revival,
     }, user)
     session.add(SuspendedNotice(**row))
-    session.add(ESuspendedNotice(**row))
+    if not notice_created_here(session, notice.notice_no):  # else copied with the notice's mirror (see _update)
+        session.add(ESuspendedNotice(**row))
     session.flush()
     return {"action": "suspend", "suspensionType": stype, "reason": reason, "srNo": sr_no,
             "dueDateOfRevival": revival.isoformat()}

@@ -13,8 +13,46 @@ from ._chunks import DEFAULT_CHUNK_SIZE, chunked, unique
 
 
 def get_notice(session: Session, notice_no: str) -> ValidOffenceNotice | None:
-    """Return the notice numbered ``notice_no``, or None."""
+    """Return the notice numbered ``notice_no``, or None (a notice added to the session and not yet flushed too)."""
+    for obj in session.new:
+        if isinstance(obj, ValidOffenceNotice) and obj.notice_no == notice_no:
+            return obj
     return session.get(ValidOffenceNotice, notice_no)
+
+
+_CREATED = "ocms.notices_created"
+
+
+def mark_notice_created(session: Session, notice_no: str) -> None:
+    """Record that the session's current transaction creates notice ``notice_no`` (the intake).
+
+    Until that transaction ends, :func:`notice_created_here` is True for it: no other transaction
+    can see the notice, so writers may skip its row lock (:func:`repository.queries.next_sr_no`
+    numbers its suspensions from what this transaction gave out), and the creator promises to write
+    its internet mirror whole before commit (``api.decisions.apply`` then leaves the mirror to it).
+    Every suspension of such a notice must be numbered by ``next_sr_no`` in this session.
+    """
+    _created(session, create=True)[notice_no] = 0
+
+
+def notice_created_here(session: Session, notice_no: str) -> bool:
+    """True if the session's current transaction creates notice ``notice_no`` (:func:`mark_notice_created`)."""
+    created = _created(session)
+    return created is not None and notice_no in created
+
+
+def _created(session: Session, create: bool = False) -> dict[str, int] | None:
+    """notice number -> last sr_no given out, of the notices the current transaction creates."""
+    if create:
+        session.connection()  # begin the transaction if it has not begun yet
+    txn = session.get_transaction()
+    held = session.info.get(_CREATED)
+    if held is not None and txn is not None and held[0] is txn:
+        return held[1]
+    if not create:
+        return None
+    held = session.info[_CREATED] = (txn, {})
+    return held[1]
 
 
 def get_notices(

@@ -49,6 +49,12 @@ def next_sr_no(session: Session, notice_no: str) -> int:
     notice at once get consecutive numbers instead of the same MAX + 1 (the key
     also holds date_of_suspension, so a duplicate would not be refused).
     """
+    from .notices import _created
+    created = _created(session)
+    if created is not None and notice_no in created:
+        # Created by this transaction: invisible to others, every suspension of it numbered here.
+        created[notice_no] += 1
+        return created[notice_no]
     lock_notice(session, notice_no)
     stmt = select(func.coalesce(func.max(SuspendedNotice.sr_no), 0)).where(
         SuspendedNotice.notice_no == notice_no
