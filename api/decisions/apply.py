@@ -206,7 +206,9 @@ def _manual_review(session: Session, notice: ValidOffenceNotice, params: dict, u
 
 def queue_an_notification(session: Session, notice: ValidOffenceNotice, params: dict, user: str) -> dict:
     """Leave the notice pending AN notification: its ``ocms_an_notification`` row (once per qualification)."""
-    row = session.scalar(select(AnNotification).where(AnNotification.notice_no == notice.notice_no))
+    # A notice created in this transaction (the intake) has no row yet: no look-up needed.
+    row = None if notice_created_here(session, notice.notice_no) else session.scalar(
+        select(AnNotification).where(AnNotification.notice_no == notice.notice_no))
     if row is None:
         session.add(AnNotification(notice_no=notice.notice_no, status="PENDING", step="QUALIFIED", ps_ans_applied="N",
                                    attempts=0, cre_user_id=user))

@@ -14,10 +14,11 @@ from .test_intake import CES, REPCCS, an_app, ces_payload, history, payload, pos
 
 pytestmark = pytest.mark.usefixtures("notice_day")
 
-#: Statements of a qualified AN (PS-ANS) on PostgreSQL: vehicle lock, receipt + duplicate check, notice,
-#: detail + receipt, DBB query and past-offence count (each in a savepoint), notice update + suspension,
-#: decision log, mirror (two upserts in a savepoint). SQLite has no advisory lock. It was 34 before.
-MOST_FOR_AN = {"postgresql": 18, "sqlite": 17}
+#: Statements of a qualified AN (pending notification, issue 12) on PostgreSQL: vehicle lock, receipt + duplicate
+#: check, the VIP list (vehicle type V), notice, detail + receipt, DBB query and past-offence count (each in a
+#: savepoint), notice update + its ocms_an_notification row, decision log, mirror (two upserts in a savepoint).
+#: SQLite has no advisory lock. It was 34 before (with PS-ANS at intake).
+MOST_FOR_AN = {"postgresql": 19, "sqlite": 18}
 
 
 @pytest.fixture
@@ -54,15 +55,18 @@ def test_a_qualified_an_takes_few_statements(post, session, statements, an_app):
     for table in ("ocms_parameter", "ocms_offence_rule_code", "eocms_valid_offence_notice", "eocms_suspended_notice",
                   "ocms_suspended_notice"):
         assert _reads_of(statements, table) == [], table  # cached, or not needed for a notice made here
-    # ... and the rows are what they always were: PS-ANS, sr_no 1, the mirror equal to the notice.
+    assert _reads_of(statements, "ocms_an_notification") == []  # the notice was made here: no row to look for
+    # ... and the rows are what they should be: qualified, pending notification, no PS-ANS yet (it follows a
+    # send, OCMS 10 §3.7), the mirror equal to the notice.
+    from repository.models import AnNotification
     session.expire_all()
     n, m = session.get(ValidOffenceNotice, "500400058A"), session.get(EValidOffenceNotice, "500400058A")
-    assert (n.an_flag, n.suspension_type, n.epr_reason_of_suspension) == ("Y", "PS", "ANS")
+    assert (n.an_flag, n.payment_acceptance_allowed, n.suspension_type) == ("Y", "N", None)
     assert {c: getattr(m, c) for c in m.__table__.columns.keys()} == {c: getattr(n, c) for c in m.__table__.columns.keys()}
-    (s,) = session.scalars(select(SuspendedNotice).filter_by(notice_no="500400058A")).all()
-    (e,) = session.scalars(select(ESuspendedNotice).filter_by(notice_no="500400058A")).all()
-    assert (s.sr_no, s.reason_of_suspension, s.due_date_of_revival) == (e.sr_no, e.reason_of_suspension,
-                                                                         e.due_date_of_revival) == (1, "ANS", s.due_date_of_revival)
+    assert session.scalars(select(SuspendedNotice).filter_by(notice_no="500400058A")).all() == []
+    assert session.scalars(select(ESuspendedNotice).filter_by(notice_no="500400058A")).all() == []
+    (q,) = session.scalars(select(AnNotification).filter_by(notice_no="500400058A")).all()
+    assert (q.status, q.step) == ("PENDING", "QUALIFIED")
 
 
 def test_a_ces_rule_code_is_checked_from_the_cache(post, session, statements):
