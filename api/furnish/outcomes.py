@@ -89,6 +89,7 @@ class NoticeState:
     last_processing_stage: str | None = None
     suspension_type: str | None = None
     crs_reason_of_suspension: str | None = None
+    payment_status: str | None = None
     current_offender_role: str | None = None
 
 
@@ -151,9 +152,9 @@ def notice_states(session: Session, notice_nos: Sequence[str]) -> dict[str, Noti
     V, O = ValidOffenceNotice, OffenceNoticeOwnerDriver
     for chunk in _chunks(wanted):
         for n in session.execute(select(V.notice_no, V.last_processing_stage, V.suspension_type,
-                                        V.crs_reason_of_suspension).where(V.notice_no.in_(chunk))):
+                                        V.crs_reason_of_suspension, V.payment_status).where(V.notice_no.in_(chunk))):
             states[n.notice_no] = NoticeState(True, n.last_processing_stage, n.suspension_type,
-                                              n.crs_reason_of_suspension)
+                                              n.crs_reason_of_suspension, n.payment_status)
         current: dict[str, list[str]] = {}
         for notice_no, indicator in session.execute(select(O.notice_no, O.owner_driver_indicator).where(
                 O.notice_no.in_(chunk), O.is_current == "Y").order_by(O.notice_no, O.owner_driver_indicator)):

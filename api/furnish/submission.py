@@ -81,7 +81,7 @@ def eligibility_facts(notice, furnish_type: str, current_offender_role: str | No
         return {"notice_found": False, "furnish_type": furnish_type}
     return {"notice_found": True, "last_processing_stage": notice.last_processing_stage,
             "suspension_type": notice.suspension_type, "crs_reason_of_suspension": notice.crs_reason_of_suspension,
-            "furnish_type": furnish_type, "current_offender_role": current_offender_role}
+            "payment_status": notice.payment_status, "furnish_type": furnish_type, "current_offender_role": current_offender_role}
 
 
 def _pending_id(session: Session, notice_no: str) -> str | None:
