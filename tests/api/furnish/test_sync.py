@@ -258,15 +258,69 @@ def test_a_notice_paid_since_the_submission_goes_to_the_oic_with_the_reason(clie
         "Notice is no longer eligible for furnishing: Notice is already paid")
 
 
-def test_a_second_furnish_after_a_driver_was_approved_needs_an_oic(client, db, key, mha):
+@pytest.mark.parametrize("approved_by", ["auto", "oic"])
+@pytest.mark.parametrize("first, second, message", [
+    ("HIRER", "HIRER", "A hirer has already been furnished for this notice"),
+    ("DRIVER", "HIRER", "A driver has already been furnished for this notice"),
+    ("DRIVER", "DRIVER", "A driver has already been furnished for this notice"),
+])
+def test_a_furnish_an_approval_would_refuse_is_refused_at_submission(client, db, key, mha, bearer, approved_by,
+                                                                    first, second, message):
+    """Finding 11: after an approval the notice is still at RD1 (until the stage progression moves it); a second
+    application the approval would refuse (409) is refused at submission with the same message, nothing kept."""
     seed_notices(db, notice_row("500500303J"))
-    submit(client, key, "500500303J")
+    name = "SOMEONE ELSE" if approved_by == "oic" else None   # a name MHA does not know: the OIC decides
+    a = submit(client, key, "500500303J", first, id_number=DRIVER_NRIC, name=name)
     run(db, "first")
-    # the notice is still at RD1 until the stage progression moves it: the internet zone cannot tell
-    second = submit(client, key, "500500303J", "HIRER", id_number="T1234567J")
+    if approved_by == "oic":
+        r = client.post(f"/v1/furnish/applications/{a}/approve", json={}, headers=bearer())
+        assert r.status_code == 200, r.get_json()
+    assert application(db, EFurnishApplication, a)["status"] == "APPROVED"
+    before = (table(db, EFurnishApplication), table(db, EValidOffenceNotice))
+    r = client.post(URL, json=body("500500303J", second, "NRIC", "T1234567J", "JANE DOE"), headers=key("eservice"))
+    assert r.status_code == 400, r.get_json()
+    assert r.get_json()["data"] == {"appCode": "OCMS-4000", "message": message,
+                                    "errors": [{"field": "furnishType", "message": message}]}
+    assert (table(db, EFurnishApplication), table(db, EValidOffenceNotice)) == before
+
+
+def test_a_hirer_once_approved_may_still_furnish_the_driver(client, db, key, mha):
+    seed_notices(db, notice_row("500500303J"))
+    submit(client, key, "500500303J", "HIRER", "FIN", HIRER_FIN)
+    assert run(db, "hirer")["autoApproved"] == 1
+    submit(client, key, "500500303J", "DRIVER", id_number=DRIVER_NRIC)
+    assert run(db, "driver")["autoApproved"] == 1
+    assert offenders(db, "500500303J")["D"]["is_current"] == "Y"
+
+
+def test_a_driver_the_internet_zone_does_not_know_still_sends_the_application_to_the_oic(client, db, key, mha):
+    """The approval-time check stays: a driver made current on the intranet (not by an internet application)."""
+    seed_notices(db, notice_row("500500303J"), offenders=[{
+        "notice_no": "500500303J", "owner_driver_indicator": "D", "is_current": "Y", "id_type": "NRIC",
+        "id_no": "T1234567J", "name": "A DRIVER", "cre_date": dt.datetime(2026, 1, 7), "cre_user_id": "test"}],
+        owner=False)
+    second = submit(client, key, "500500303J", "HIRER", id_number=DRIVER_NRIC)
     run(db, "second")
     assert application(db, FurnishApplication, second)["review_reason"] == (
         "Notice is no longer eligible for furnishing: A driver has already been furnished for this notice")
+
+
+def test_no_next_stage_in_the_stage_map_is_refused_at_submission(client, db, key, rules_dir):
+    """The other approval-time refusal the notice alone decides (review.py: 409 'The stage map gives no next
+    stage'): an analyst took the hirer row out of the stage map, so a hirer is refused when submitted."""
+    path = rules_dir / "stage_map.yaml"
+    text_ = path.read_text()
+    start = text_.index("  - id: STAGE-MAP-FURNISH-HIRER")
+    end = text_.index("\ntable:", start) + 1
+    path.write_text(text_[:start] + text_[end:])
+    seed_notices(db, notice_row("500500303J"))
+    r = client.post(URL, json=body("500500303J", "HIRER"), headers=key("eservice"))
+    assert r.status_code == 400, r.get_json()
+    data = r.get_json()["data"]
+    assert data["appCode"] == "OCMS-4000" and data["errors"][0]["field"] == "furnishType"
+    assert data["message"] == "The stage map gives no next stage for this furnish type"
+    assert table(db, EFurnishApplication) == []
+    assert client.post(URL, json=body("500500303J", "DRIVER"), headers=key("eservice")).status_code == 200
 
 
 # ---- MHA unavailable: retried by the next runs, then the OIC ---------------------------------------------------
