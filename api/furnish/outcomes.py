@@ -106,11 +106,14 @@ class Approval:
     checked_now: bool = False
 
 
-def claim(session: Session, application_ids: Iterable[str], *, awaiting_check: bool) -> list[str]:
+def claim(session: Session, application_ids: Iterable[str], *, awaiting_check: bool,
+          claimed_by: str | None = None) -> list[str]:
     """Lock and return the applications among ``application_ids`` that are still PENDING_APPROVAL.
 
     ``awaiting_check``: only those not yet in the OIC review queue (the
-    automatic check's own). The UPDATE comes first so that on PostgreSQL a
+    automatic check's own); ``claimed_by``: only those a furnish-sync run still
+    holds under that name (:func:`api.furnish.processing.claim_page`; a claim
+    that lapsed and was taken by another run is not decided twice). The UPDATE comes first so that on PostgreSQL a
     concurrent claimer waits for this transaction and then no longer sees the
     rows as pending, and on SQLite the write lock is held before anything is read.
     """
@@ -123,6 +126,8 @@ def claim(session: Session, application_ids: Iterable[str], *, awaiting_check: b
         cond = [t.c.application_id.in_(chunk), t.c.status == PENDING_APPROVAL]
         if awaiting_check:
             cond.append(t.c.review_reason.is_(None))
+        if claimed_by is not None:
+            cond.append(t.c.claimed_by == claimed_by)
         session.execute(update(t).where(*cond).values(upd_date=now()))
         claimed += session.scalars(select(t.c.application_id).where(*cond)).all()
     order = {a: i for i, a in enumerate(ids)}
