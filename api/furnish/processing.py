@@ -89,13 +89,21 @@ def claim_page(session: Session, claimer: str, after: tuple | None, limit: int,
     """
     t = FurnishApplication.__table__
     stamp = now()
-    cond = [t.c.status == PENDING_APPROVAL, t.c.review_reason.is_(None),
-            or_(t.c.claimed_until.is_(None), t.c.claimed_until < stamp, t.c.claimed_by == claimer)]
-    if after is not None:
-        cond.append(tuple_(t.c.submitted_date, t.c.application_id) > tuple_(*after))
-    pick = select(t.c.application_id).where(*cond).order_by(t.c.submitted_date, t.c.application_id).limit(limit)
+
+    def claimable(x):
+        cond = [x.c.status == PENDING_APPROVAL, x.c.review_reason.is_(None),
+                or_(x.c.claimed_until.is_(None), x.c.claimed_until < stamp, x.c.claimed_by == claimer)]
+        if after is not None:
+            cond.append(tuple_(x.c.submitted_date, x.c.application_id) > tuple_(*after))
+        return cond
+
+    # An alias: the subquery must not be correlated with the UPDATE's own table (it would then match every row).
+    p = t.alias("picked")
+    pick = select(p.c.application_id).where(*claimable(p)).order_by(p.c.submitted_date, p.c.application_id)
+    pick = pick.limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)   # rows another run is claiming now are left to it
+    cond = claimable(t)
     ids = session.scalars(update(t).where(t.c.application_id.in_(pick), *cond)
                           .values(claimed_by=claimer, claimed_until=stamp + dt.timedelta(minutes=claim_minutes))
                           .returning(t.c.application_id)).all()
