@@ -97,14 +97,17 @@ def claim_page(session: Session, claimer: str, after: tuple | None, limit: int,
             cond.append(tuple_(x.c.submitted_date, x.c.application_id) > tuple_(*after))
         return cond
 
-    # An alias: the subquery must not be correlated with the UPDATE's own table (it would then match every row).
-    p = t.alias("picked")
-    pick = select(p.c.application_id).where(*claimable(p)).order_by(p.c.submitted_date, p.c.application_id)
+    pick = select(t.c.application_id).where(*claimable(t)).order_by(t.c.submitted_date, t.c.application_id)
     pick = pick.limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)   # rows another run is claiming now are left to it
-    cond = claimable(t)
-    ids = session.scalars(update(t).where(t.c.application_id.in_(pick), *cond)
+    # Two statements, not UPDATE ... IN (subquery LIMIT n): PostgreSQL may rescan such a subquery and claim more
+    # than a page. The UPDATE re-checks the conditions: on SQLite a run that read the same rows before another
+    # run's claim committed gets none of them back.
+    picked = session.scalars(pick).all()
+    if not picked:
+        return []
+    ids = session.scalars(update(t).where(t.c.application_id.in_(picked), *claimable(t))
                           .values(claimed_by=claimer, claimed_until=stamp + dt.timedelta(minutes=claim_minutes))
                           .returning(t.c.application_id)).all()
     if not ids:
