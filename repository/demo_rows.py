@@ -213,8 +213,7 @@ class _Generator:
         self.offenders(notice, stage, offence_type)
         self.detail(notice, category)
         self.court_and_changes(notice, stage, prev_stage)
-        self.out.add(ValidOffenceNotice, notice)
-        self.out.add(EValidOffenceNotice, dict(notice))
+        self.out.add(ValidOffenceNotice, notice)   # its internet mirror: mirror_internet_rows()
 
     def suspension_row(self, notice: Row, stype: str, reason: str, when: datetime,
                        revival_days: int | None, remarks: str, revived: datetime | None = None) -> None:
@@ -232,7 +231,6 @@ class _Generator:
             "cre_date": when, "cre_user_id": "ocmsiz_app_conn", "upd_date": revived, "upd_user_id": None,
         }
         self.out.add(SuspendedNotice, row)
-        self.out.add(ESuspendedNotice, dict(row))
 
     def set_epr(self, notice: Row, stype: str, reason: str, when: datetime, revival_days: int | None) -> None:
         notice.update(suspension_type=stype, epr_reason_of_suspension=reason, epr_date_of_suspension=when,
@@ -397,8 +395,7 @@ class _Generator:
             "rejection_reason": None, "synced_date": submitted,
             "cre_date": submitted, "cre_user_id": "ocmsiz_app_conn", "upd_date": None, "upd_user_id": None,
         }
-        self.out.add(EFurnishApplication, row)
-        self.out.add(FurnishApplication, dict(row))
+        self.out.add(FurnishApplication, row)
 
     def detail(self, notice: Row, category: str) -> None:
         rng = self.rng
@@ -522,8 +519,7 @@ def showcase(g: "_Generator") -> None:
             row["offender_name"] = owner
             out.add(OffenceNoticeOwnerDriver, g.offender_row(no, "O", True, owner, f"S{no[3:10]}", "NRIC",
                                                               row["cre_date"]))
-        out.add(ValidOffenceNotice, row)
-        out.add(EValidOffenceNotice, dict(row))
+        out.add(ValidOffenceNotice, row)   # changed further below (suspensions): mirrored at the end
         out.add(OffenceNoticeDetail, {"notice_no": no, "lot_no": "A12", "vehicle_make": "TOYOTA",
                                       "vehicle_model": "COROLLA", "colour_of_vehicle": "WHITE",
                                       "road_tax_expiry_date": g.today + timedelta(days=200), "diplomatic_flag": "N",
@@ -586,6 +582,23 @@ INSERT_ORDER: tuple[type, ...] = (
 )
 
 
+#: Intranet model -> its internet-zone mirror (the eService reads the mirror: it must agree with the intranet).
+MIRRORS: dict[type, type] = {
+    ValidOffenceNotice: EValidOffenceNotice, SuspendedNotice: ESuspendedNotice, FurnishApplication: EFurnishApplication,
+}
+
+
+def mirror_internet_rows(out: DemoRows) -> None:
+    """Give every intranet row of :data:`MIRRORS` its internet copy, taken once all its rows are final.
+
+    Copying at the end (not when a row is first added) keeps the mirrors equal to the intranet rows whatever a
+    generator changes afterwards (a showcase notice's suspension or payment is set after the notice is added).
+    """
+    for model, mirror in MIRRORS.items():
+        columns = set(mirror.__table__.columns.keys())
+        out.rows[mirror] = [{k: v for k, v in row.items() if k in columns} for row in out.rows.get(model, [])]
+
+
 def build_demo_rows(seed: int, notices: int, today: date) -> DemoRows:
     """Generate the demo rows for ``notices`` notices; same seed and day, same rows."""
     generator = _Generator(seed, notices, today)
@@ -593,4 +606,5 @@ def build_demo_rows(seed: int, notices: int, today: date) -> DemoRows:
     showcase(generator)
     generator.notices()
     generator.operations()
+    mirror_internet_rows(generator.out)
     return generator.out

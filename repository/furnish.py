@@ -63,6 +63,10 @@ class FurnishApplication(FurnishColumns, Base):
     review_reason: Mapped[Optional[str]] = mapped_column(String(200))
     # The OIC's remark with an approval or a rejection.
     decision_remarks: Mapped[Optional[str]] = mapped_column(String(200))
+    # The furnish-sync run that claimed the application for its automatic check (before it calls MHA), and when
+    # that claim lapses (a crashed run's applications are then claimed again). Null: not claimed.
+    claimed_by: Mapped[Optional[str]] = mapped_column(String(64))
+    claimed_until: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
 class EFurnishApplication(FurnishColumns, Base):

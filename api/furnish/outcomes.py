@@ -89,6 +89,7 @@ class NoticeState:
     last_processing_stage: str | None = None
     suspension_type: str | None = None
     crs_reason_of_suspension: str | None = None
+    payment_status: str | None = None
     current_offender_role: str | None = None
 
 
@@ -105,11 +106,14 @@ class Approval:
     checked_now: bool = False
 
 
-def claim(session: Session, application_ids: Iterable[str], *, awaiting_check: bool) -> list[str]:
+def claim(session: Session, application_ids: Iterable[str], *, awaiting_check: bool,
+          claimed_by: str | None = None) -> list[str]:
     """Lock and return the applications among ``application_ids`` that are still PENDING_APPROVAL.
 
     ``awaiting_check``: only those not yet in the OIC review queue (the
-    automatic check's own). The UPDATE comes first so that on PostgreSQL a
+    automatic check's own); ``claimed_by``: only those a furnish-sync run still
+    holds under that name (:func:`api.furnish.processing.claim_page`; a claim
+    that lapsed and was taken by another run is not decided twice). The UPDATE comes first so that on PostgreSQL a
     concurrent claimer waits for this transaction and then no longer sees the
     rows as pending, and on SQLite the write lock is held before anything is read.
     """
@@ -122,6 +126,8 @@ def claim(session: Session, application_ids: Iterable[str], *, awaiting_check: b
         cond = [t.c.application_id.in_(chunk), t.c.status == PENDING_APPROVAL]
         if awaiting_check:
             cond.append(t.c.review_reason.is_(None))
+        if claimed_by is not None:
+            cond.append(t.c.claimed_by == claimed_by)
         session.execute(update(t).where(*cond).values(upd_date=now()))
         claimed += session.scalars(select(t.c.application_id).where(*cond)).all()
     order = {a: i for i, a in enumerate(ids)}
@@ -151,9 +157,9 @@ def notice_states(session: Session, notice_nos: Sequence[str]) -> dict[str, Noti
     V, O = ValidOffenceNotice, OffenceNoticeOwnerDriver
     for chunk in _chunks(wanted):
         for n in session.execute(select(V.notice_no, V.last_processing_stage, V.suspension_type,
-                                        V.crs_reason_of_suspension).where(V.notice_no.in_(chunk))):
+                                        V.crs_reason_of_suspension, V.payment_status).where(V.notice_no.in_(chunk))):
             states[n.notice_no] = NoticeState(True, n.last_processing_stage, n.suspension_type,
-                                              n.crs_reason_of_suspension)
+                                              n.crs_reason_of_suspension, n.payment_status)
         current: dict[str, list[str]] = {}
         for notice_no, indicator in session.execute(select(O.notice_no, O.owner_driver_indicator).where(
                 O.notice_no.in_(chunk), O.is_current == "Y").order_by(O.notice_no, O.owner_driver_indicator)):

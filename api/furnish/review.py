@@ -29,7 +29,7 @@ from repository.models import FurnishApplication
 
 from . import outcomes
 from .checks import eligibility_decisions
-from .submission import ELIGIBLE
+from .submission import ELIGIBLE, NO_NEXT_STAGE_MESSAGE
 
 OIC_USER_PREFIX = "oic:"
 
@@ -100,7 +100,7 @@ def approve_application(uow, registry: RuleRegistry, application_id: str, office
         (app.furnish_type, state.last_processing_stage)]
     nxt = outcomes.stage_of(stage_decision)
     if nxt is None:
-        raise ApiError(409, "The stage map gives no next stage for this furnish type",
+        raise ApiError(409, NO_NEXT_STAGE_MESSAGE,
                        [{"field": "applicationId", "message": f"stage_map: {stage_decision.outcome}"}])
     user = f"{OIC_USER_PREFIX}{officer}"[:50]
     outcomes.approve(session, [outcomes.Approval(app, nxt[0], nxt[1], officer[:50], remarks)], user)

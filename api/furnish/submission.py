@@ -8,9 +8,16 @@ One transaction per submission (:func:`submit_application`):
    (OCMS-4009 / 409, naming the pending application);
 3. ask ``furnish_eligibility`` (rules/furnish_eligibility.yaml) whether the
    notice may be furnished now (unknown notice → OCMS-4004 / 404; a stage where
-   furnishing is not offered, paid, permanently suspended → OCMS-4000 / 400
-   naming the field); the decision goes to the decision log;
-4. give the application its id (:mod:`.application_ids`), insert it into
+   furnishing is not offered, paid, permanently suspended, a driver already
+   furnished, a hirer furnishing another hirer → OCMS-4000 / 400 naming the
+   field); the decision goes to the decision log. The current offender the
+   internet zone knows is the furnish type of the notice's last APPROVED
+   internet application (none: the owner);
+4. ask ``stage_map`` for the next stage an approval would give: none (an
+   analyst took the furnish rows out) → OCMS-4000 / 400 naming ``furnishType``.
+   Every refusal an approval could give from the notice alone is given here,
+   at submission (only MHA's answer and an OIC's judgement are left for later);
+5. give the application its id (:mod:`.application_ids`), insert it into
    ``eocms_furnish_application`` with status PENDING_APPROVAL, and set the
    internet notice's ``furnish_pending_flag`` to Y.
 
@@ -30,16 +37,21 @@ from api.decisions.log import record_decisions
 from api.web.errors import ApiError
 from engine import Decision, RuleRegistry
 from repository.base import now
-from repository.furnish import PENDING_APPROVAL
+from repository.furnish import APPROVED, PENDING_APPROVAL
 from repository.models import EFurnishApplication, EValidOffenceNotice
 
 from .application_ids import new_application_id
+from .outcomes import next_stages, stage_of
 
 ELIGIBILITY = "furnish_eligibility"
 ELIGIBLE = "ELIGIBLE"
 #: Who writes the internet rows (the eService's connection).
 ESERVICE_USER = "ocmsez_app_conn"
 DUPLICATE_MESSAGE = "A furnish application for this notice is already pending approval"
+#: What an approval answers when the stage map has no next stage for the furnish type (api.furnish.review).
+NO_NEXT_STAGE_MESSAGE = "The stage map gives no next stage for this furnish type"
+#: furnish_type of an approved application -> the role it made the notice's current offender.
+FURNISHED_ROLES = {"DRIVER": "DRIVER", "HIRER": "HIRER"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +93,16 @@ def eligibility_facts(notice, furnish_type: str, current_offender_role: str | No
         return {"notice_found": False, "furnish_type": furnish_type}
     return {"notice_found": True, "last_processing_stage": notice.last_processing_stage,
             "suspension_type": notice.suspension_type, "crs_reason_of_suspension": notice.crs_reason_of_suspension,
-            "furnish_type": furnish_type, "current_offender_role": current_offender_role}
+            "payment_status": notice.payment_status, "furnish_type": furnish_type, "current_offender_role": current_offender_role}
+
+
+def internet_offender_role(session: Session, notice_no: str) -> str | None:
+    """The notice's current offender as the internet zone knows it: the role of its last APPROVED application
+    (``DRIVER``/``HIRER``), or None (the owner; no furnished person approved)."""
+    E = EFurnishApplication
+    last = session.scalar(select(E.furnish_type).where(E.notice_no == notice_no, E.status == APPROVED)
+                          .order_by(E.decision_date.desc(), E.application_id.desc()).limit(1))
+    return FURNISHED_ROLES.get(last) if last else None
 
 
 def _pending_id(session: Session, notice_no: str) -> str | None:
@@ -94,7 +115,8 @@ def submit_application(uow, registry: RuleRegistry, notice_no: str, furnish_type
                        caller: str | None, request_id: str | None) -> dict:
     """Record one eService submission in ``uow`` and commit it; return the spec's response.
 
-    Raises :class:`~api.web.errors.ApiError` (404 unknown notice, 400 not furnishable, 409 already pending);
+    Raises :class:`~api.web.errors.ApiError` (404 unknown notice, 400 not furnishable - stage, paid, suspended,
+    role, no next stage -, 409 already pending);
     nothing is written then.
     """
     session: Session = uow.session
@@ -103,9 +125,14 @@ def submit_application(uow, registry: RuleRegistry, notice_no: str, furnish_type
     if pending:
         raise duplicate(pending)
     notice = session.get(EValidOffenceNotice, notice_no)
-    decision = registry.evaluate(ELIGIBILITY, eligibility_facts(notice, furnish_type))
+    role = internet_offender_role(session, notice_no) if notice is not None else None
+    decision = registry.evaluate(ELIGIBILITY, eligibility_facts(notice, furnish_type, role))
     if decision.outcome != ELIGIBLE:
         raise refusal(decision)   # the unit of work rolls back: nothing is written
+    stage = notice.last_processing_stage
+    if stage_of(next_stages(registry, [(furnish_type, stage)])[(furnish_type, stage)]) is None:
+        raise ApiError(400, NO_NEXT_STAGE_MESSAGE, [{"field": "furnishType", "message": NO_NEXT_STAGE_MESSAGE}],
+                       app_code="OCMS-4000")
     stamp = now()
     try:
         application_id = new_application_id(session, stamp.date())
@@ -142,5 +169,6 @@ def application_status(session: Session, application_id: str) -> dict | None:
             "rejectionReason": row.rejection_reason}
 
 
-__all__ = ["DUPLICATE_MESSAGE", "ELIGIBILITY", "ELIGIBLE", "ESERVICE_USER", "Particulars", "application_status",
-           "duplicate", "eligibility_facts", "refusal", "status_of", "submit_application"]
+__all__ = ["DUPLICATE_MESSAGE", "ELIGIBILITY", "ELIGIBLE", "ESERVICE_USER", "NO_NEXT_STAGE_MESSAGE", "Particulars",
+           "application_status", "duplicate", "eligibility_facts", "internet_offender_role", "refusal", "status_of",
+           "submit_application"]

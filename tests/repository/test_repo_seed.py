@@ -210,3 +210,34 @@ def test_demo_holds_the_readme_showcase(seeded):
     owners = session.scalars(select(OffenceNoticeOwnerDriver.notice_no).where(
         OffenceNoticeOwnerDriver.notice_no.in_(["500400062Q", "500400064S"]), OffenceNoticeOwnerDriver.is_current == "Y"))
     assert sorted(owners) == ["500400062Q", "500400064S"]
+
+
+@pytest.mark.parametrize("intranet, internet, key", [
+    ("ocms_valid_offence_notice", "eocms_valid_offence_notice", ("notice_no",)),
+    ("ocms_suspended_notice", "eocms_suspended_notice", ("notice_no", "date_of_suspension", "sr_no")),
+    ("ocms_furnish_application", "eocms_furnish_application", ("application_id",)),
+])
+def test_every_internet_mirror_agrees_with_its_intranet_row(seeded, intranet, internet, key):
+    """The eService reads only the mirrors: for every seeded row (showcase and generated), every column the two
+    tables share holds the same value (a mirror taken before a suspension or payment was set said 'unpaid')."""
+    from sqlalchemy import MetaData, Table
+    session = seeded[2]
+    meta = MetaData()
+    i_t, e_t = (Table(n, meta, autoload_with=session.get_bind()) for n in (intranet, internet))
+    shared = [c for c in i_t.columns.keys() if c in e_t.columns]
+    assert {"payment_status", "suspension_type", "crs_reason_of_suspension"} <= set(shared) or intranet != (
+        "ocms_valid_offence_notice")
+
+    def rows(t):
+        return {tuple(r[k] for k in key): r for r in session.execute(select(*(t.c[c] for c in shared))).mappings()}
+
+    a, b = rows(i_t), rows(e_t)
+    assert a and sorted(a) == sorted(b)
+    differ = [(k, c, a[k][c], b[k][c]) for k in sorted(a) for c in shared if a[k][c] != b[k][c]]
+    assert differ == [], differ[:10]
+
+
+def test_the_showcase_paid_notice_is_paid_on_the_internet_too(seeded):
+    session = seeded[2]
+    e = session.get(EValidOffenceNotice, "500400059W")
+    assert (e.payment_status, e.suspension_type, e.crs_reason_of_suspension) == ("PAID", "PS", "FP")

@@ -187,6 +187,8 @@ def test_a_body_that_is_not_a_json_object_is_400(client, db, key, notice, raw):
     ({"last_processing_stage": "DN1"}, 400, "Furnishing is not allowed at the notice's processing stage"),
     ({"last_processing_stage": None}, 400, "Furnishing is not allowed at the notice's processing stage"),
     ({"suspension_type": "PS", "crs_reason_of_suspension": "FP"}, 400, "Notice is already paid"),
+    # paid by its payment status alone (finding 5: the demo's mirror of 500400059W had no suspension fields)
+    ({"payment_status": "PAID", "amount_paid": 70, "payment_acceptance_allowed": "N"}, 400, "Notice is already paid"),
     ({"suspension_type": "PS", "epr_reason_of_suspension": "ANS"}, 400, "Notice is permanently suspended"),
 ])
 def test_a_notice_that_cannot_be_furnished_is_refused(client, db, key, overrides, status, message):

@@ -102,19 +102,29 @@ def test_new_applications_are_copied_once_and_the_intranet_notice_shows_furnish_
     assert len(table(db, FurnishApplication)) == 2
 
 
-def test_concurrent_runs_copy_and_decide_each_application_once(client, db, key, mha, make_app):
+@pytest.mark.parametrize("batch_size", [None, "2"])
+def test_concurrent_runs_copy_check_and_decide_each_application_once(client, db, key, mha, make_app, batch_size):
+    """Three runs at once (finding 14: each made 36 MHA calls for the same applications, two found them
+    'decidedElsewhere'): each application is claimed by one run before MHA is asked, so MHA hears of it once."""
     notices = [f"5005003{i:02d}A" for i in range(12)]
     seed_notices(db, *(notice_row(n) for n in notices))
     ids = [submit(client, key, n, id_number=nric(i)) for i, n in enumerate(notices)]
-    # Two runs at once, past the runner's job lock (as two machines would be if the lock were lost): the
-    # database alone must keep every application copied and decided once.
+    if batch_size:   # small pages: the runs take turns page by page
+        from repository.queries import set_parameter
+        with db.unit_of_work() as uow:
+            set_parameter(uow.session, "FURNISH", "BATCH_SIZE", batch_size)
+            uow.commit()
+    mha.reset()
+    # Runs at once, past the runner's job lock (as three keys would be, or two machines if the lock were lost):
+    # the database alone must keep every application copied, checked and decided once.
     from api.config import load_config
     from api.decisions.vocabulary import VOCABULARY
     from api.furnish.processing import run_furnish_sync
     from engine import RuleRegistry
 
-    results, errors = [None, None], []
-    barrier = threading.Barrier(2)
+    runs = 3
+    results, errors = [None] * runs, []
+    barrier = threading.Barrier(runs)
 
     def go(i):
         registry = RuleRegistry(load_config()["OCMS_RULES_DIR"], actions=VOCABULARY)
@@ -128,7 +138,7 @@ def test_concurrent_runs_copy_and_decide_each_application_once(client, db, key, 
         finally:
             registry.close()
 
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(runs)]
     for t in threads:
         t.start()
     for t in threads:
@@ -136,8 +146,12 @@ def test_concurrent_runs_copy_and_decide_each_application_once(client, db, key, 
     assert errors == [] and None not in results, (errors, results)
     assert sum(r["copied"] for r in results) == len(ids)
     assert sum(r["autoApproved"] for r in results) == len(ids)
+    assert sum(r["checked"] for r in results) == len(ids)
+    assert sum(r["mhaCalls"] for r in results) == len(ids) == mha.call_count, (results, mha.call_count)
+    assert [r["decidedElsewhere"] for r in results] == [0] * runs
     assert len(table(db, FurnishApplication)) == len(ids)
-    assert {r["status"] for r in table(db, FurnishApplication)} == {"APPROVED"}
+    assert {(r["status"], r["claimed_by"], r["claimed_until"]) for r in table(db, FurnishApplication)} == {
+        ("APPROVED", None, None)}
     for n in notices:   # one new current offender each, never two
         people = offenders(db, n)
         assert sorted(people) == ["D", "O"] and people["D"]["is_current"] == "Y" and people["O"]["is_current"] == "N"
@@ -145,6 +159,44 @@ def test_concurrent_runs_copy_and_decide_each_application_once(client, db, key, 
         approvals = c.scalar(select(func.count()).select_from(DecisionLog).where(
             DecisionLog.ruleset == "furnish_approval"))
     assert approvals == len(ids)
+
+
+def test_an_application_claimed_by_another_run_is_left_to_it_until_the_claim_lapses(client, db, key, mha):
+    seed_notices(db, notice_row("500500303J"), notice_row("500500304K"))
+    a = submit(client, key, "500500303J")
+    b = submit(client, key, "500500304K", id_number=nric(4))
+    from api.furnish.sync import copy_new_applications
+    with db.unit_of_work() as uow:
+        copy_new_applications(uow.session)
+        uow.commit()
+    later = business_time.now() + dt.timedelta(minutes=10)
+    with db.engine.begin() as c:   # both claimed by another run, alive
+        c.execute(text("UPDATE ocms_furnish_application SET claimed_by = 'furnish-sync:other', claimed_until = :t"),
+                  {"t": later})
+        c.execute(text("UPDATE ocms_furnish_application SET claimed_until = :t WHERE application_id = :b"),
+                  {"t": business_time.now() - dt.timedelta(minutes=1), "b": b})   # b's claim lapsed: a crashed run's
+    mha.reset()
+    counts = run(db, "mine")
+    assert (counts["checked"], counts["mhaCalls"], mha.call_count) == (1, 1, 1)
+    assert application(db, FurnishApplication, a)["claimed_by"] == "furnish-sync:other"
+    assert application(db, FurnishApplication, b)["claimed_by"] is None
+
+
+def test_a_run_that_crashed_after_claiming_takes_its_claims_back_when_rerun_with_its_key(client, db, key, mha):
+    from api.furnish.sync import copy_new_applications
+
+    seed_notices(db, notice_row("500500303J"))
+    a = submit(client, key, "500500303J")
+    with db.unit_of_work() as uow:   # copied, then claimed by run key k, which died while MHA answered
+        copy_new_applications(uow.session)
+        uow.commit()
+    with db.engine.begin() as c:
+        c.execute(text("UPDATE ocms_furnish_application SET claimed_by = 'furnish-sync:k', claimed_until = :t"),
+                  {"t": business_time.now() + dt.timedelta(minutes=10)})
+    assert run(db, "other")["checked"] == 0 and mha.call_count == 0   # not checked twice meanwhile
+    counts = run(db, "k", force=True)
+    assert (counts["checked"], counts["autoApproved"], mha.call_count) == (1, 1, 1)
+    assert application(db, FurnishApplication, a)["claimed_by"] is None
 
 
 # ---- auto-approval ----------------------------------------------------------------------------------------------
@@ -258,15 +310,69 @@ def test_a_notice_paid_since_the_submission_goes_to_the_oic_with_the_reason(clie
         "Notice is no longer eligible for furnishing: Notice is already paid")
 
 
-def test_a_second_furnish_after_a_driver_was_approved_needs_an_oic(client, db, key, mha):
+@pytest.mark.parametrize("approved_by", ["auto", "oic"])
+@pytest.mark.parametrize("first, second, message", [
+    ("HIRER", "HIRER", "A hirer has already been furnished for this notice"),
+    ("DRIVER", "HIRER", "A driver has already been furnished for this notice"),
+    ("DRIVER", "DRIVER", "A driver has already been furnished for this notice"),
+])
+def test_a_furnish_an_approval_would_refuse_is_refused_at_submission(client, db, key, mha, bearer, approved_by,
+                                                                    first, second, message):
+    """Finding 11: after an approval the notice is still at RD1 (until the stage progression moves it); a second
+    application the approval would refuse (409) is refused at submission with the same message, nothing kept."""
     seed_notices(db, notice_row("500500303J"))
-    submit(client, key, "500500303J")
+    name = "SOMEONE ELSE" if approved_by == "oic" else None   # a name MHA does not know: the OIC decides
+    a = submit(client, key, "500500303J", first, id_number=DRIVER_NRIC, name=name)
     run(db, "first")
-    # the notice is still at RD1 until the stage progression moves it: the internet zone cannot tell
-    second = submit(client, key, "500500303J", "HIRER", id_number="T1234567J")
+    if approved_by == "oic":
+        r = client.post(f"/v1/furnish/applications/{a}/approve", json={}, headers=bearer())
+        assert r.status_code == 200, r.get_json()
+    assert application(db, EFurnishApplication, a)["status"] == "APPROVED"
+    before = (table(db, EFurnishApplication), table(db, EValidOffenceNotice))
+    r = client.post(URL, json=body("500500303J", second, "NRIC", "T1234567J", "JANE DOE"), headers=key("eservice"))
+    assert r.status_code == 400, r.get_json()
+    assert r.get_json()["data"] == {"appCode": "OCMS-4000", "message": message,
+                                    "errors": [{"field": "furnishType", "message": message}]}
+    assert (table(db, EFurnishApplication), table(db, EValidOffenceNotice)) == before
+
+
+def test_a_hirer_once_approved_may_still_furnish_the_driver(client, db, key, mha):
+    seed_notices(db, notice_row("500500303J"))
+    submit(client, key, "500500303J", "HIRER", "FIN", HIRER_FIN)
+    assert run(db, "hirer")["autoApproved"] == 1
+    submit(client, key, "500500303J", "DRIVER", id_number=DRIVER_NRIC)
+    assert run(db, "driver")["autoApproved"] == 1
+    assert offenders(db, "500500303J")["D"]["is_current"] == "Y"
+
+
+def test_a_driver_the_internet_zone_does_not_know_still_sends_the_application_to_the_oic(client, db, key, mha):
+    """The approval-time check stays: a driver made current on the intranet (not by an internet application)."""
+    seed_notices(db, notice_row("500500303J"), offenders=[{
+        "notice_no": "500500303J", "owner_driver_indicator": "D", "is_current": "Y", "id_type": "NRIC",
+        "id_no": "T1234567J", "name": "A DRIVER", "cre_date": dt.datetime(2026, 1, 7), "cre_user_id": "test"}],
+        owner=False)
+    second = submit(client, key, "500500303J", "HIRER", id_number=DRIVER_NRIC)
     run(db, "second")
     assert application(db, FurnishApplication, second)["review_reason"] == (
         "Notice is no longer eligible for furnishing: A driver has already been furnished for this notice")
+
+
+def test_no_next_stage_in_the_stage_map_is_refused_at_submission(client, db, key, rules_dir):
+    """The other approval-time refusal the notice alone decides (review.py: 409 'The stage map gives no next
+    stage'): an analyst took the hirer row out of the stage map, so a hirer is refused when submitted."""
+    path = rules_dir / "stage_map.yaml"
+    text_ = path.read_text()
+    start = text_.index("  - id: STAGE-MAP-FURNISH-HIRER")
+    end = text_.index("\ntable:", start) + 1
+    path.write_text(text_[:start] + text_[end:])
+    seed_notices(db, notice_row("500500303J"))
+    r = client.post(URL, json=body("500500303J", "HIRER"), headers=key("eservice"))
+    assert r.status_code == 400, r.get_json()
+    data = r.get_json()["data"]
+    assert data["appCode"] == "OCMS-4000" and data["errors"][0]["field"] == "furnishType"
+    assert data["message"] == "The stage map gives no next stage for this furnish type"
+    assert table(db, EFurnishApplication) == []
+    assert client.post(URL, json=body("500500303J", "DRIVER"), headers=key("eservice")).status_code == 200
 
 
 # ---- MHA unavailable: retried by the next runs, then the OIC ---------------------------------------------------
