@@ -24,7 +24,7 @@ from api.decisions.log import record_decisions
 from api.stages.batch import apply_batch_actions, isolating, revive_notices
 from api.stages.moves import due_before, next_after, resume_after_revival, run_time
 from engine import RuleRegistry
-from repository.models import SYSTEM_USER, ValidOffenceNotice
+from repository.models import SYSTEM_USER, ValidOffenceNotice, now
 
 from .revival import auto_revival_reason
 
@@ -77,7 +77,7 @@ def suspend_ts_clv(uow, registry: RuleRegistry, day: dt.date, request_id: str | 
         change = StageChange(new_stage, next_stage, None, when, surcharge(registry, new_stage))
 
         def write(batch, d=d, change=change, last=last):
-            apply_stage_change(session, batch, change, SYSTEM_USER, when)
+            apply_stage_change(session, batch, change, SYSTEM_USER, now())  # upd_date: the real clock
             apply_batch_actions(session, batch, d.actions, when)
             insert_audit(session, [audit_row(n, day, last, change.new_stage, SOURCE_SYSTEM, None, None,
                                              "TS-CLV at CPC (vip-ts-clv)", SYSTEM_USER, when) for n in batch])
