@@ -105,7 +105,7 @@ def lta_owner(session: Session, lta: LtaClient, notice_no: str, vehicle_no: str,
     except RecordNotFound:
         counts.lta_failed += 1
         counts.errors.append(f"{notice_no}: LTA has no owner of {vehicle_no}")
-        log.warning("LTA has no owner of %s (notice %s): existing data kept", vehicle_no, notice_no)
+        log.warning("LTA has no owner of the vehicle of notice %s: existing data kept", notice_no)
         return None
     except ExternalCallError as e:
         counts.lta_failed += 1
