@@ -62,7 +62,8 @@ def cmd_serve(args, config) -> int:
         return 2
     serve(args.host, args.port, args.workers, timeout=args.timeout, log_level=config["OCMS_LOG_LEVEL"],
           log_format=config["OCMS_LOG_FORMAT"], metrics_bind=args.metrics_bind or config["OCMS_METRICS_BIND"],
-          threads=args.threads, body_timeout=args.body_timeout)
+          threads=args.threads, body_timeout=args.body_timeout,
+          header_timeout=args.header_timeout, keepalive=args.keep_alive)
     return 0
 
 
@@ -444,6 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=4, help="threads per worker (gthread workers)")
     s.add_argument("--body-timeout", type=float, default=10.0,
                    help="seconds a request body may take to arrive once its headers are in (408 after)")
+    s.add_argument("--header-timeout", type=float, default=10.0,
+                   help="seconds a request line and headers may take to arrive in all (408, connection closed, after)")
+    s.add_argument("--keep-alive", type=int, default=2,
+                   help="seconds an idle connection (new, or between requests) is kept open")
     s.add_argument("--dev", action="store_true", help="flask development server (debugging only)")
     s.add_argument("--metrics-bind", metavar="HOST:PORT",
                    help="also listen there, serving only /metrics (no credentials) and /health (default $OCMS_METRICS_BIND)")

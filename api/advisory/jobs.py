@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.config import load_config
-from api.jobs import register_job
+from api.jobs import PER_KEY, register_job
 from repository import business_time
 
 from .ans_report.daily import JOB_NAME as ANS_DAILY
@@ -26,7 +26,7 @@ def mirror_retry(uow, run_key: str) -> dict:
     return retry_mirrors(uow.session)
 
 
-@register_job(JOB_NAME, default_key=previous_day)
+@register_job(JOB_NAME, default_key=previous_day, lock=PER_KEY)  # the key day's list only
 def unqualified_an_list_job(uow, run_key: str) -> dict[str, Any]:
     """Send the day's unqualified ANs to REPCCS and CES (key: business date, default yesterday)."""
     return send_unqualified_an_list(uow, parse_business_date(run_key), load_config())
@@ -37,7 +37,7 @@ def previous_business_day() -> str:
     return business_time.yesterday().isoformat()
 
 
-@register_job(ANS_DAILY, default_key=previous_business_day)
+@register_job(ANS_DAILY, default_key=previous_business_day, lock=PER_KEY)  # the key day's report only
 def ans_report_daily_job(uow, run_key: str) -> dict[str, Any]:
     """Store the day's ANS report (Excel, PDF) and email it to OCMS_ANS_REPORT_TO (key: business date, default yesterday)."""
     return send_daily_ans_report(uow, parse_business_date(run_key), load_config())

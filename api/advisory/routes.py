@@ -19,7 +19,7 @@ from flask import current_app, g, jsonify, request
 from api.database import get_db
 from api.decisions.service import get_rules
 from api.web.auth import require_key
-from api.web.errors import ApiError, bad_request
+from api.web.errors import ApiError, bad_request, unsupported_media_type
 from api.web.smorest import Blueprint, ErrorEnvelopeSchema
 
 from . import IntakeDeps, NoticeNumberAllocator, receive_notice
@@ -42,6 +42,8 @@ def intake_deps() -> IntakeDeps:
 
 def _json_body() -> object:
     # The strict JSON layer refuses malformed bodies itself (400 naming the field); here only a missing one.
+    if not request.is_json and request.get_data(cache=True):
+        raise unsupported_media_type()  # the one 415 of every JSON route (api/web/errors.py)
     body = request.get_json() if request.is_json else None
     if body is None:
         raise bad_request("Malformed JSON", [{"field": "body", "message": "request body is not valid JSON"}])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert
 
-from api.jobs import register_job
+from api.jobs import PER_KEY, register_job
 from api.decisions.service import published_registry
 from engine import RuleRegistry
 from repository.models import SYSTEM_USER, Parameter, StageMap, now
@@ -57,7 +57,8 @@ def stage_map_sync_job(uow, run_key: str) -> dict:
     return {"transitions": len(pairs), "parameters": len(params)}
 
 
-@register_job("toppan-cps", "Toppan automatic stage changes from $OCMS_TOPPAN_DIR/<run key>/*.json (OCMS 15 §7)")
+@register_job("toppan-cps", "Toppan automatic stage changes from $OCMS_TOPPAN_DIR/<run key>/*.json (OCMS 15 §7)",
+              lock=PER_KEY)  # the key names its own folder
 def toppan_cps_job(uow, run_key: str) -> dict:
     """Apply every Toppan batch file of the run key's folder; counts per §7.4, summed over the batches."""
     from .schemas import ToppanRequestSchema

@@ -6,7 +6,7 @@
 Areas register their jobs in their own ``jobs.py``; :func:`api.areas.load_jobs`
 imports those modules at start-up.
 """
-from .registry import JOBS, Job, JobFunction, UnknownJobError, get_job, register_job
+from .registry import JOBS, PER_JOB, PER_KEY, Job, JobFunction, UnknownJobError, get_job, register_job
 from .runner import run_job
 
-__all__ = ["JOBS", "Job", "JobFunction", "UnknownJobError", "get_job", "register_job", "run_job"]
+__all__ = ["JOBS", "PER_JOB", "PER_KEY", "Job", "JobFunction", "UnknownJobError", "get_job", "register_job", "run_job"]

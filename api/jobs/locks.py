@@ -1,4 +1,9 @@
-"""At most one runner per job and run key, across processes and machines (issue 16, "Scheduler").
+"""At most one runner per job (or per job and run key), across processes and machines (issue 16, "Scheduler").
+
+A job registered ``lock="per_job"`` (the default, api/jobs/registry.py) takes one
+lock whatever its key: the OCMS 14 jobs work "as of" their key date, so runs
+under two keys would claim the same notices. Only ``lock="per_key"`` jobs (the
+key partitions the work) lock the job and key.
 
     lease = try_job_lock(engine, "unqualified-an-list", "2026-01-14")
     if lease is None: ...            # another runner holds it: nothing to do
@@ -7,7 +12,7 @@
 
 PostgreSQL
     A session advisory lock, ``pg_try_advisory_lock(<key>)``, where the key is the
-    first 8 bytes of SHA-256 of ``"ocms-job\\0<job>\\0<run key>"`` as a signed 64-bit
+    first 8 bytes of SHA-256 of ``"ocms-job\\0<job>\\0<run key or *>"`` as a signed 64-bit
     integer. It is taken on a *dedicated* connection (its own engine without a
     pool, autocommit, so the session is idle — never "idle in transaction") and
     held for the whole run. When the runner dies its connection dies and the
@@ -113,7 +118,11 @@ def _pg_holder(conn, key: int) -> str | None:
 
 
 def _try_pg(engine: Engine, job: str, run_key: str) -> JobLease:
-    key = advisory_key(job, run_key)
+    return _try_pg_key(engine, job, run_key, run_key)
+
+
+def _try_pg_key(engine: Engine, job: str, lock_key: str, run_key: str) -> JobLease:
+    key = advisory_key(job, lock_key)
     conn = _lock_engine(engine.url).connect()
     try:
         got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
@@ -185,13 +194,23 @@ def _try_sqlite(engine: Engine, job: str, run_key: str) -> JobLease:
     return JobLease(job, run_key, release)
 
 
-def try_job_lock(engine: Engine, job: str, run_key: str) -> JobLease:
-    """Take the lock of ``job``/``run_key`` without waiting; raise :class:`LockBusy` if another runner has it."""
+#: The run key a per-job lock stands for (never a real key: keys are dates, folder names).
+ANY_KEY = "*"
+
+
+def try_job_lock(engine: Engine, job: str, run_key: str, per_job: bool = True) -> JobLease:
+    """Take the lock of ``job`` (``per_job``) or of ``job``/``run_key`` without waiting.
+
+    Raise :class:`LockBusy` if another runner has it. SQLite locks per job either way.
+    """
     if engine.dialect.name == "postgresql":
+        if per_job:
+            lease = _try_pg_key(engine, job, ANY_KEY, run_key)
+            return lease
         return _try_pg(engine, job, run_key)
     if engine.dialect.name == "sqlite":
         return _try_sqlite(engine, job, run_key)
     raise NotImplementedError(f"no job lock for {engine.dialect.name}")
 
 
-__all__ = ["JobLease", "LockBusy", "advisory_key", "lock_dir", "runner_name", "try_job_lock"]
+__all__ = ["ANY_KEY", "JobLease", "LockBusy", "advisory_key", "lock_dir", "runner_name", "try_job_lock"]

@@ -23,9 +23,16 @@ class Job:
     description: str = ""
     #: The run key used when none is given (default: today's business date, repository.business_time).
     default_key: Callable[[], str] | None = None
+    #: What one lock covers (api/jobs/locks.py): PER_JOB (default) — one run of the job at a time, whatever its
+    #: key, for jobs whose keys overlap in the work they claim (an "as of" date: every notice due by then);
+    #: PER_KEY — runs of different keys may overlap, only for jobs whose key partitions the work (a day's list,
+    #: a folder of files).
+    lock: str = "per_job"
 
 
 JOBS: dict[str, Job] = {}
+PER_JOB = "per_job"
+PER_KEY = "per_key"
 
 
 class UnknownJobError(LookupError):
@@ -36,16 +43,22 @@ class UnknownJobError(LookupError):
         super().__init__(f"unknown job {name!r}; known jobs: {', '.join(sorted(JOBS)) or '(none registered yet)'}")
 
 
-def register_job(name: str, description: str = "",
-                 default_key: Callable[[], str] | None = None) -> Callable[[JobFunction], JobFunction]:
+def register_job(name: str, description: str = "", default_key: Callable[[], str] | None = None,
+                 lock: str = PER_JOB) -> Callable[[JobFunction], JobFunction]:
     """Decorate ``job(uow, run_key) -> counts`` to make it runnable as ``ocms jobs run <name>``.
 
     ``default_key`` gives the run key when the caller names none (e.g. the
     previous business day); without it the key is today's business date.
+    ``lock``: :data:`PER_JOB` (the default: one run at a time whatever the key)
+    or :data:`PER_KEY` (only for a job whose key partitions its work, so two
+    keys never claim the same rows); anything else is ValueError.
     """
+    if lock not in (PER_JOB, PER_KEY):
+        raise ValueError(f"job {name!r}: lock must be {PER_JOB!r} or {PER_KEY!r}, got {lock!r}")
+
     def decorate(fn: JobFunction) -> JobFunction:
         doc = (fn.__doc__ or "").strip()
-        JOBS[name] = Job(name, fn, description or (doc.splitlines()[0] if doc else ""), default_key)
+        JOBS[name] = Job(name, fn, description or (doc.splitlines()[0] if doc else ""), default_key, lock)
         return fn
     return decorate
 
@@ -59,4 +72,4 @@ def get_job(name: str) -> Job:
     return job
 
 
-__all__ = ["JOBS", "Job", "JobFunction", "UnknownJobError", "get_job", "register_job"]
+__all__ = ["JOBS", "PER_JOB", "PER_KEY", "Job", "JobFunction", "UnknownJobError", "get_job", "register_job"]

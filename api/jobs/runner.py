@@ -1,8 +1,9 @@
 """Run a registered job once for a run key, recording the run in ``ocms_batch_job_run``.
 
 Every run — by ``ocms jobs run`` or by ``ocms scheduler``, on any machine — first
-takes the lock of its job and key (:mod:`.locks`: a PostgreSQL advisory lock, a
-file lock on SQLite). So each job key runs at most once at a time:
+takes the lock of its job — or of its job and key, for a job registered
+``lock="per_key"`` — (:mod:`.locks`: a PostgreSQL advisory lock, a file lock on
+SQLite). So a job (or a per-key job's key) runs at most once at a time:
 
 * the lock is free: the run goes ahead; a RUNNING row of the same key left by a
   runner that died is marked FAILED ("abandoned") first, since only a dead
@@ -34,7 +35,7 @@ from repository.models import JOB_FAILED, JOB_RUNNING, JOB_SKIPPED_RUNNING, JOB_
 from repository.queries import finish_job_run, job_run_succeeded, start_job_run
 
 from .locks import LockBusy, runner_name, try_job_lock
-from .registry import get_job
+from .registry import PER_KEY, get_job
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def run_job(database, name: str, run_key: str | None = None, force: bool = False
     check_not_future(str(run_key))
     started = time.monotonic()
     try:
-        lease = try_job_lock(database.engine, name, run_key)
+        lease = try_job_lock(database.engine, name, run_key, per_job=job.lock != PER_KEY)
     except LockBusy as busy:
         with database.unit_of_work() as uow:
             row = start_job_run(uow.session, name, run_key)

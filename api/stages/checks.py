@@ -131,7 +131,7 @@ def lta_owner(session: Session, lta: LtaClient, notice_no: str, vehicle_no: str,
     except RecordNotFound:
         counts.lta_failed += 1
         counts.errors.append(f"{notice_no}: LTA has no owner of {vehicle_no}")
-        log.warning("LTA has no owner of %s (notice %s): existing data kept", vehicle_no, notice_no)
+        log.warning("LTA has no owner of the vehicle of notice %s: existing data kept", notice_no)
         if pending is not None:
             pending.failed(_Vehicle(notice_no, vehicle_no), LTA, stage, "LTA has no owner of the vehicle", when)
         return None

@@ -33,7 +33,7 @@ from api.cps.decide import decide, surcharge
 from api.cps.queries import SOURCE_SYSTEM, StageChange, apply_stage_change, audit_row, insert_audit
 from api.decisions.log import record_decisions
 from engine import RuleRegistry
-from repository.models import SYSTEM_USER, ManualReviewQueue, ValidOffenceNotice
+from repository.models import SYSTEM_USER, ManualReviewQueue, ValidOffenceNotice, now
 
 from .batch import in_batch, isolating, set_notices_fields
 from .checks import (
@@ -135,8 +135,10 @@ def plan(session, registry: RuleRegistry, day: dt.date, when: dt.datetime) -> tu
     return plans, left
 
 
-def _move(session, batch, p: Plan, day: dt.date, when: dt.datetime, request_id: str | None) -> None:
-    apply_stage_change(session, batch, p.change, SYSTEM_USER, when)
+def _move(session, batch, p: Plan, day: dt.date, when: dt.datetime, request_id: str | None,
+          stamp: dt.datetime | None = None) -> None:
+    # p.change.stage_date and the audit row's date are the business "as of" (the key); upd_date is the real clock.
+    apply_stage_change(session, batch, p.change, SYSTEM_USER, stamp or now())
     insert_audit(session, [audit_row(n, day, p.last, p.new, SOURCE_SYSTEM, None, None, f"{JOB_NAME}: {p.decision.message}"[:200]
                                      if p.decision.message else JOB_NAME, SYSTEM_USER, when) for n in batch])
     record_decisions(session, [p.decision] * len(batch), list(batch), request_id, JOB_NAME)
@@ -147,7 +149,8 @@ class _Run:
         self.uow, self.session, self.registry, self.day = uow, uow.session, registry, day
         self.clients, self.sftp, self.templates_dir = clients, sftp, templates_dir
         self.chunk_size, self.request_id = chunk_size, request_id
-        self.when = run_time(day)
+        self.when = run_time(day)      # business "as of": stage dates, next processing dates (the run key)
+        self.stamp = now()             # audit "when it happened": delivered_at, MHA/LTA checks, upd_date
         self.checks = CheckCounts()
         self.counts = {"due": 0, "moved": 0, "held": 0, "failed": 0, "lettersSent": 0, "lettersFound": 0,
                        "leftVipFlow": 0, "byStage": defaultdict(int)}
@@ -162,7 +165,7 @@ class _Run:
 
     def set_based(self, p: Plan, members: list[str]) -> None:
         done, failed = isolating(self.session, members, lambda b: _move(self.session, b, p, self.day, self.when,
-                                                                        self.request_id), JOB_NAME)
+                                                                        self.request_id, self.stamp), JOB_NAME)
         self.counts["moved"] += len(done)
         self.counts["byStage"][p.new] += len(done)
         self.counts["failed"] += len(failed)
@@ -183,8 +186,8 @@ class _Run:
                 pending = PendingBook(s, chunk)
                 for n in chunk:
                     if n in offenders:
-                        refresh_offender(s, self.clients, offenders[n], p.new, self.when, self.checks, pending)
-                self.checks.pending_resolved += pending.flush(self.when)
+                        refresh_offender(s, self.clients, offenders[n], p.new, self.stamp, self.checks, pending)
+                self.checks.pending_resolved += pending.flush(self.stamp)
             ready = chunk
             if p.letter:
                 ready = self._letters(p, chunk, notices, offenders, pending)
@@ -200,7 +203,7 @@ class _Run:
         owners = owner_rows(self.session, chunk)
         pending = PendingBook(self.session, chunk)
         for n in chunk:
-            owner = lta_owner(self.session, self.clients.lta, n, notices[n].vehicle_no, self.when, self.checks,
+            owner = lta_owner(self.session, self.clients.lta, n, notices[n].vehicle_no, self.stamp, self.checks,
                               offenders.get(n), owners.get(n), pending, p.new)
             lta_types[n] = owner.vehicle_registration_type if owner else None
         self.checks.pending_resolved += pending.flush(self.when)
@@ -229,7 +232,7 @@ class _Run:
                 changed[lta_types[n]].append(n)
                 logged.append((n, d))
         for vtype, members in changed.items():
-            set_notices_fields(self.session, members, {"vehicle_registration_type": vtype}, self.when)
+            set_notices_fields(self.session, members, {"vehicle_registration_type": vtype}, self.stamp)
             self.counts["leftVipFlow"] += len(members)
             log.info("%d notice(s) left the VIP flow: LTA reports type %s", len(members), vtype)
         if logged:
@@ -272,7 +275,7 @@ class _Run:
             self.sftp.connect()
             self._connected = True
         try:
-            how = deliver(self.session, self.sftp, letters, self.day, JOB_NAME, self.when)
+            how = deliver(self.session, self.sftp, letters, self.day, JOB_NAME, self.stamp)
         except SftpError as e:
             self.session.rollback()
             raise JobFailed(str(e), self.snapshot()) from None
@@ -294,7 +297,7 @@ def progress_stages(uow, registry: RuleRegistry, day: dt.date, clients: Clients 
                int(chunk_size or params.get("chunk_size") or 200), request_id)
     try:
         if run.clients.mha is not None and run.clients.datahive is not None:
-            retry_pending(run.session, run.clients, run.when, run.checks)
+            retry_pending(run.session, run.clients, run.stamp, run.checks)
             uow.commit()
         if run.clients.lta is not None:
             run.retry_lta(int(params.get("lta_max_attempts") or 3))

@@ -27,7 +27,7 @@ from api.stages.checks import CheckCounts, Clients, PendingBook, current_offende
 from api.stages.letters import deliver, has_address, letter_context, render
 from api.stages.moves import due_before, next_after, run_time
 from engine import RuleRegistry
-from repository.models import SYSTEM_USER, ValidOffenceNotice
+from repository.models import SYSTEM_USER, ValidOffenceNotice, now
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def send_vip_an_letters(uow, registry: RuleRegistry, day: dt.date, sftp: SftpCli
     session = uow.session
     todo = candidates(session, registry, day)
     size = int(chunk_size or registry.get("stage_progression").parameters.get("chunk_size") or 200)
-    when = run_time(day)
+    when = run_time(day)   # business "as of" (the key): stage dates
+    stamp = now()          # audit "when it happened": delivered_at, checks, letter_sent_timestamp, upd_date
     sent = registry.evaluate(RULESET, {"question": "an_letter_sent"})
     new_stage = sent.outputs.get("new_processing_stage") or "RD1"
     checks = CheckCounts()
@@ -80,7 +81,7 @@ def send_vip_an_letters(uow, registry: RuleRegistry, day: dt.date, sftp: SftpCli
         if clients.lta is not None:   # no owner yet: LTA's registered owner (a VIP AN has not been through ROV)
             for n in chunk:
                 if n not in offenders:
-                    lta_owner(session, clients.lta, n, notices[n].vehicle_no, when, checks, None, None)
+                    lta_owner(session, clients.lta, n, notices[n].vehicle_no, stamp, checks, None, None)
             session.flush()
             offenders = current_offenders(session, chunk)
         pending = PendingBook(session, chunk)
@@ -88,7 +89,7 @@ def send_vip_an_letters(uow, registry: RuleRegistry, day: dt.date, sftp: SftpCli
         for n in chunk:
             notice, offender = notices[n], offenders.get(n)
             if not has_address(offender) and offender is not None and clients.mha is not None:
-                refresh_offender(session, clients, offender, "NPA", when, checks, pending)
+                refresh_offender(session, clients, offender, "NPA", stamp, checks, pending)
             if not has_address(offender):
                 counts["noAddress"] += 1
                 log.warning("VIP AN %s: the owner has no address yet; left for the next run", n)
@@ -96,13 +97,13 @@ def send_vip_an_letters(uow, registry: RuleRegistry, day: dt.date, sftp: SftpCli
             letters.append(render(TEMPLATE, LETTER_TYPE, notice, letter_context(notice, offender, day), day,
                                   templates_dir))
             ready.append(n)
-        checks.pending_resolved += pending.flush(when)
+        checks.pending_resolved += pending.flush(stamp)
         if ready:
             if not connected:
                 sftp.connect()
                 connected = True
             try:
-                how = deliver(session, sftp, letters, day, JOB_NAME, when)
+                how = deliver(session, sftp, letters, day, JOB_NAME, stamp)
             except SftpError as e:
                 session.rollback()
                 raise JobFailed(str(e), {**counts, **checks.to_dict()}) from None
@@ -111,9 +112,9 @@ def send_vip_an_letters(uow, registry: RuleRegistry, day: dt.date, sftp: SftpCli
             last = "NPA"
             next_stage, days = next_after(registry, [(last, new_stage)])[(last, new_stage)] or (None, None)
             apply_stage_change(session, ready, StageChange(new_stage, next_stage, days, when,
-                                                           surcharge(registry, new_stage)), SYSTEM_USER, when)
+                                                           surcharge(registry, new_stage)), SYSTEM_USER, stamp)
             apply_batch_actions(session, ready, sent.actions, when)
-            set_notices_fields(session, ready, {"letter_sent_timestamp": when}, when)
+            set_notices_fields(session, ready, {"letter_sent_timestamp": stamp}, stamp)
             insert_audit(session, [audit_row(n, day, last, new_stage, SOURCE_SYSTEM, None, None,
                                              "VIP AN letter sent (vip-an-letters)", SYSTEM_USER, when) for n in ready])
             record_decisions(session, [sent] * len(ready), ready, request_id, JOB_NAME)

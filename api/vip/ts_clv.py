@@ -27,7 +27,7 @@ from api.decisions.log import record_decisions
 from api.stages.batch import apply_batch_actions, isolating, revive_notices
 from api.stages.moves import due_before, next_after, resume_after_revival, run_time
 from engine import RuleRegistry
-from repository.models import SYSTEM_USER, ValidOffenceNotice
+from repository.models import SYSTEM_USER, ValidOffenceNotice, now
 
 from .revival import auto_revival_reason
 
@@ -80,7 +80,7 @@ def suspend_ts_clv(uow, registry: RuleRegistry, day: dt.date, request_id: str | 
         change = StageChange(new_stage, next_stage, None, when, surcharge(registry, new_stage))
 
         def write(batch, d=d, change=change, last=last, key=key):
-            apply_stage_change(session, batch, change, SYSTEM_USER, when)
+            apply_stage_change(session, batch, change, SYSTEM_USER, now())  # upd_date: the real clock
             if key[3] == "TS":
                 # DESIGN.md §10: TS-CLV replaces the notice's active TS (the spec's query takes TS notices and its
                 # UPDATE overwrites the reason): the old suspension is closed with a revival record, never left open.

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -29,6 +30,15 @@ from flask import current_app, g, request
 
 from .errors import unauthorized
 from .json import text_problem
+
+#: Unicode categories an officer id may not hold: controls, format characters (U+202E bidi override, zero-width
+#: joiners), surrogates, private use, unassigned, line/paragraph separators — they would disguise the id in the
+#: decision log and reports.
+_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def _invisible(text: str) -> bool:
+    return any(unicodedata.category(ch) in _INVISIBLE for ch in text)
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 ANY = "*"
@@ -84,7 +94,7 @@ def jwt_claims(token: str | None) -> dict | None:
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
     sub, roles = claims.get("sub"), claims.get("roles")
-    if type(sub) is not str or not 1 <= len(sub) <= MAX_SUB_LENGTH or not sub.strip() or text_problem(sub):
+    if type(sub) is not str or not 1 <= len(sub) <= MAX_SUB_LENGTH or not sub.strip() or text_problem(sub) or _invisible(sub):
         return None
     if type(roles) is not list or len(roles) > MAX_ROLES:
         return None

@@ -148,9 +148,11 @@ class OcmsParser(FlaskParser):
         from webargs import core
 
         from .json import JSONInputError
-        if not core.is_json(req.mimetype):
-            return core.missing
         data = req.get_data(cache=True)
+        if not core.is_json(req.mimetype):
+            if data:  # a body the route would ignore: the caller's Content-Type is wrong, not a field
+                raise unsupported_media_type()
+            return core.missing
         if not data:
             return core.missing
         try:
@@ -160,6 +162,14 @@ class OcmsParser(FlaskParser):
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise bad_request("Malformed JSON", [{"field": "body", "message": "request body is not valid JSON"}])
+
+
+def unsupported_media_type() -> ApiError:
+    """A JSON route given a body under another (or no) Content-Type: 415 OCMS-4015 naming ``Content-Type``."""
+    ct = (request.headers.get("Content-Type") or "").split(";")[0].strip()[:100]
+    got = f"got {ct!r}" if ct else "none was given"
+    return ApiError(415, "Unsupported Media Type", [{
+        "field": "Content-Type", "message": f"send the body as application/json ({got})"}])
 
 
 def fact_error(e: FactError) -> ApiError:

@@ -19,7 +19,9 @@ As a second guard, every line passes :func:`redact` before it is written:
 the configured keys and secrets (``OCMS_API_KEYS``, ``OCMS_JWT_SECRET``, the
 keys OCMS sends to CAS/REPCCS/CES/LTA/DataHive/MHA, ``OCMS_METRICS_TOKEN``), anything shaped
 like a JWT or a bearer token, and personal particulars by shape (NRIC/FIN
-numbers, email addresses, Singapore phone numbers) become ``[REDACTED]``.
+numbers, email addresses, Singapore phone numbers, vehicle numbers, an officer's
+``jwt:<sub>`` and the values of fields named vehicleNo, officer, createdBy, sub …
+in free text) become ``[REDACTED]``.
 """
 from __future__ import annotations
 
@@ -43,8 +45,16 @@ PATTERNS = [
     re.compile(r"(?<![A-Za-z0-9])[STFGM]\d{7}[A-Z](?![A-Za-z0-9])"),              # NRIC / FIN
     re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),            # email address
     re.compile(r"(?<![A-Za-z0-9.])(?:\+65[ -]?)?[689]\d{3}[ -]?\d{4}(?![A-Za-z0-9.])"),  # Singapore phone number
+    # A Singapore vehicle number (1-3 letters, 1-4 digits, the check letter: SBA1234B, SZZ7001A); stage codes
+    # (RD1, RR3) and notice numbers (500500303J, S000000001) are not of this shape.
+    re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,3}\d{1,4}[A-Z](?![A-Za-z0-9])"),
+    # An officer's id: the Staff Portal caller as the service names it (jwt:<sub>), and named fields in free text.
+    re.compile(r"\bjwt:[^\s\"',;)}\]]+"),
+    re.compile(r"(?i)(\b(?:vehicle_?no|vehicle_?number|officer(?:_?id)?|created_?by|upd_?user_?id|sub)\b[\"']?"
+               r"\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|(?!\[REDACTED\])[^\s\"',;)}\]]+)"),
 ]
 _HEADER_PATTERN = PATTERNS[2]
+_FIELD_PATTERN = PATTERNS[-1]
 
 _secrets: list[str] = []
 
@@ -76,6 +86,9 @@ def redact(text: str) -> str:
     for p in PATTERNS:
         if p is _HEADER_PATTERN:
             text = p.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
+        elif p is _FIELD_PATTERN:
+            text = p.sub(lambda m: m.group(1) + (m.group(2)[0] + REDACTED + m.group(2)[0]
+                                                 if m.group(2)[0] in "\"'" else REDACTED), text)
         else:
             text = p.sub(REDACTED, text)
     return text

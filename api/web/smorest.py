@@ -5,8 +5,9 @@ The OpenAPI document describes every answer an operation can give
 (bad input, hostile text in the query or path), 408 (a body that stopped
 arriving), 413 (a body over ``OCMS_MAX_CONTENT_LENGTH``), 414 and 431 (gunicorn:
 request line or headers too long), 500, 503 (database
-busy or down) on every operation, 401 on every protected one and 404 on every
-one with a path parameter — each with the envelope schema. There is no
+busy or down) on every operation, 401 on every protected one, 404 on every
+one with a path parameter and 415 (a body under a Content-Type the route does
+not read: :func:`api.web.errors.unsupported_media_type`) on every one taking a body — each with the envelope schema. There is no
 catch-all ``default`` response, so a status the document does not name is a
 finding of the schemathesis run in the suite (tests/api/test_openapi_fuzz.py).
 """
@@ -85,6 +86,8 @@ class Api(flask_smorest.Api):
                     statuses.append(401)
                 if "{" in path:
                     statuses.append(404)
+                if method in ("post", "put", "patch"):  # a body under another Content-Type than the route reads
+                    statuses.append(415)
                 for status in statuses:
                     if str(status) not in responses and status not in responses:
                         responses[str(status)] = self.spec.components.get_ref("response", http.HTTPStatus(status).name)

@@ -25,7 +25,7 @@ CAS_KEY = "edge-cas-key"
 
 @pytest.fixture
 def edge_server(tmp_path, rules_dir, clean_db, database_url):
-    """``ocms serve`` with one worker of four threads, a 1 s lock timeout, a 2 s body timeout, a 64 kB body limit."""
+    """``ocms serve``: one worker of four threads, a 1 s lock timeout, 2 s header and body timeouts, a 64 kB body limit."""
     port = free_port()
     env = {**os.environ, "OCMS_DATABASE_URL": database_url, "OCMS_RULES_DIR": str(rules_dir),
            "OCMS_API_KEYS": f"cas:{CAS_KEY}", "OCMS_LOCK_TIMEOUT": "1", "OCMS_STATEMENT_TIMEOUT": "5",
@@ -33,7 +33,8 @@ def edge_server(tmp_path, rules_dir, clean_db, database_url):
     log_path = tmp_path / "serve.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--workers", "1", "--threads", "4", "--body-timeout", "2", "--timeout", "30"],
+                                 "--workers", "1", "--threads", "4", "--body-timeout", "2", "--header-timeout", "2",
+                                 "--timeout", "30"],
                                 cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
 
@@ -107,6 +108,84 @@ def test_two_slow_clients_do_not_stall_live(edge_server):
     finally:
         for s in slow:
             s.close()
+
+
+def test_slow_headers_and_idle_connections_do_not_stall_live(edge_server):
+    """Eight clients that stop mid-header and twenty silent ones take no thread; the stalled ones get 408 + close."""
+    base, port, _, _ = edge_server
+    slow = [socket.create_connection(("127.0.0.1", port), timeout=15) for _ in range(8)]
+    idle = [socket.create_connection(("127.0.0.1", port), timeout=15) for _ in range(20)]
+    try:
+        for s in slow:
+            s.sendall(b"GET /health/live HTTP/1.1\r\nHost: x\r\nX-A")
+        # Live answers on fresh connections while all of them hang (the client timeout is below the header timeout,
+        # so an answer only after a stalled client is given up fails here).
+        for _ in range(5):
+            assert requests.get(base + "/health/live", timeout=1.5).json() == {"status": "UP"}
+        with requests.Session() as kept:  # a kept-alive connection too
+            for _ in range(3):
+                assert kept.get(base + "/health/live", timeout=1.5).status_code == 200
+        for s in slow:
+            status, headers, body = _read_answer(s)
+            assert status == 408 and headers["connection"].lower() == "close", (status, headers)
+            assert json.loads(body)["data"]["appCode"] == "OCMS-4008"
+            assert s.recv(1) == b""  # and the connection is closed
+        for s in idle:  # silent connections are closed after the keep-alive time, unanswered
+            assert s.recv(1) == b""
+    finally:
+        for s in slow + idle:
+            s.close()
+
+
+def test_header_dribbled_byte_by_byte_is_given_up_in_all(edge_server):
+    """The header timeout bounds the whole head, not each read: one byte every 0.5 s still ends in 408."""
+    _, port, _, _ = edge_server
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
+        answer = b""
+        for ch in b"GET /health/live HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 40:
+            try:
+                s.sendall(bytes([ch]))
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            s.settimeout(0.5)
+            try:
+                answer += s.recv(65536)
+                break
+            except socket.timeout:
+                continue
+        s.settimeout(15)
+        while b"\r\n\r\n" not in answer:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.split(b"\r\n")[0] == b"HTTP/1.1 408 Request Timeout"
+    assert b"Connection: close" in answer
+
+
+def test_body_timeout_answer_says_connection_close(edge_server):
+    _, port, _, _ = edge_server
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
+        s.sendall(b"POST /v1/ocms/cas-getPaymentStatus HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Ocp-Apim-Subscription-Key: " + CAS_KEY.encode() + b"\r\nContent-Length: 40\r\n\r\n{\"noticeNumb")
+        status, headers, _ = _read_answer(s)
+        assert status == 408 and headers["connection"].lower() == "close"
+        assert s.recv(1) == b""
+
+
+def _read_answer(s: socket.socket) -> tuple[int, dict, bytes]:
+    """Read one answer (status, lower-cased headers, body) from an open socket."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        assert chunk, f"closed without an answer: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:])}
+    while len(body) < int(headers.get("content-length", 0)):
+        body += s.recv(65536)
+    return int(lines[0].split()[1]), headers, body
 
 
 GUNICORN_ERRORS = [

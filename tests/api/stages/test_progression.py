@@ -321,3 +321,26 @@ def test_a_reminder_letter_without_car_park_text_reads_right(vdb, externals, pp_
         assert "parked in breach of the parking rules on" in text
     else:
         assert f"parking rules at {place} on" in text
+
+
+def test_a_backdated_run_stamps_audit_times_with_the_real_clock_and_stage_dates_with_its_key(vdb, externals):
+    """``--key yesterday`` run today: the stage date is yesterday (business "as of"); delivered_at, the MHA check
+    and upd_date are when they happened (review finding: they were stamped yesterday at this time of day)."""
+    yesterday = TODAY - dt.timedelta(days=1)
+    insert_notices(vdb, [due("V000000001", "ROV", "RD1", in_days=-2, vtype="V", vehicle="VIP0001A",
+                             amount_payable=70)])
+    add_owners(vdb, [owner("V000000001", street_name=None, postal_code=None)])
+    externals.mha.set_particulars("S1234567D", {"name": "TAN AH KOW", "blockHouseNo": "9", "streetName": "BEDOK ROAD",
+                                                "unitNumber": "#01-02", "postalCode": "460009", "buildingName": None})
+    externals.datahive.set_contact("S1234567D", mobile="91234567", email="tan@example.com")
+    before = now()
+    out = run_job_with(vdb, externals.env, JOB, key=yesterday.isoformat())
+    after = now()
+    assert out["status"] == "SUCCESS" and out["counts"]["moved"] == 1, out
+    v = get(vdb, ValidOffenceNotice, "V000000001")
+    assert v.last_processing_stage == "RD1" and v.last_processing_date.date() == yesterday   # as of the key
+    assert before <= v.upd_date <= after                                                     # when it happened
+    (letter,) = all_rows(vdb, LetterDelivery)
+    assert before <= letter.delivered_at <= after, letter.delivered_at
+    o = get(vdb, OffenceNoticeOwnerDriver, "V000000001", "O")
+    assert before <= o.mha_checked_date <= after, o.mha_checked_date

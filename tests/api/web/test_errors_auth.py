@@ -116,3 +116,11 @@ def test_batch_limit_helper_is_4013():
 def test_app_code_echoes_the_status(status, code):
     from api.web.errors import app_code_for
     assert app_code_for(status) == code
+
+
+@pytest.mark.parametrize("sub", ["officer\u202e1", "\u200bofficer1", "off\u2028icer", "officer\ufeff", "off\ue000icer"])
+def test_a_jwt_sub_with_invisible_or_format_characters_is_401(client, bearer, sub):
+    """A bidi override (U+202E), zero-width or other Cf/control characters would disguise the officer id."""
+    r = client.get("/v1/decision-log", query_string={"subject": "X1"}, headers=bearer(sub=sub))
+    assert r.status_code == 401 and r.get_json()["data"]["appCode"] == "OCMS-4001"
+    assert client.get("/v1/decision-log", query_string={"subject": "X1"}, headers=bearer(sub="officer 1")).status_code == 200
