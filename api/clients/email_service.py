@@ -30,7 +30,8 @@ class EmailServiceClient(JsonApiClient):
     def send(self, email_address: str, subject: str, body: str, sender: str = "noreply@ura.gov.sg") -> CallOutcome:
         """Send one email (``.value``: :class:`~api.clients.sms.Sent`); ExternalCallError after the retries."""
         return self.post(SEND_PATH, parse_sent, json={"emailAddress": email_address, "subject": subject,
-                                                      "body": body, "sender": sender})
+                                                      "body": body, "sender": sender},
+                         resend_safe=False)  # never two emails: a late answer is in doubt, not resent
 
 
 __all__ = ["EmailServiceClient", "SEND_PATH", "SYSTEM", "Sent"]

@@ -62,11 +62,14 @@ class MalformedResponse(ValueError):
 class ExternalCallError(RuntimeError):
     """A call to an external system failed for good: after its retries, or at once on a final 4xx."""
 
-    def __init__(self, system: str, message: str, attempts: int, errors: list[str], status: int | None = None):
+    def __init__(self, system: str, message: str, attempts: int, errors: list[str], status: int | None = None,
+                 in_doubt: bool = False):
         self.system = system
         self.attempts = attempts
         self.errors = errors
         self.status = status
+        #: The request reached the system but no answer came back in time: it may have been acted on.
+        self.in_doubt = in_doubt
         last = errors[-1] if errors else "-"
         super().__init__(f"{system}: {message} after {attempts} attempt(s); last error: {last}")
 
@@ -111,6 +114,7 @@ def call_with_retry(
     files: Mapping[str, tuple] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     describe_refusal: Callable[[requests.Response], str | None] | None = None,
+    resend_safe: bool = True,
 ) -> CallOutcome:
     """Call ``method url`` until ``parse`` accepts a 2xx answer, retrying as the module says.
 
@@ -118,6 +122,11 @@ def call_with_retry(
     fields) and ``files`` (``{name: (filename, bytes, content type)}``) as one multipart/form-data body.
     Raises :class:`ExternalCallError` (``.status`` set for a final 4xx such as 404); ``describe_refusal`` may
     add the system's reason for a final 4xx to its error text.
+
+    ``resend_safe=False`` for a call that must never happen twice (an SMS, an email, a letter: OCMS 10 §3.5-3.6):
+    a request that was sent but not answered in time (read timeout), or whose 2xx answer broke off, is not
+    retried; :class:`ExternalCallError` is raised with ``in_doubt=True``. Failures before the request was sent
+    (connection refused, connect timeout) and 5xx answers are retried as usual.
     """
     errors: list[str] = []
     attempts = 0
@@ -131,6 +140,12 @@ def call_with_retry(
                                        data=data, files=files, timeout=policy.timeout)
         except requests.Timeout as e:
             errors.append(f"timeout ({type(e).__name__})")
+            if not resend_safe and not isinstance(e, requests.ConnectTimeout):
+                metrics.external_call(system, "failed", time.perf_counter() - started)
+                log.error("%s %s %s: no answer in time; the request may have been acted on, not resent",
+                          system, method, url)
+                raise ExternalCallError(system, "no answer in time (may have been acted on; not resent)", attempt,
+                                        errors, in_doubt=True)
         except requests.ConnectionError as e:
             errors.append(f"connection failed ({type(e).__name__})")
         else:
@@ -145,6 +160,10 @@ def call_with_retry(
                         errors.append(f"malformed response: {e}")
                     except requests.RequestException as e:  # the body broke off while being read
                         errors.append(f"response read failed ({type(e).__name__})")
+                        if not resend_safe:  # a 2xx began: the system acted on it
+                            metrics.external_call(system, "failed", time.perf_counter() - started)
+                            raise ExternalCallError(system, "answer broke off (may have been acted on; not resent)",
+                                                    attempt, errors, in_doubt=True) from None
                 elif status == 429 or status >= 500:
                     errors.append(f"HTTP {status}")
                     wait = _retry_after(response) if status == 429 else None

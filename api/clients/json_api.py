@@ -224,7 +224,8 @@ class JsonApiClient:
 
     def post(self, path: str, parse: Callable[[requests.Response], Any], json: Any = None,
              data: Mapping[str, str] | None = None, files: Mapping[str, tuple] | None = None,
-             describe_refusal: Callable[[requests.Response], str | None] | None = None) -> CallOutcome:
+             describe_refusal: Callable[[requests.Response], str | None] | None = None,
+             resend_safe: bool = True) -> CallOutcome:
         """POST ``path`` (a JSON body, or ``data`` + ``files`` as multipart) with the retry policy; errors as :meth:`get`.
 
         A final 4xx other than 404 is :class:`~api.clients.http.ExternalCallError` with ``.status`` set (e.g.
@@ -238,7 +239,7 @@ class JsonApiClient:
         try:
             return call_with_retry(self.session, "POST", self.base_url + path, self.policy, parse, system=self.SYSTEM,
                                    headers=headers, json=json, data=data, files=files, sleep=self._sleep,
-                                   describe_refusal=describe_refusal)
+                                   describe_refusal=describe_refusal, resend_safe=resend_safe)
         except ExternalCallError as e:
             if e.status == 404:
                 raise RecordNotFound(self.SYSTEM, "no such endpoint (HTTP 404)", e.attempts, e.errors, 404) from None

@@ -73,7 +73,8 @@ class SliftClient(JsonApiClient):
                   "recipientName": recipient_name, "recipientAddress": recipient_address, "priority": priority}
         files = {"letterFile": (f"{notice_no}.pdf", pdf, "application/pdf")}
         try:
-            return self.post(SUBMIT_PATH, parse_submission, data=fields, files=files, describe_refusal=refusal_reason)
+            return self.post(SUBMIT_PATH, parse_submission, data=fields, files=files, describe_refusal=refusal_reason,
+                             resend_safe=False)  # never two letters
         except ExternalCallError as e:
             if e.status is not None and 400 <= e.status < 500:
                 raise SliftRejected(e.last_error, e.attempts, e.errors, e.status) from None

@@ -53,7 +53,8 @@ class SmsClient(JsonApiClient):
     def send(self, mobile_number: str, message: str, sender: str = "URA_OCMS") -> CallOutcome:
         """Send ``message`` to ``mobile_number`` (``.value``: :class:`Sent`); ExternalCallError after the retries."""
         return self.post(SEND_PATH, parse_sent, json={"mobileNumber": mobile_number, "message": message,
-                                                      "sender": sender})
+                                                      "sender": sender},
+                         resend_safe=False)  # never two SMS: a late answer is in doubt, not resent
 
 
 __all__ = ["DEFAULT_TIMEOUT", "SEND_PATH", "SYSTEM", "Sent", "SmsClient", "parse_sent"]

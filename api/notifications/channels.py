@@ -84,7 +84,9 @@ class Channels:
 
 
 def _failed(e: ExternalCallError, result: str = "FAILED") -> CallResult:
-    return CallResult(result, None, e.attempts, str(e)[:2000], list(e.errors))
+    """The call's failure as a result; a send that may have gone through (``e.in_doubt``) is IN_DOUBT, so the
+    route never sends that channel again (OCMS 10 §3.5-3.6: one SMS, one email, one letter per qualification)."""
+    return CallResult("IN_DOUBT" if e.in_doubt else result, None, e.attempts, str(e)[:2000], list(e.errors))
 
 
 def call_lta(ch: Channels, vehicle_no: str) -> CallResult:
@@ -122,7 +124,7 @@ def call_mha(ch: Channels, id_no: str) -> CallResult:
 
 
 def call_sms(ch: Channels, mobile: str, message: str, sender: str) -> CallResult:
-    """§3.5 SMS gateway: SUCCESS (``value``: Sent) or FAILED after the retries."""
+    """§3.5 SMS gateway: SUCCESS (``value``: Sent) or FAILED after the retries; IN_DOUBT when it went unanswered in time."""
     try:
         out = ch.sms.send(mobile, message, sender)
     except ExternalCallError as e:
@@ -131,7 +133,7 @@ def call_sms(ch: Channels, mobile: str, message: str, sender: str) -> CallResult
 
 
 def call_email(ch: Channels, address: str, subject: str, body: str, sender: str) -> CallResult:
-    """§3.5 email service: SUCCESS (``value``: Sent) or FAILED after the retries."""
+    """§3.5 email service: SUCCESS (``value``: Sent) or FAILED after the retries; IN_DOUBT when it went unanswered in time."""
     try:
         out = ch.email.send(address, subject, body, sender)
     except ExternalCallError as e:
@@ -140,7 +142,7 @@ def call_email(ch: Channels, address: str, subject: str, body: str, sender: str)
 
 
 def call_slift(ch: Channels, notice_no: str, vehicle_no: str, pdf: bytes, name: str, address: str) -> CallResult:
-    """§3.6 OP-AN-SLIFT-001: SUCCESS (``value``: Submission), REJECTED (4xx) or FAILED after the retries."""
+    """§3.6 OP-AN-SLIFT-001: SUCCESS (``value``: Submission), REJECTED (4xx), FAILED after the retries, IN_DOUBT when unanswered in time."""
     try:
         out = ch.slift.submit(notice_no, vehicle_no, pdf, name, address)
     except SliftRejected as e:

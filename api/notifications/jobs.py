@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.config import load_config
-from api.jobs import register_job
+from api.jobs import PER_KEY, register_job
 from repository import business_time
 
 from .flow import JOB_NAME, run_an_notifications
@@ -23,7 +23,8 @@ def minute_key() -> str:
 
 
 @register_job(JOB_NAME, "Notify the owners of qualified ANs (LTA, DataHive, MHA; SMS, email or SLIFT letter), then "
-                        "PS-ANS (OCMS 10 §3.4-3.7)", default_key=minute_key)
+                        "PS-ANS (OCMS 10 §3.4-3.7)", default_key=minute_key,
+              lock=PER_KEY)  # each notice is claimed row by row (FOR UPDATE SKIP LOCKED): runners share the work
 def an_notifications_job(uow, run_key: str) -> dict[str, Any]:
     """Work through the pending qualified ANs with the environment's systems and the published rules."""
     from api.decisions.service import published_registry

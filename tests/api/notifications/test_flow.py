@@ -93,8 +93,12 @@ def test_every_ean_channel_failing_falls_back_to_the_letter(ndb, registry, syste
             sim.malformed_next(4, fault)
     run(ndb, registry, systems, napp)
     w = work(ndb, no)
+    # a send left unanswered may have gone through: IN_DOUBT, never resent (one call each); others are retried
+    expected = "IN_DOUBT" if fault == "timeout" else "FAILED"
     assert (w.sms_result, w.email_result, w.address_result, w.letter_result, w.status) == \
-        ("FAILED", "FAILED", "FOUND", "SUCCESS", "DONE")
+        (expected, expected, "FOUND", "SUCCESS", "DONE")
+    if fault == "timeout":
+        assert len(systems.sms.calls_to("/send")) == 1 and len(systems.email.calls_to("/send")) == 1
     n = notice(ndb, no)
     assert (n.ean_sent_flag, n.letter_sent_flag, n.epr_reason_of_suspension) == (None, "Y", "ANS")
     (sub,) = systems.slift.submissions
@@ -219,6 +223,32 @@ def test_slift_failures_go_to_manual_review(ndb, registry, systems, napp, fault,
     assert letter.status in ("REJECTED", "FAILED") and letter.retry_count == calls - 1
     n = notice(ndb, no)
     assert (n.letter_sent_flag, n.suspension_type) == (None, None)
+
+
+def test_a_late_sms_answer_is_never_resent_and_the_email_follows(ndb, registry, systems, napp):
+    """Found by a reviewer: a gateway answering after the timeout had delivered the SMS, and the retry sent a
+    second one. A read timeout on a send is IN_DOUBT: no retry, the next channel instead (OCMS 10 §3.5)."""
+    (no,) = qualified(ndb, [notice_row("700000021A", "SBA2121A")])
+    _contact(systems, "SBA2121A", mobile="92121212", email="late@example.com")
+    systems.sms.time_out_next(1, delay=3)
+    run(ndb, registry, systems, napp)
+    w = work(ndb, no)
+    assert (w.sms_result, w.email_result, w.status) == ("IN_DOUBT", "SUCCESS", "DONE")
+    assert len(systems.sms.calls_to("/send")) == 1
+    logs = {g.channel: g for g in rows(ndb, EanNotificationLog, notice_no=no)}
+    assert (logs["SMS"].status, logs["SMS"].retry_count, logs["EMAIL"].status) == ("IN_DOUBT", 0, "SUCCESS")
+    assert notice(ndb, no).notification_method == "EMAIL"
+
+
+def test_a_late_slift_answer_is_never_resubmitted(ndb, registry, systems, napp):
+    (no,) = qualified(ndb, [notice_row("700000022A", "SBA2222B")])
+    _contact(systems, "SBA2222B")
+    systems.slift.time_out_next(1, delay=3)
+    run(ndb, registry, systems, napp)
+    assert len(systems.slift.calls_to("/submit")) == 1
+    (item,) = rows(ndb, ManualReviewQueue, notice_no=no)
+    assert item.review_type == "AN_SLIFT_IN_DOUBT"
+    assert notice(ndb, no).suspension_type is None
 
 
 def test_datahive_failing_goes_to_the_letter(ndb, registry, systems, napp):
