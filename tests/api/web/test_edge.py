@@ -82,7 +82,7 @@ def test_every_protected_route_answers_401_before_reading_a_malformed_request(ed
     for rule in edge_app.url_map.iter_rules():
         if requirement_of(edge_app.view_functions[rule.endpoint]) is None:
             continue
-        path = _fill(rule.rule, {"report_id": "1", "ruleset": "an_qualification", "name": "an_qualification", "generation": "1"})
+        path = _fill(rule.rule, {"report_id": "1", "ruleset": "an_qualification", "name": "an_qualification", "generation": "1", "review_id": "1"})
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             # A body and a query string that would each be a 400 (or worse) if they were looked at.
             r = client.open(path + "?subject=%00&dateFrom=9999-99-99&limit=abc", method=method,

@@ -46,10 +46,14 @@ def test_versions_list_each_content_with_a_unified_diff(client, key, rules_dir):
 
 
 def test_a_removed_ruleset_shows_as_removed(client, key, rules_dir):
+    """A ruleset the code does not evaluate (here one an analyst tried out) can be removed; the required ones
+    cannot (tests/api/service/test_required_rulesets.py)."""
     client.get("/v1/rulesets", headers=key("cas"))
-    publish(client, key, rules_dir, lambda d: (d / "cps_toppan.yaml").unlink())
-    versions = client.get("/v1/rulesets/cps_toppan/versions", headers=key("cas")).json["versions"]
-    assert versions[0]["removed"] is True and versions[0]["generation"] == 2 and versions[1]["generation"] == 1
+    trial = (rules_dir / "cps_toppan.yaml").read_text().replace("ruleset: cps_toppan", "ruleset: cps_toppan_trial", 1)
+    publish(client, key, rules_dir, lambda d: (d / "cps_toppan_trial.yaml").write_text(trial))
+    publish(client, key, rules_dir, lambda d: (d / "cps_toppan_trial.yaml").unlink())
+    versions = client.get("/v1/rulesets/cps_toppan_trial/versions", headers=key("cas")).json["versions"]
+    assert versions[0]["removed"] is True and versions[0]["generation"] == 3 and versions[1]["generation"] == 2
 
 
 def test_one_version_s_content_and_404s(client, key, rules_dir):
