@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Optional
 
 from sqlalchemy import DateTime, MetaData, Numeric, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from . import business_time
 
@@ -49,6 +49,16 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {Decimal: Money}
+
+
+def inserted_after_notice():
+    """A many-to-one relationship to the notice, never loaded, that orders a flush: the notice row first.
+
+    SQLAlchemy's unit of work orders a flush's INSERTs by relationships, not by foreign keys; with
+    this a new notice and its detail, suspensions and AN notification row (all pending) go in one
+    flush, the notice first (the intake: api.advisory.intake). ``lazy="raise"``: reading it is a bug.
+    """
+    return relationship("ValidOffenceNotice", lazy="raise", viewonly=False)
 
 
 class AuditMixin:

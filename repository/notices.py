@@ -15,7 +15,7 @@ from typing import Optional
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from .base import AuditMixin, Base, CreatedMixin
+from .base import AuditMixin, Base, CreatedMixin, inserted_after_notice
 
 
 class NoticeColumns(AuditMixin):
@@ -106,6 +106,7 @@ class OffenceNoticeDetail(AuditMixin, Base):
     notice_no: Mapped[str] = mapped_column(
         String(10), ForeignKey("ocms_valid_offence_notice.notice_no"), primary_key=True
     )
+    _notice: Mapped["ValidOffenceNotice"] = inserted_after_notice()  # flush order only
     lot_no: Mapped[Optional[str]] = mapped_column(String(10))
     vehicle_make: Mapped[Optional[str]] = mapped_column(String(50))
     vehicle_model: Mapped[Optional[str]] = mapped_column(String(50))

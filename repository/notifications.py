@@ -19,12 +19,15 @@ recorded step after a crash and never sends twice:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import AuditMixin, Base
+from .base import AuditMixin, Base, inserted_after_notice
+
+if TYPE_CHECKING:
+    from .notices import ValidOffenceNotice
 
 PENDING, DONE, SKIPPED, REVIEW, CLOSED = "PENDING", "DONE", "SKIPPED", "REVIEW", "CLOSED"
 NOTIFICATION_STATUSES = (PENDING, DONE, SKIPPED, REVIEW, CLOSED)
@@ -43,6 +46,7 @@ class AnNotification(AuditMixin, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     notice_no: Mapped[str] = mapped_column(String(10), ForeignKey("ocms_valid_offence_notice.notice_no"),
                                            nullable=False, unique=True)
+    _notice: Mapped["ValidOffenceNotice"] = inserted_after_notice()  # flush order only
     status: Mapped[str] = mapped_column(String(10), nullable=False, default=PENDING)
     #: The last step recorded (the route's outcome that was carried out last), for staff and logs.
     step: Mapped[str] = mapped_column(String(20), nullable=False, default="QUALIFIED")

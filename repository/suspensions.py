@@ -7,12 +7,15 @@ serial number of suspensions (see :func:`repository.queries.next_sr_no`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from .base import AuditMixin, Base
+from .base import AuditMixin, Base, inserted_after_notice
+
+if TYPE_CHECKING:
+    from .notices import ValidOffenceNotice
 
 
 class SuspensionColumns(AuditMixin):
@@ -46,6 +49,7 @@ class SuspendedNotice(SuspensionColumns, Base):
     notice_no: Mapped[str] = mapped_column(
         String(10), ForeignKey("ocms_valid_offence_notice.notice_no"), primary_key=True
     )
+    _notice: Mapped["ValidOffenceNotice"] = inserted_after_notice()  # flush order only
 
 
 class ESuspendedNotice(SuspensionColumns, Base):

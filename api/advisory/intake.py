@@ -56,7 +56,6 @@ from datetime import timedelta
 from typing import Any, Callable, Literal
 
 from marshmallow import ValidationError
-from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -67,12 +66,13 @@ from api.web.errors import ApiError, bad_request, flatten_messages
 from engine import Decision
 from repository import reference_cache
 from repository.db import classify_error
-from repository.queries import mark_notice_created, receipt_and_notice
+from repository.queries import (
+    copy_notice_to_mirror, intake_lookup, lock_vehicle, mark_notice_created, vehicle_history,
+)
 from repository.models import (
     SYSTEM_USER,
     OffenceNoticeDetail,
     ValidOffenceNotice,
-    VipVehicle,
     WebhookReceipt,
     now,
 )
@@ -202,20 +202,12 @@ def _reject_from(decision: Decision, field_name: str) -> ApiError:
     return bad_request(message, [{"field": field_name, "message": message}])
 
 
-def _lock_vehicle(session: Session, vehicle_no: str) -> None:
-    """Serialise the intakes of one vehicle until commit (PostgreSQL; SQLite has one writer anyway)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:v))"), {"v": "ocms-vehicle:" + vehicle_no})
+class _NumberTaken(Exception):
+    """The number drawn for a notice sent without one belongs to a notice a caller sent (draw another)."""
 
 
-#: ``ocms_vip_vehicle.vehicle_no`` is String(14): a longer number cannot be on the list.
-VIP_VEHICLE_NO_MAX = 14
-
-
-def in_vip_list(session, vehicle_no: str) -> bool:
-    """OCMS 14 tab 2 step 3: is the vehicle on the active VIP list (``ocms_vip_vehicle``, status ACTIVE)?"""
-    row = session.get(VipVehicle, vehicle_no) if len(vehicle_no) <= VIP_VEHICLE_NO_MAX else None
-    return row is not None and row.status == "ACTIVE"
+class _TakeCarefulPath(Exception):
+    """The one-statement history read or the mirror write failed: run the intake again the careful way."""
 
 
 def _new_notice(p: dict, notice_no: str, vehicle_type: str, caller_user: str, start) -> ValidOffenceNotice:
@@ -239,93 +231,151 @@ def _new_notice(p: dict, notice_no: str, vehicle_type: str, caller_user: str, st
     )
 
 
+class _History:
+    """The vehicle's other notices as the intake's decisions need them, read once (fast) or query by query.
+
+    Fast (the usual path): :func:`repository.queries.vehicle_history`, one statement for the DBB
+    candidates and the qualification counts, no savepoint; if it fails, :class:`_TakeCarefulPath`
+    (the transaction is rolled back and the intake runs again careful). Careful: the DBB query tried
+    ``deps.dbb_attempts`` times in savepoints (all failed: TS-OLD fallback, BR-AN-DUP-002), the counts in
+    a savepoint (failed: a standard notice, OCMS 10 §3.1) - each failure isolated, as the spec asks.
+    """
+
+    def __init__(self, session: Session, notice: ValidOffenceNotice, deps: IntakeDeps, registry, fast: bool):
+        self.session, self.notice, self.deps, self.fast = session, notice, deps, fast
+        self.within = double_booking.window(registry.get(double_booking.RULESET).parameters)
+        self.ruleset_parameters = registry.get(qualification.RULESET).parameters
+        self.plan = qualification.plan(session, notice, self.ruleset_parameters)
+        self._read = None
+
+    def _one_read(self):
+        if self._read is None:
+            n, p = self.notice, self.plan
+            try:
+                self._read = vehicle_history(self.session, n.vehicle_no, n.notice_date_and_time, within=self.within,
+                                             since=p.since, ps_reasons=p.ps_reasons, same_day_start=p.same_day_start,
+                                             exclude_notice_no=n.notice_no)
+            except SQLAlchemyError as e:
+                raise _TakeCarefulPath(f"history of notice {n.notice_no} not read: {type(e).__name__}") from e
+        return self._read
+
+    def candidates(self) -> list[double_booking.Candidate] | None:
+        """The DBB candidates; None if the query failed every time (careful path only)."""
+        if self.fast:
+            return [double_booking.Candidate(*row) for row in self._one_read().near]
+        return double_booking.candidates_with_retry(self.session, self.notice, self.deps.dbb_query,
+                                                    self.deps.dbb_attempts, self.within)
+
+    def qualification_facts(self) -> dict | None:
+        """The an_qualification facts; None if the counts could not be read (careful path only)."""
+        if self.fast:
+            h = self._one_read()
+            return qualification.facts_from(self.notice, h.past_offences, h.past_qualifying_offences, h.same_day_ans)
+        try:
+            with self.session.begin_nested():
+                facts, _ = qualification.qualification_facts(self.session, self.notice, self.ruleset_parameters)
+            return facts
+        except SQLAlchemyError as e:  # §3.1: past-offence query failed -> process as a standard notice
+            log.warning("AN qualification facts of notice %s not read (%s); standard notice", self.notice.notice_no, e)
+            return None
+
+
 def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: IntakeDeps,
-             request_id: str | None, caller: str | None) -> IntakeResult:
-    """One try of the whole transaction (no commit)."""
+             request_id: str | None, caller: str | None, fast: bool = True, drawn: str | None = None) -> IntakeResult:
+    """One try of the whole transaction (no commit): read, decide, then write.
+
+    ``drawn``: the number OCMS generated for a notice sent without one (drawn before the transaction:
+    the allocator may write a block of numbers in a transaction of its own); :class:`_NumberTaken` if a
+    caller already sent it.
+
+    Reads: the vehicle lock, one look-up (receipt, duplicate number, VIP list), the vehicle's history
+    (:class:`_History`). Every decision is taken before anything is written, so the notice is
+    inserted once with its final values and its rows go in one flush (notice first).
+    """
     timings = decide.timings
     vehicle_no = p["vehicleNo"]
-    _lock_vehicle(session, vehicle_no)
-    transaction_id = p.get("transactionId")
-    notice_no = p.get("noticeNo")
-    receipt, taken = receipt_and_notice(session, source, transaction_id or None, notice_no)  # one round trip
-    if receipt is not None:
-        return _repeat(source, p, receipt, timings)
-    if taken:
+    transaction_id = p.get("transactionId") or None
+    generated = drawn is not None
+    notice_no = drawn if generated else p["noticeNo"]
+    lock_vehicle(session, vehicle_no)
+    found = intake_lookup(session, source, transaction_id, notice_no, vehicle_no)  # one round trip
+    if found.receipt is not None:
+        return _repeat(source, p, found.receipt, timings)
+    if found.notice_taken and not generated:
         status, message = DUPLICATE[source]
         raise ApiError(status, message, [{"field": "noticeNo", "message": message}])
+    if found.notice_taken:  # a caller already sent the number OCMS drew: roll back, draw another
+        raise _NumberTaken(notice_no)
     if source == "CES" and not reference_cache.rule_code_exists(session, p["computerRuleCode"]):
         status, message = INVALID_RULE_CODE
         raise ApiError(status, message, [{"field": "computerRuleCode", "message": message}])
 
     vt = decide("vehicle_type", {"vehicle_no": vehicle_no, "vehicle_registration_type": p.get("vehicleRegistrationType"),
-                                 "in_vip_list": in_vip_list(session, vehicle_no)})
+                                 "in_vip_list": found.in_vip_list})
     if any(a.name == "reject" for a in vt.actions):
         raise _reject_from(vt, "vehicleRegistrationType")
     vehicle_type = vt.outputs.get("vehicle_registration_type") or p.get("vehicleRegistrationType")
 
-    generated = not notice_no
-    if not notice_no:
-        notice_no = deps.allocator.next()
-        while session.get(ValidOffenceNotice, notice_no) is not None:  # a caller already sent this number
-            notice_no = deps.allocator.next()
     user = (p.get("creUserId") or SYSTEM_USER)[:50]
     start = decide("stage_map", {"new_processing_stage": FIRST_STAGE})
     notice = _new_notice(p, notice_no, vehicle_type, user, start)
-    session.add(notice)
-    session.flush()  # the notice first: the detail row refers to it (no relationship orders them in one flush)
-    mark_notice_created(session, notice_no)  # its mirror is written whole below (mirror_or_queue)
-    session.add(OffenceNoticeDetail(notice_no=notice_no, cre_user_id=user, cre_date=notice.cre_date))
-
     result = IntakeResult(source, notice_no, "NOT_QUALIFIED", timings=timings)
-    if transaction_id:
-        # The key refuses a concurrent repeat here (it waits for this commit, then fails and retries).
-        session.add(WebhookReceipt(source=source, transaction_id=transaction_id, notice_no=notice_no,
-                                   notice_no_generated="Y" if generated else "N", response_status=result.status,
-                                   response_body=result.response(), cre_user_id=user, cre_date=notice.cre_date))
-    session.flush()  # detail and receipt in one flush
-
-    def apply(decision: Decision) -> None:
-        if decision.actions:
-            applied = apply_actions(_Uow(session), notice_no, decision.actions)
-            result.suspensions += [a for a in applied.applied if a["action"] == "suspend"]
+    to_apply: list[Decision] = []
 
     done = False
     if source == "CES":
         eht = decide("ces_eht_flag", {"subsystem_label": p["subsystemLabel"], "an_flag": p.get("anFlag")})
         if eht.outcome == "EHT_AN":
-            apply(eht)
+            to_apply.append(eht)
             result.outcome, done = "EHT_AN", True
+    history = _History(session, notice, deps, decide.registry, fast) if not done else None
     if not done:
-        within = double_booking.window(decide.registry.get(double_booking.RULESET).parameters)
-        candidates = double_booking.candidates_with_retry(session, notice, deps.dbb_query, deps.dbb_attempts, within)
+        candidates = history.candidates()
         dbb = decide.many(double_booking.RULESET, double_booking.dbb_facts(notice, candidates))
         hit = next((d for d in dbb if d.actions), None)
         if hit is not None:
-            apply(hit)
+            to_apply.append(hit)
             result.outcome, done = ("DBB_CHECK_FAILED" if candidates is None else "DOUBLE_BOOKED"), True
     if not done:
-        rs_params = decide.registry.get(qualification.RULESET).parameters
-        try:
-            with session.begin_nested():
-                facts, params = qualification.qualification_facts(session, notice, rs_params)
-        except SQLAlchemyError as e:  # §3.1: past-offence query failed -> process as a standard notice
-            log.warning("AN qualification facts of notice %s not read (%s); standard notice", notice_no, e)
-            facts = None
-        q = decide(qualification.RULESET, facts, parameters=params) if facts is not None else None
+        facts = history.qualification_facts()
+        q = decide(qualification.RULESET, facts, parameters=history.plan.params) if facts is not None else None
         # OCMS 14 tab 2 steps 6-7: a VIP vehicle's notice takes the VIP AN sub-flow or TS-OLD (vip_notice).
         route = decide(VIP_RULESET, {"question": "creation", "offence_notice_type": notice.offence_notice_type,
                                      "vehicle_registration_type": notice.vehicle_registration_type,
                                      "an_qualified": q is not None and q.outcome == "QUALIFIED"})
         if route.outcome != "STANDARD":
-            apply(route)
+            to_apply.append(route)
             result.outcome = route.outcome
         elif q is not None:
-            apply(q)
+            to_apply.append(q)
             result.outcome = q.outcome or "NOT_QUALIFIED"
 
+    # Writes. The notice is pending (not flushed) while the actions apply to it: it is inserted once,
+    # with its final values; its detail, receipt, suspensions and AN notification row follow it in one
+    # flush (the flush-order relationships of repository.base.inserted_after_notice).
+    session.add(notice)
+    mark_notice_created(session, notice_no)  # its mirror is written whole below
+    session.add(OffenceNoticeDetail(notice_no=notice_no, cre_user_id=user, cre_date=notice.cre_date))
+    if transaction_id:
+        # The key refuses a concurrent repeat here (it waits for this commit, then fails and retries).
+        session.add(WebhookReceipt(source=source, transaction_id=transaction_id, notice_no=notice_no,
+                                   notice_no_generated="Y" if generated else "N", response_status=result.status,
+                                   response_body=result.response(), cre_user_id=user, cre_date=notice.cre_date))
+    for decision in to_apply:
+        if decision.actions:
+            applied = apply_actions(_Uow(session), notice_no, decision.actions)
+            result.suspensions += [a for a in applied.applied if a["action"] == "suspend"]
+    session.flush()
     record_decisions(session, decide.decisions, notice_no, request_id, caller)
     result.decisions = list(decide.decisions)
-    result.mirrored = mirror_or_queue(session, notice_no, deps.mirror_writer, source=source)
+    if fast:
+        try:
+            with_suspensions = bool(result.suspensions)  # a new notice has no other suspension to copy
+            copy_notice_to_mirror(session, notice_no, suspensions=with_suspensions)
+        except SQLAlchemyError as e:
+            raise _TakeCarefulPath(f"mirror of notice {notice_no} not written: {type(e).__name__}") from e
+    else:
+        result.mirrored = mirror_or_queue(session, notice_no, deps.mirror_writer, source=source)
     return result
 
 
@@ -366,16 +416,30 @@ def receive_notice(source: Source, raw: Any, *, database, registry, deps: Intake
     else:
         first_decisions = []
 
-    def one_try(uow, attempt: int) -> IntakeResult:
-        timings.attempts = attempt
-        decide = _Decider(registry, timings)
-        decide.decisions.extend(first_decisions)
-        return _attempt(source, p, uow.session, decide, deps, request_id, caller)
+    def one_try(uow, attempt: int, fast: bool) -> IntakeResult:
+        while True:
+            timings.attempts += 1
+            decide = _Decider(registry, timings)
+            decide.decisions.extend(first_decisions)
+            # Drawn outside the transaction (a new block is written in one of its own; SQLite has one writer).
+            drawn = None if p.get("noticeNo") else deps.allocator.next()
+            try:
+                return _attempt(source, p, uow.session, decide, deps, request_id, caller, fast, drawn)
+            except _NumberTaken as e:
+                log.info("generated notice number %s was sent by a caller: another is drawn", e)
+                uow.session.rollback()
 
+    # The fast path needs the standard history query and mirror writer (tests replace them to inject faults).
+    fast = deps.dbb_query is double_booking.find_candidates and deps.mirror_writer is sync_notice
     engine_before, t0 = timings.engine, time.perf_counter()
     try:
-        result = run_in_transaction(database, one_try, attempts=ATTEMPTS, what="notice intake",
-                                    retry_if=lambda e: isinstance(e, IntegrityError))
+        try:
+            result = run_in_transaction(database, lambda uow, n: one_try(uow, n, fast), attempts=ATTEMPTS,
+                                        what="notice intake", retry_if=lambda e: isinstance(e, IntegrityError))
+        except _TakeCarefulPath as e:  # rolled back: again, each fallible step on its own (savepoints)
+            log.warning("notice intake takes the careful path (request %s): %s", request_id, e)
+            result = run_in_transaction(database, lambda uow, n: one_try(uow, n, False), attempts=ATTEMPTS,
+                                        what="notice intake", retry_if=lambda e: isinstance(e, IntegrityError))
     except SQLAlchemyError as e:
         if classify_error(e) is not None:
             raise  # busy / timed out / unreachable: 503 OCMS-5003 (api.web.errors)

@@ -20,6 +20,7 @@ and time instead.
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -59,9 +60,14 @@ def settings(session: Session, ruleset_parameters: dict) -> tuple[dict, int, lis
     return params, months, reasons
 
 
+def same_day_start(notice: ValidOffenceNotice) -> datetime:
+    """00:00 of the day the notice is dated (BR-AN-SAMEDAY-001 counts the vehicle's ANs of that day)."""
+    return notice.notice_date_and_time.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def same_day_an_count(session: Session, notice: ValidOffenceNotice) -> int:
     """ANs (an_flag Y) of the vehicle dated the same day as ``notice``, other than itself."""
-    day = notice.notice_date_and_time.replace(hour=0, minute=0, second=0, microsecond=0)
+    day = same_day_start(notice)
     return session.scalar(select(func.count()).select_from(ValidOffenceNotice).where(
         ValidOffenceNotice.vehicle_no == notice.vehicle_no, ValidOffenceNotice.an_flag == "Y",
         ValidOffenceNotice.notice_date_and_time >= day,
@@ -76,15 +82,31 @@ def window_start(params: dict, notice_time: datetime, months: int) -> datetime:
     return months_before(business_time.day_start(business_time.today()), months)
 
 
-def qualification_facts(session: Session, notice: ValidOffenceNotice, ruleset_parameters: dict) -> tuple[dict, dict]:
-    """(facts, parameters) for an_qualification: the notice's fields and its vehicle's history.
+@dataclass(frozen=True)
+class Plan:
+    """What the qualification of one notice must count, from the settings alone (no query)."""
 
-    ``past_offences_24m`` counts the vehicle's other notices dated in
-    ``[window_start, notice date and time)`` (§3.1; :func:`window_start`).
-    """
+    #: The ruleset parameters after the ocms_parameter overrides (passed to the engine).
+    params: dict
+    #: First instant of the past-offence window (:func:`window_start`); it ends at the notice's date and time.
+    since: datetime
+    #: PS reasons a past offence must be suspended under (``past_offence_mode: ps_reasons``), else None.
+    ps_reasons: list[str] | None
+    #: 00:00 of the notice's day if ``same_day_check`` is on, else None.
+    same_day_start: datetime | None
+
+
+def plan(session: Session, notice: ValidOffenceNotice, ruleset_parameters: dict) -> Plan:
+    """The counts ``notice``'s qualification needs (parameters from the reference cache: no query)."""
     params, months, reasons = settings(session, ruleset_parameters)
-    t = notice.notice_date_and_time
-    since = window_start(params, t, months)
+    return Plan(params, window_start(params, notice.notice_date_and_time, months),
+                reasons if params.get("past_offence_mode") == "ps_reasons" else None,
+                same_day_start(notice) if params.get("same_day_check") else None)
+
+
+def facts_from(notice: ValidOffenceNotice, past_offences: int, past_qualifying_offences: int | None = None,
+               same_day_ans: int | None = None) -> dict:
+    """The an_qualification facts of ``notice`` given its vehicle's counts (None: not asked by the plan)."""
     facts = {
         "offence_notice_type": notice.offence_notice_type,
         "vehicle_registration_type": notice.vehicle_registration_type,
@@ -92,16 +114,31 @@ def qualification_facts(session: Session, notice: ValidOffenceNotice, ruleset_pa
         "composition_amount": notice.composition_amount,
         "vehicle_category": notice.vehicle_category,
         # [currentDate - 24 months, notice date): the notice itself (dated t) is outside.
-        "past_offences_24m": count_past_offences(session, notice.vehicle_no, since, t,
-                                                 exclude_notice_no=notice.notice_no),
+        "past_offences_24m": past_offences,
     }
-    if params.get("past_offence_mode") == "ps_reasons":
-        facts["past_qualifying_offences_24m"] = count_past_offences(
-            session, notice.vehicle_no, since, t, ps_reasons=reasons, exclude_notice_no=notice.notice_no)
-    if params.get("same_day_check"):
-        facts["same_day_an_count"] = same_day_an_count(session, notice)
-    return facts, params
+    if past_qualifying_offences is not None:
+        facts["past_qualifying_offences_24m"] = past_qualifying_offences
+    if same_day_ans is not None:
+        facts["same_day_an_count"] = same_day_ans
+    return facts
 
 
-__all__ = ["RULESET", "WINDOW_START", "months_before", "qualification_facts", "same_day_an_count", "settings",
-           "window_start"]
+def qualification_facts(session: Session, notice: ValidOffenceNotice, ruleset_parameters: dict) -> tuple[dict, dict]:
+    """(facts, parameters) for an_qualification: the notice's fields and its vehicle's history, one query per count.
+
+    ``past_offences_24m`` counts the vehicle's other notices dated in
+    ``[window_start, notice date and time)`` (§3.1; :func:`window_start`). The intake's usual path reads
+    the same counts with its double-booking candidates in one statement
+    (:func:`repository.queries.vehicle_history`); this is its path after that statement failed.
+    """
+    p = plan(session, notice, ruleset_parameters)
+    t = notice.notice_date_and_time
+    past = count_past_offences(session, notice.vehicle_no, p.since, t, exclude_notice_no=notice.notice_no)
+    qualifying = None if p.ps_reasons is None else count_past_offences(
+        session, notice.vehicle_no, p.since, t, ps_reasons=p.ps_reasons, exclude_notice_no=notice.notice_no)
+    same_day = same_day_an_count(session, notice) if p.same_day_start is not None else None
+    return facts_from(notice, past, qualifying, same_day), p.params
+
+
+__all__ = ["Plan", "RULESET", "WINDOW_START", "facts_from", "months_before", "plan", "qualification_facts",
+           "same_day_an_count", "same_day_start", "settings", "window_start"]

@@ -12,6 +12,7 @@ from ..operations import DecisionLog
 
 #: Columns a caller may give for a decision-log row (``id`` is generated).
 DECISION_LOG_FIELDS = frozenset(c.key for c in DecisionLog.__table__.columns if c.key != "id")
+_INSERT = insert(DecisionLog.__table__)
 
 
 def _decision_row(row: Mapping[str, Any], decided_at) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def log_decisions(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
     stamp = now()
     values = [_decision_row(row, stamp) for row in rows]
     if values:
-        session.execute(insert(DecisionLog.__table__), values)  # Core executemany: no ORM bulk bookkeeping
+        session.connection().execute(_INSERT, values)  # Core executemany: no ORM bulk bookkeeping
     return len(values)
 
 

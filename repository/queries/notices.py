@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from ..notices import ValidOffenceNotice
@@ -106,6 +108,76 @@ def count_past_offences(
     if exclude_notice_no is not None:
         stmt = stmt.where(ValidOffenceNotice.notice_no != exclude_notice_no)
     return session.scalar(stmt) or 0
+
+
+@dataclass(frozen=True)
+class VehicleHistory:
+    """What the intake needs of a vehicle's other notices (:func:`vehicle_history`)."""
+
+    #: (notice_no, vehicle_no, computer_rule_code, notice_date_and_time, pp_code) of the notices dated within
+    #: the double-booking window, oldest first.
+    near: list[tuple]
+    #: Notices dated in ``[since, notice time)`` (BR-AN-QUAL-002).
+    past_offences: int
+    #: Of those, the ones under PS with one of ``ps_reasons``; None if not asked.
+    past_qualifying_offences: int | None
+    #: ANs (an_flag Y) dated the day starting ``same_day_start``; None if not asked.
+    same_day_ans: int | None
+
+
+@lru_cache(maxsize=None)
+def _history_statement(with_ps_reasons: bool, with_same_day: bool, with_exclude: bool):
+    """The statement of :func:`vehicle_history` for what is asked, built once (bound parameters)."""
+    n = ValidOffenceNotice.__table__
+    others = [n.c.vehicle_no == bindparam("vehicle_no")]
+    if with_exclude:
+        others.append(n.c.notice_no != bindparam("exclude"))
+    window = [n.c.notice_date_and_time >= bindparam("since"), n.c.notice_date_and_time < bindparam("t")]
+
+    def count(*conditions):
+        return select(func.count()).select_from(n).where(*others, *conditions).scalar_subquery()
+
+    columns = [count(*window).label("past_")]
+    if with_ps_reasons:
+        columns.append(count(*window, n.c.suspension_type == "PS",
+                             n.c.epr_reason_of_suspension.in_(bindparam("ps_reasons", expanding=True)))
+                       .label("past_q_"))
+    if with_same_day:
+        columns.append(count(n.c.an_flag == "Y", n.c.notice_date_and_time >= bindparam("day"),
+                             n.c.notice_date_and_time < bindparam("day_end")).label("same_day_"))
+    near = (select(n.c.notice_no, n.c.vehicle_no, n.c.computer_rule_code, n.c.notice_date_and_time, n.c.pp_code)
+            .where(*others, n.c.notice_date_and_time >= bindparam("near_from"),
+                   n.c.notice_date_and_time <= bindparam("near_to")).subquery())
+    one = select(literal(1).label("one")).subquery()
+    return (select(*columns, *near.c).select_from(one).outerjoin(near, true())
+            .order_by(near.c.notice_date_and_time, near.c.notice_no))
+
+
+def vehicle_history(session: Session, vehicle_no: str, notice_time: datetime, *, within: timedelta,
+                    since: datetime, ps_reasons: Iterable[str] | None = None, same_day_start: datetime | None = None,
+                    exclude_notice_no: str | None = None) -> VehicleHistory:
+    """The double-booking candidates and the AN-qualification counts of a vehicle in ONE statement.
+
+    ``SELECT (count), [(count under PS reasons)], [(same-day ANs)], near.* FROM (SELECT 1) LEFT JOIN
+    near ON true``: the counts of :func:`count_past_offences` as scalar subqueries beside the notices
+    dated in ``[notice_time - within, notice_time + within]`` (one index range scan each on
+    ``vehicle_no, notice_date_and_time``). ``exclude_notice_no`` is left out of everything. Raises what the
+    database raises (the caller decides the fallback: OCMS 10 §3.1, BR-AN-DUP-002).
+    """
+    stmt = _history_statement(ps_reasons is not None, same_day_start is not None, exclude_notice_no is not None)
+    params = {"vehicle_no": vehicle_no, "exclude": exclude_notice_no, "since": since, "t": notice_time,
+              "near_from": notice_time - within, "near_to": notice_time + within}
+    if ps_reasons is not None:
+        params["ps_reasons"] = list(ps_reasons)
+    if same_day_start is not None:
+        params.update(day=same_day_start, day_end=same_day_start + timedelta(days=1))
+    rows = session.connection().execute(stmt, params).all()
+    first, skip = rows[0]._mapping, 1 + (ps_reasons is not None) + (same_day_start is not None)
+    return VehicleHistory(
+        near=[tuple(r)[skip:] for r in rows if r._mapping["notice_no"] is not None],
+        past_offences=int(first["past_"] or 0),
+        past_qualifying_offences=int(first["past_q_"] or 0) if ps_reasons is not None else None,
+        same_day_ans=int(first["same_day_"] or 0) if same_day_start is not None else None)
 
 
 def past_offence_counts(

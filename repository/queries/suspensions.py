@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from ..notices import ValidOffenceNotice
@@ -40,6 +40,24 @@ def lock_notices(session: Session, notice_nos: Iterable[str], *, chunk_size: int
     for chunk in chunked(sorted(set(notice_nos)), chunk_size):
         session.execute(select(table.c.notice_no).where(table.c.notice_no.in_(chunk))
                         .order_by(table.c.notice_no).with_for_update()).all()
+
+
+_VEHICLE_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:v))")
+
+
+def lock_vehicle(session: Session, vehicle_no: str) -> None:
+    """Serialise the intakes of one vehicle until the transaction ends (call it first).
+
+    PostgreSQL: a transaction-scoped advisory lock on the vehicle number (``pg_advisory_xact_lock``,
+    released by the database at commit, rollback or a dead connection). SQLite: the database's write
+    lock at once (the zero-row UPDATE of :func:`lock_notices`), so the reads that follow see every
+    earlier intake of the vehicle.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        lock_notices(session, ())
+        return
+    connection.execute(_VEHICLE_LOCK, {"v": "ocms-vehicle:" + vehicle_no})
 
 
 def next_sr_no(session: Session, notice_no: str) -> int:

@@ -1,4 +1,4 @@
-"""The intake's repository helpers: receipt and duplicate check in one statement, notices created by a
+"""The intake's repository helpers: receipt, duplicate check and VIP list in one statement, notices created by a
 transaction (no lock, suspensions counted in the session), the internet mirror by two upserts."""
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from repository.models import (
-    ESuspendedNotice, EValidOffenceNotice, SuspendedNotice, ValidOffenceNotice, WebhookReceipt,
+    ESuspendedNotice, EValidOffenceNotice, SuspendedNotice, ValidOffenceNotice, VipVehicle, WebhookReceipt,
 )
 from repository.queries import (
-    copy_notice_to_mirror, mark_notice_created, next_sr_no, notice_created_here, receipt_and_notice,
+    copy_notice_to_mirror, intake_lookup, mark_notice_created, next_sr_no, notice_created_here,
 )
 
 
@@ -40,18 +40,24 @@ def _receipt(**kw):
     ("T2", "500400099Z", (False, False)), (None, "500400058A", (False, True)), (None, None, (False, False)),
     ("T1", None, (True, False)), ("T2", None, (False, False)),
 ])
-def test_receipt_and_notice_in_one_statement(session, notice_row, statements, transaction_id, notice_no, want):
+@pytest.mark.parametrize("vehicle_no, vip", [("SVIP1A", "ACTIVE"), ("SVIP2B", "INACTIVE"), ("SBA1234A", None),
+                                             ("S" * 40, None)])
+def test_intake_lookup_in_one_statement(session, notice_row, statements, transaction_id, notice_no, want,
+                                        vehicle_no, vip):
     session.execute(insert(ValidOffenceNotice), [notice_row("500400058A")])
     session.execute(insert(WebhookReceipt), [_receipt()])
+    session.execute(insert(VipVehicle), [{"vehicle_no": "SVIP1A", "status": "ACTIVE"},
+                                          {"vehicle_no": "SVIP2B", "status": "INACTIVE"}])
     session.commit()
     statements.clear()
-    receipt, taken = receipt_and_notice(session, "REPCCS", transaction_id, notice_no)
-    assert (receipt is not None, taken) == want
-    assert len(statements) == (0 if transaction_id is None and notice_no is None else 1)
-    if receipt is not None:
-        assert (receipt.notice_no, receipt.response_status) == ("500400058A", 200)
-    other, _ = receipt_and_notice(session, "CES", transaction_id, notice_no)  # another source's transaction ids
-    assert other is None
+    found = intake_lookup(session, "REPCCS", transaction_id, notice_no, vehicle_no)
+    assert (found.receipt is not None, found.notice_taken) == want
+    assert (found.vip_status, found.in_vip_list) == (vip, vip == "ACTIVE")
+    assert len(statements) == 1
+    if found.receipt is not None:
+        assert (found.receipt.notice_no, found.receipt.response_status) == ("500400058A", 200)
+    other = intake_lookup(session, "CES", transaction_id, notice_no, vehicle_no)  # another source's transaction ids
+    assert other.receipt is None
 
 
 def _suspension(notice_no, sr_no, reason="ANS"):
