@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common import ensure_database  # noqa: E402
+
 SYSTEMS = ("lta", "datahive", "mha", "sms", "email", "slift")
 
 
@@ -140,6 +142,7 @@ def main(argv=None) -> int:
     ap.add_argument("--pg", default="postgresql://root@127.0.0.1:5432/ocms_notif_bench")
     ap.add_argument("--notices", type=int, default=10_000)
     args = ap.parse_args(argv)
+    ensure_database(args.pg)
     letters = tempfile.mkdtemp(prefix="an-letters-")
     os.environ.update({"OCMS_DATABASE_URL": args.pg, "OCMS_LOG_LEVEL": "WARNING", "OCMS_AN_LETTER_DIR": letters})
 

@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common import ensure_database  # noqa: E402
 from sqlalchemy import bindparam, insert, select, update  # noqa: E402
 
 CAS_KEY = "bench-cas-key"
@@ -247,6 +248,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.quick:
         args.repeats = 5
+    if args.pg:
+        ensure_database(args.pg)
     # The application log (one line per applied notice) is formatted and written, to /dev/null.
     devnull = open(os.devnull, "w")
     logging.basicConfig(stream=devnull, format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")

@@ -43,6 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common import ensure_database  # noqa: E402
+
 LOAD = """
 INSERT INTO ocms_carpark (pp_code, pp_name, cre_date, cre_user_id)
 SELECT 'P' || lpad(i::text, 4, '0'), 'Car Park ' || i, now(), 'bench' FROM generate_series(1, 900) i;
@@ -113,6 +115,7 @@ def main() -> int:
     ap.add_argument("--vehicles", type=int, default=5_000)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
+    ensure_database(args.pg)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 

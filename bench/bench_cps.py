@@ -51,6 +51,8 @@ from repository.models import (  # noqa: E402
     ChangeOfProcessing, EValidOffenceNotice, OffenceNoticeOwnerDriver, ValidOffenceNotice,
 )
 
+from common import ensure_database  # noqa: E402
+
 SECRET = "bench-secret-0123456789abcdef0123456789"
 TOPPAN_KEY = "bench-toppan-key"
 
@@ -210,6 +212,8 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--pg", help="PostgreSQL URL of a database of its own (its schema is dropped)")
     args = p.parse_args()
+    if args.pg:
+        ensure_database(args.pg)
     with tempfile.TemporaryDirectory() as d:
         run(f"sqlite:///{d}/bench.db", args)
     if args.pg:

@@ -33,7 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from common import ensure_database  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from repository import partitions  # noqa: E402
 from repository.db import make_engine, make_session_factory  # noqa: E402
@@ -52,12 +53,8 @@ def load() -> str:
 
 
 def fresh(name: str, revision: str):
-    admin = create_engine(f"postgresql+psycopg://root@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        if not c.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
     url = f"{SERVER}/{name}"
+    ensure_database(url)
     eng = make_engine(url)
     drop_schema(eng)
     with eng.begin() as c:  # partitions left by an earlier run

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import gen_facts  # noqa: E402
+from common import ensure_database, gen_facts  # noqa: E402
 
 COLUMNS = ("decided_at", "request_id", "caller", "ruleset", "ruleset_version", "ruleset_hash", "subject", "facts",
            "outcome", "outputs", "actions", "fired_rules", "dry_run", "parameters")
@@ -39,16 +39,6 @@ COLUMNS = ("decided_at", "request_id", "caller", "ruleset", "ruleset_version", "
 
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from sqlalchemy.engine import make_url
-    u = make_url(url)
-    admin = u.set(database="postgres").render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(admin, autocommit=True) as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (u.database,)).fetchone():
-            c.execute(f'CREATE DATABASE "{u.database}"')
 
 
 def fill(app, url: str, rows: int, fresh: bool, distinct: int) -> float:

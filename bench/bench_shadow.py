@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import gen_facts  # noqa: E402
+from common import ensure_database, gen_facts  # noqa: E402
 
 KEYS = {"repccs": "bench-repccs", "admin": "bench-admin"}
 
@@ -65,6 +65,7 @@ def main() -> int:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     url = args.database_url or f"sqlite:///{tmp / 'shadow.db'}"
+    ensure_database(url)
     from repository.migrate import delete_all_rows, upgrade
     upgrade(url)
     from api import create_app

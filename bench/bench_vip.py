@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common import ensure_database  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from api.database import Database  # noqa: E402
@@ -211,6 +212,7 @@ def main() -> int:
     args = ap.parse_args()
     if not args.pg.startswith("postgresql"):
         ap.error("--pg must be a PostgreSQL URL")
+    ensure_database(args.pg)
 
     from api.stages.progression import progress_stages
     from api.vip.revival import revive_due_ts_old

@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common import ensure_database  # noqa: E402
+
 KEY = "bench-apim-key"
 
 
@@ -52,6 +54,7 @@ def bare_replace(engine, rows: list[tuple]) -> None:
 
 
 def bench_database(label: str, url: str, cas, n: int, repeats: int) -> None:
+    from api.areas import load_jobs
     from api.clients.cas import REFRESH_VIP_PATH, CasClient, _parse_json, validate_vip_response
     from api.clients.http import RetryPolicy
     from api.database import Database
@@ -61,6 +64,7 @@ def bench_database(label: str, url: str, cas, n: int, repeats: int) -> None:
     from repository.db import make_engine, make_session_factory
     from repository.migrate import drop_schema, upgrade
 
+    load_jobs()  # the job registry is filled by the areas' start-up list
     engine = make_engine(url)
     drop_schema(engine)
     upgrade(url)
@@ -113,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--pg", metavar="URL", help="also PostgreSQL (its schema is DROPPED and migrated)")
     args = p.parse_args(argv)
+    if args.pg:
+        ensure_database(args.pg)
     logging.disable(logging.WARNING)  # werkzeug's request lines and the job's INFO lines
 
     import os

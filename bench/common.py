@@ -1,4 +1,5 @@
-"""Shared by bench_engine.py and soak.py: the fact generator and the hand-written rules.
+"""Shared by the bench scripts: the fact generator and the hand-written rules (bench_engine.py, soak.py), and
+:func:`ensure_database` (every script that takes a PostgreSQL URL).
 
 The generated mix is seeded and deliberately realistic (mostly O notices on
 local vehicles, a few dozen rule codes each with its usual composition amount,
@@ -135,3 +136,47 @@ def _status(key: str) -> int:
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     raise KeyError(key)
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database ``url`` names if it does not exist yet; any other URL: nothing.
+
+    Connects to the server's ``postgres`` (else ``template1``) database to look and to create it; says on
+    stderr when it created one. A server that cannot be reached, or a database that cannot be created,
+    ends the script with a message naming the database (no traceback).
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import DBAPIError
+
+    from repository.db import normalise_url
+    u = normalise_url(url)
+    if u.get_backend_name() != "postgresql":
+        return
+    name = u.database
+    if not name:
+        raise SystemExit(f"{u.render_as_string()}: the URL names no database")
+    where = f"{u.host or 'localhost'}:{u.port or 5432}"
+    error = ""
+    for maintenance in ("postgres", "template1"):
+        admin = create_engine(u.set(database=maintenance), isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as c:
+                if c.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                    return
+                quoted = c.dialect.identifier_preparer.quote_identifier(name)
+                try:
+                    c.execute(text(f"CREATE DATABASE {quoted}"))
+                except DBAPIError as e:
+                    if getattr(e.orig, "sqlstate", None) == "42P04":  # duplicate_database: created meanwhile
+                        return
+                    raise SystemExit(f"database {name!r} on {where} does not exist and could not be created: "
+                                     f"{str(e.orig).strip()}") from None
+                print(f"created database {name!r} on {where} (it did not exist)", file=sys.stderr)
+                return
+        except DBAPIError as e:
+            error = str(e.orig).strip()
+            if f'database "{maintenance}" does not exist' not in error:
+                break  # the server itself cannot be reached (or refuses this role): the next one would not do
+        finally:
+            admin.dispose()
+    raise SystemExit(f"cannot reach PostgreSQL on {where} to check that database {name!r} exists: {error}")

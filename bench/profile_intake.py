@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench_intake import DEFAULT_PG, KEYS, Load, prepare  # noqa: E402
+from common import ensure_database  # noqa: E402
 
 
 def _kind(sql: str) -> str:
@@ -80,6 +81,7 @@ def main(argv=None) -> int:
     from sqlalchemy import event
 
     from api.database import get_db
+    ensure_database(args.pg)
     prepare(args.pg, args.seed)
     app = make_app(args.pg)
     engine = get_db(app).engine

@@ -96,6 +96,30 @@ def make_app(clean_db, database_url, rules_dir):
 
 
 @pytest.fixture
+def make_seeded_app(make_app):
+    """Build apps like ``make_app``, each on the reference data seeded (``repository.seed.seed_reference``)."""
+    from api.database import get_db
+    from repository.seed import seed_reference
+
+    def build(**overrides):
+        app = make_app(**overrides)
+        with get_db(app).unit_of_work() as uow:
+            seed_reference(uow.session)
+            uow.commit()
+        return app
+
+    return build
+
+
+@pytest.fixture
+def smtp():
+    """An SMTP server on loopback that keeps what it receives (``simulators.smtp.SmtpSimulator``)."""
+    from simulators.smtp import SmtpSimulator
+    with SmtpSimulator() as sim:
+        yield sim
+
+
+@pytest.fixture
 def app(make_app):
     """The app under test."""
     return make_app()

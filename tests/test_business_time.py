@@ -71,14 +71,10 @@ def test_an_unknown_zone_is_refused_at_start_up():
     assert load_config({"OCMS_TIMEZONE": "UTC"})["OCMS_TIMEZONE"] == "UTC"
 
 
-def test_intake_rows_carry_business_time(make_app, at_instant):
+def test_intake_rows_carry_business_time(make_seeded_app, at_instant):
     from api.database import get_db
-    from repository.seed import seed_reference
-    app = make_app(OCMS_API_KEYS={"ces": "k"})
+    app = make_seeded_app(OCMS_API_KEYS={"ces": "k"})
     db = get_db(app)
-    with db.unit_of_work() as uow:
-        seed_reference(uow.session)
-        uow.commit()
     r = app.test_client().post("/v1/cesWebhook-create-notice", headers={"Ocp-Apim-Subscription-Key": "k"}, json={
         "subsystemLabel": "230EHT", "anFlag": "Y", "noticeNo": "500400058A", "vehicleNo": "SBA1234A",
         "computerRuleCode": 10100, "compositionAmount": 70.00, "noticeDateAndTime": "2026-01-15T00:45:00",

@@ -28,16 +28,10 @@ CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.cont
 
 
 @pytest.fixture
-def fuzz_app(make_app, tmp_path):
+def fuzz_app(make_seeded_app, tmp_path):
     """Every system holds the same key (one header fits every operation); reference data seeded."""
     from api.config import SYSTEMS
-    from api.database import get_db
-    from repository.seed import seed_reference
-    app = make_app(OCMS_API_KEYS={s: KEY for s in SYSTEMS}, OCMS_REPORT_DIR=str(tmp_path / "reports"))
-    with get_db(app).unit_of_work() as uow:
-        seed_reference(uow.session)
-        uow.commit()
-    return app
+    return make_seeded_app(OCMS_API_KEYS={s: KEY for s in SYSTEMS}, OCMS_REPORT_DIR=str(tmp_path / "reports"))
 
 
 def test_every_operation_answers_as_documented_and_never_5xx(fuzz_app):

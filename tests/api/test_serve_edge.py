@@ -6,19 +6,15 @@ timeouts, so a locked table answers 503 OCMS-5003 and the workers live on.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import text
 
-from .test_serve_e2e import PROJECT_ROOT, free_port, wait_for
+from tests.serve_helpers import ocms_serve, wait_for
 
 CAS_KEY = "edge-cas-key"
 
@@ -26,34 +22,13 @@ CAS_KEY = "edge-cas-key"
 @pytest.fixture
 def edge_server(tmp_path, rules_dir, clean_db, database_url):
     """``ocms serve``: one worker of four threads, a 1 s lock timeout, 2 s header and body timeouts, a 64 kB body limit."""
-    port = free_port()
-    env = {**os.environ, "OCMS_DATABASE_URL": database_url, "OCMS_RULES_DIR": str(rules_dir),
+    env = {"OCMS_DATABASE_URL": database_url, "OCMS_RULES_DIR": str(rules_dir),
            "OCMS_API_KEYS": f"cas:{CAS_KEY}", "OCMS_LOCK_TIMEOUT": "1", "OCMS_STATEMENT_TIMEOUT": "5",
            "OCMS_MAX_CONTENT_LENGTH": "65536", "OCMS_RULES_CHECK_INTERVAL": "60"}
-    log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--workers", "1", "--threads", "4", "--body-timeout", "2", "--header-timeout", "2",
-                                 "--timeout", "30"],
-                                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-
-    def live():
-        assert proc.poll() is None, log_path.read_text()
-        try:
-            return requests.get(base + "/health/live", timeout=2).status_code == 200
-        except (requests.ConnectionError, requests.Timeout):
-            return False
-    try:
-        wait_for(live, what="/health/live")
-        yield base, port, proc, log_path
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with ocms_serve(tmp_path / "serve.log", env, "--workers", "1", "--threads", "4", "--body-timeout", "2",
+                    "--header-timeout", "2", "--timeout", "30") as served:
+        wait_for(lambda: served.answers("/health/live"), what="/health/live")
+        yield served.base, served.port, served.proc, served.log_path
 
 
 def _raw(port: int, data: bytes, read: bool = True, timeout: float = 15) -> tuple[int, dict, bytes]:

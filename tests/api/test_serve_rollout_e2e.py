@@ -11,8 +11,6 @@
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,27 +18,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.serve_helpers import decide, ocms_serve, set_version, wait_for
+
 DATA = Path(__file__).parent / "data"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-QUALIFIED = json.loads((DATA / "an_facts_qualified.json").read_text())
 CAS = {"Ocp-Apim-Subscription-Key": "e2e-cas-key"}
 ADMIN = {"Ocp-Apim-Subscription-Key": "e2e-admin-key"}
 REPCCS = {"Ocp-Apim-Subscription-Key": "e2e-repccs-key"}
 WORKERS = 3
-
-
-def free_port() -> int:
-    from simulators.runner import free_port as port
-    return port()
-
-
-def wait_for(predicate, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def children(pid: int) -> set[int]:
@@ -60,50 +44,20 @@ def server(tmp_path, rules_dir, clean_db, database_url):
     with Session(clean_db) as s:
         seed_reference(s)
         s.commit()
-    port = free_port()
-    env = {**os.environ, "OCMS_DATABASE_URL": database_url, "OCMS_RULES_DIR": str(rules_dir),
+    env = {"OCMS_DATABASE_URL": database_url, "OCMS_RULES_DIR": str(rules_dir),
            "OCMS_API_KEYS": "cas:e2e-cas-key,admin:e2e-admin-key,repccs:e2e-repccs-key", "OCMS_RULES_CHECK_INTERVAL": "0.2",
            "OCMS_RULES_HEARTBEAT_TIMEOUT": "15", "OCMS_RULES_RELOAD_WAIT": "20", "OCMS_LOG_LEVEL": "INFO"}
-    log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--workers", str(WORKERS)], cwd=PROJECT_ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-
-    def all_workers_current():
-        assert proc.poll() is None, log_path.read_text()
-        try:
-            r = requests.get(base + "/v1/admin/rules/generations/1", headers=ADMIN, timeout=5)
-        except (requests.ConnectionError, requests.Timeout):  # workers may still be booting
-            return False
-        return r.status_code == 200 and len(r.json()["workers"]) == WORKERS
-    try:
+    with ocms_serve(tmp_path / "serve.log", env, "--workers", str(WORKERS)) as served:
+        def all_workers_current():
+            r = served.get("/v1/admin/rules/generations/1", headers=ADMIN, timeout=5)
+            return r is not None and r.status_code == 200 and len(r.json()["workers"]) == WORKERS
         wait_for(all_workers_current, what=f"{WORKERS} workers serving generation 1")
-        yield base, proc, rules_dir, log_path
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def decide(base) -> tuple[int, str | None]:
-    r = requests.post(base + "/v1/decisions/an_qualification", json={"facts": QUALIFIED}, headers=CAS, timeout=10)
-    return r.status_code, (r.json().get("version") if r.status_code == 200 else r.text)
-
-
-def set_version(rules_dir: Path, version: str) -> None:
-    path = rules_dir / "an_qualification.yaml"
-    lines = path.read_text().splitlines(keepends=True)
-    path.write_text("".join(f"version: {version}\n" if ln.startswith("version:") else ln for ln in lines))
+        yield served.base, served.proc, rules_dir, served.log_path
 
 
 def test_one_version_in_service_across_workers(server):
     base, proc, rules_dir, log_path = server
-    status, old = decide(base)
+    status, old = decide(base, CAS)
     assert status == 200
 
     # -- reload under traffic: nothing that started after the 200 gets the old version
@@ -112,7 +66,7 @@ def test_one_version_in_service_across_workers(server):
     def traffic():
         while not stop.is_set():
             started = time.monotonic()
-            answers.append((started, decide(base)))
+            answers.append((started, decide(base, CAS)))
 
     threads = [threading.Thread(target=traffic) for _ in range(3)]
     for t in threads:
@@ -126,7 +80,7 @@ def test_one_version_in_service_across_workers(server):
         body = r.json()
         assert body["complete"] is True and body["generation"] == 2
         assert len(body["workers"]) == WORKERS and all(w["generation"] == 2 for w in body["workers"])
-        right_after = [decide(base) for _ in range(45)]  # new connections: spread over the workers
+        right_after = [decide(base, CAS) for _ in range(45)]  # new connections: spread over the workers
         time.sleep(0.3)
     finally:
         stop.set()
@@ -187,7 +141,7 @@ def test_one_version_in_service_across_workers(server):
         r = requests.get(base + "/v1/admin/rules/generations/2", headers=ADMIN, timeout=10)
         return any(w["pid"] == newcomer and w["current"] for w in r.json()["workers"])
     wait_for(newcomer_serving, what="the new worker's heartbeat")
-    assert {decide(base) for _ in range(45)} == {(200, "7.7.7")}
+    assert {decide(base, CAS) for _ in range(45)} == {(200, "7.7.7")}
     text = log_path.read_text()
     assert f"[{newcomer}]" in text or "published generation 2" in text
     assert "e2e-cas-key" not in text and "e2e-admin-key" not in text

@@ -16,18 +16,11 @@ from sqlalchemy import select
 
 from api.jobs import run_job
 from repository.models import BatchJobRun, ReportFile, SuspendedNotice, ValidOffenceNotice
-from simulators.smtp import SmtpSimulator
 
 JOB = "ans-report-daily"
 DAY = "2026-01-05"
 TO = ["ans-team@example.com", "supervisor@example.com"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def smtp():
-    with SmtpSimulator() as sim:
-        yield sim
 
 
 @pytest.fixture

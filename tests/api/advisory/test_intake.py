@@ -59,15 +59,9 @@ def history(session, vehicle_no: str, *dates: str, rule_code: int = 10200, **col
 
 
 @pytest.fixture
-def an_app(make_app):
+def an_app(make_seeded_app):
     """The app with REPCCS/CES keys on a database with the reference data seeded."""
-    from api.database import get_db
-    from repository.seed import seed_reference
-    app = make_app(OCMS_API_KEYS=dict(KEYS))
-    with get_db(app).unit_of_work() as uow:
-        seed_reference(uow.session)
-        uow.commit()
-    return app
+    return make_seeded_app(OCMS_API_KEYS=dict(KEYS))
 
 
 @pytest.fixture

@@ -285,13 +285,6 @@ def _wait_for(condition, seconds: float = 5.0) -> None:
 
 # ---- §3.9 "alert admin after 3 failures" ---------------------------------------------------------------------
 @pytest.fixture
-def smtp():
-    from simulators.smtp import SmtpSimulator
-    with SmtpSimulator() as sim:
-        yield sim
-
-
-@pytest.fixture
 def alert_env(env, smtp):
     return {**env, "OCMS_SMTP_HOST": smtp.host, "OCMS_SMTP_PORT": str(smtp.port),
             "OCMS_ALERT_FROM": "ocms@example.com", "OCMS_ALERT_TO": "ocms-admin@example.com"}

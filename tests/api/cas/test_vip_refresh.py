@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 
 from api.jobs import run_job
 from simulators.cas import CasSimulator
-from simulators.smtp import SmtpSimulator
 from api.cas.vip_refresh import JOB_NAME, replace_vip_vehicles
 from repository.models import VipVehicle
 from repository import business_time
@@ -35,12 +34,6 @@ COLUMNS = "vehicle_no, vip_vehicle, description, status, cre_date, cre_user_id"
 @pytest.fixture
 def cas():
     with CasSimulator(apim_key=APIM_KEY, vehicles=NEW) as sim:
-        yield sim
-
-
-@pytest.fixture
-def smtp():
-    with SmtpSimulator() as sim:
         yield sim
 
 

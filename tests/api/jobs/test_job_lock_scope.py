@@ -12,7 +12,8 @@ import pytest
 from api.areas import load_jobs
 from api.jobs import JOBS, PER_JOB, PER_KEY, register_job, run_job
 from tests.api.jobs.slow_job import JOB
-from tests.api.jobs.test_scheduler_race import env, executions, ocms_process, rows, wait_until  # noqa: F401
+from tests.api.jobs.test_scheduler_race import env, executions, ocms_process, rows  # noqa: F401
+from tests.serve_helpers import wait_for
 
 #: Jobs whose run key partitions their work (a day's list or report, a folder of files): the only per-key locks.
 PER_KEY_JOBS = {"unqualified-an-list", "ans-report-daily", "toppan-cps",
@@ -41,7 +42,7 @@ def test_two_keys_of_one_job_racing_run_once(db, env, tmp_path):  # noqa: F811
     log = tmp_path / "race.log"
     first = ocms_process(["jobs", "run", JOB, "--key", "2026-12-01", "--force"], slow, log)
     try:
-        wait_until(lambda: ("2026-12-01", "RUNNING") in rows(db, "2026-12-01"), what="the first run to start")
+        wait_for(lambda: ("2026-12-01", "RUNNING") in rows(db, "2026-12-01"), what="the first run to start")
         second = run_job(db, JOB, "2026-11-30", force=True)         # this process: another runner
         assert second["status"] == "SKIPPED_RUNNING" and second["heldBy"], second
         assert first.wait(120) == 0, log.read_text()[-2000:]

@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from api.jobs.locks import ANY_KEY, advisory_key
 from repository.models import BatchJobRun
 from simulators.runner import free_port
 from tests.api.jobs.slow_job import JOB
+from tests.serve_helpers import wait_for
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
@@ -36,16 +36,6 @@ def ocms_process(args: list[str], env: dict, log_path: Path) -> subprocess.Popen
     with open(log_path, "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "tests.api.jobs.slow_job", *args], cwd=PROJECT_ROOT,
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_until(predicate, timeout: float = 60.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def executions(path: Path) -> collections.Counter:
@@ -80,7 +70,7 @@ def test_two_schedulers_and_two_manual_runs_run_each_key_once(db, env, tmp_path)
     manual_log = tmp_path / "manual.log"
     try:
         # Both schedulers are up once each has fired (it logs every step as JSON).
-        wait_until(lambda: all('"event": "job"' in log.read_text() for log in logs if log.exists())
+        wait_for(lambda: all('"event": "job"' in log.read_text() for log in logs if log.exists())
                    and all(log.exists() for log in logs), what="both schedulers running jobs")
         # Two operators run the same key by hand at the same moment, while the schedulers fire.
         manual = [ocms_process(["jobs", "run", JOB, "--key", "MANUAL-1"], env, manual_log) for _ in range(2)]
@@ -90,7 +80,7 @@ def test_two_schedulers_and_two_manual_runs_run_each_key_once(db, env, tmp_path)
             if any(st == "SUCCESS" for _, st in rows(db, "MANUAL-1")):
                 break
             codes.append(ocms_process(["jobs", "run", JOB, "--key", "MANUAL-1"], env, manual_log).wait(120))
-        wait_until(lambda: len([k for k in executions(Path(env["OCMS_TEST_JOB_LOG"])) if k != "MANUAL-1"]) >= 3,
+        wait_for(lambda: len([k for k in executions(Path(env["OCMS_TEST_JOB_LOG"])) if k != "MANUAL-1"]) >= 3,
                    what="three scheduled keys")
         # the first scheduler's own metrics: its runs, by outcome
         scraped = requests.get(f"http://127.0.0.1:{mport}/metrics", timeout=10).text
@@ -124,7 +114,7 @@ def test_a_killed_runner_leaves_its_key_free_and_its_row_abandoned(db, env, tmp_
     slow = {**env, "OCMS_TEST_SLEEP": "600"}
     proc = ocms_process(["jobs", "run", JOB, "--key", "DEAD-1"], slow, tmp_path / "dead.log")
     try:
-        wait_until(lambda: ("DEAD-1", "RUNNING") in rows(db, "DEAD-1"), what="the run to start")
+        wait_for(lambda: ("DEAD-1", "RUNNING") in rows(db, "DEAD-1"), what="the run to start")
         busy = run_job(db, JOB, "DEAD-1")             # while it lives, the key is taken
         assert busy["status"] == "SKIPPED_RUNNING"
         assert busy["heldBy"]
@@ -135,7 +125,7 @@ def test_a_killed_runner_leaves_its_key_free_and_its_row_abandoned(db, env, tmp_
         # The server ends the dead client's session (and its lock) when it sees the connection close.
         key = advisory_key(JOB, ANY_KEY)  # test-slow is a per-job lock
         with db.engine.connect() as c:
-            wait_until(lambda: c.execute(text(
+            wait_for(lambda: c.execute(text(
                 "SELECT count(*) = 0 FROM pg_locks WHERE locktype = 'advisory' AND objid = :lo AND classid = :hi"),
                 {"lo": key & 0xFFFFFFFF, "hi": (key >> 32) & 0xFFFFFFFF}).scalar(), what="the lock to go")
     monkeypatch.setenv("OCMS_TEST_JOB_LOG", env["OCMS_TEST_JOB_LOG"])
@@ -154,7 +144,7 @@ def test_cli_says_already_running_with_exit_3(db, env, tmp_path, runner):
     slow = {**env, "OCMS_TEST_SLEEP": "600"}
     proc = ocms_process(["jobs", "run", JOB, "--key", "BUSY-1"], slow, tmp_path / "busy.log")
     try:
-        wait_until(lambda: ("BUSY-1", "RUNNING") in rows(db, "BUSY-1"), what="the run to start")
+        wait_for(lambda: ("BUSY-1", "RUNNING") in rows(db, "BUSY-1"), what="the run to start")
         import tests.api.jobs.slow_job  # noqa: F401  the job, in this process too
         r = runner.invoke(["jobs", "run", JOB, "--key", "BUSY-1"])
         assert r.exit_code == 3, r.output + r.stderr

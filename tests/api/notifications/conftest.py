@@ -22,14 +22,8 @@ def fast_rules(rules_dir):
 
 
 @pytest.fixture
-def napp(make_app, fast_rules, tmp_path):
-    from api.database import get_db
-    from repository.seed import seed_reference
-    app = make_app(OCMS_API_KEYS=dict(KEYS), OCMS_AN_LETTER_DIR=str(tmp_path / "letters"))
-    with get_db(app).unit_of_work() as uow:
-        seed_reference(uow.session)
-        uow.commit()
-    return app
+def napp(make_seeded_app, fast_rules, tmp_path):
+    return make_seeded_app(OCMS_API_KEYS=dict(KEYS), OCMS_AN_LETTER_DIR=str(tmp_path / "letters"))
 
 
 @pytest.fixture

@@ -37,14 +37,10 @@ def test_reload_without_a_required_ruleset_is_refused_and_nothing_published(app,
     assert client.post("/v1/decisions/ces_eht_flag", json={"facts": {}}, headers=key("admin")).status_code != 404
 
 
-def test_a_ruleset_missing_at_request_time_is_503_and_names_nothing(make_app, rules_dir):
+def test_a_ruleset_missing_at_request_time_is_503_and_names_nothing(make_seeded_app, rules_dir):
     from api.database import get_db
-    from repository.seed import seed_reference
     (rules_dir / "ces_eht_flag.yaml").unlink()  # first start on an empty database publishes what is on disk
-    app = make_app(OCMS_API_KEYS=dict(KEYS))
-    with get_db(app).unit_of_work() as uow:
-        seed_reference(uow.session)
-        uow.commit()
+    app = make_seeded_app(OCMS_API_KEYS=dict(KEYS))
     client = app.test_client()
     r = client.post("/v1/cesWebhook-create-notice", json=ces_payload(),
                     headers={"Ocp-Apim-Subscription-Key": KEYS["ces"]})

@@ -11,14 +11,8 @@ KEYS = {"repccs": "repccs-test-key", "ces": "ces-test-key", "cas": "cas-test-key
 
 
 @pytest.fixture
-def vip_app(make_app):
-    from api.database import get_db
-    from repository.seed import seed_reference
-    app = make_app(OCMS_API_KEYS=dict(KEYS))
-    with get_db(app).unit_of_work() as uow:
-        seed_reference(uow.session)
-        uow.commit()
-    return app
+def vip_app(make_seeded_app):
+    return make_seeded_app(OCMS_API_KEYS=dict(KEYS))
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from sqlalchemy import insert, text
 from api.jobs import run_job
 from repository.models import Carpark, ReportFile, SuspendedNotice, ValidOffenceNotice
 from simulators.cas import CasSimulator
-from simulators.smtp import SmtpSimulator
 
 JOB = "classified-vehicle-report"
 DAY = "2026-01-15"
@@ -79,12 +78,6 @@ def data(db):
 @pytest.fixture
 def cas():
     with CasSimulator(vehicles=VIP) as sim:
-        yield sim
-
-
-@pytest.fixture
-def smtp():
-    with SmtpSimulator() as sim:
         yield sim
 
 

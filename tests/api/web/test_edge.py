@@ -27,14 +27,8 @@ PUBLIC = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "doc
 
 
 @pytest.fixture
-def edge_app(make_app):
-    from api.database import get_db
-    from repository.seed import seed_reference
-    app = make_app(OCMS_API_KEYS=dict(KEYS))
-    with get_db(app).unit_of_work() as uow:
-        seed_reference(uow.session)
-        uow.commit()
-    return app
+def edge_app(make_seeded_app):
+    return make_seeded_app(OCMS_API_KEYS=dict(KEYS))
 
 
 @pytest.fixture

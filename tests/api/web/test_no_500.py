@@ -26,16 +26,10 @@ _CONVERTER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
 @pytest.fixture
-def probe_app(make_app, tmp_path):
+def probe_app(make_seeded_app, tmp_path):
     from api.config import SYSTEMS
-    from api.database import get_db
-    from repository.seed import seed_reference
-    app = make_app(OCMS_API_KEYS={s: KEY for s in SYSTEMS}, OCMS_REPORT_DIR=str(tmp_path / "reports"),
-                   OCMS_TOPPAN_DIR=str(tmp_path / "toppan"))
-    with get_db(app).unit_of_work() as uow:
-        seed_reference(uow.session)
-        uow.commit()
-    return app
+    return make_seeded_app(OCMS_API_KEYS={s: KEY for s in SYSTEMS}, OCMS_REPORT_DIR=str(tmp_path / "reports"),
+                           OCMS_TOPPAN_DIR=str(tmp_path / "toppan"))
 
 
 def _token(sub: str = SUB) -> str:

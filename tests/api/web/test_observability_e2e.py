@@ -10,13 +10,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import jwt
 import pytest
@@ -24,10 +19,8 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from repository.migrate import upgrade
+from tests.serve_helpers import QUALIFIED, free_port, ocms_serve, wait_for
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-DATA = PROJECT_ROOT / "tests" / "api" / "data"
-QUALIFIED = json.loads((DATA / "an_facts_qualified.json").read_text())
 CAS_KEY, ADMIN_KEY, REPCCS_KEY = "e2e-cas-key-3f9a1c", "e2e-admin-key-8b2d4e", "e2e-repccs-key-77aa01"
 JWT_SECRET = "e2e-jwt-secret-0123456789abcdef-xyz"
 OFFICER = "tan.ah.kow@example.gov.sg"
@@ -35,55 +28,19 @@ PARTICULARS = {"name": "Tan Ah Kow", "nric": "S1234567D", "email": "ah.kow.tan@e
                "phone": "91234567", "address": "Blk 123 Ang Mo Kio Ave 3 #05-67 Singapore 560123"}
 
 
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout=90.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture
 def server(tmp_path, rules_dir):
     url = f"sqlite:///{tmp_path / 'e2e.db'}"
     upgrade(url)
-    port, mport = free_port(), free_port()
-    env = {**os.environ, "OCMS_DATABASE_URL": url, "OCMS_RULES_DIR": str(rules_dir),
+    mport = free_port()
+    env = {"OCMS_DATABASE_URL": url, "OCMS_RULES_DIR": str(rules_dir),
            "OCMS_API_KEYS": f"cas:{CAS_KEY},admin:{ADMIN_KEY},repccs:{REPCCS_KEY}", "OCMS_JWT_SECRET": JWT_SECRET,
-           "OCMS_RULES_CHECK_INTERVAL": "0.2", "OCMS_LOG_LEVEL": "INFO", "OCMS_LOG_FORMAT": "json"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log_path = tmp_path / "serve.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--workers", "2", "--metrics-bind", f"127.0.0.1:{mport}"],
-                                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base, mbase = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{mport}"
-
-    def ready():
-        assert proc.poll() is None, log_path.read_text()
-        try:
-            return requests.get(base + "/health/ready", timeout=2).status_code == 200
-        except (requests.ConnectionError, requests.Timeout):
-            return False
-    try:
-        wait_for(ready, what="/health/ready")
-        wait_for(lambda: log_path.read_text().count("rules loaded from") >= 2, what="two workers")
-        yield base, mbase, log_path
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+           "OCMS_RULES_CHECK_INTERVAL": "0.2", "OCMS_LOG_LEVEL": "INFO", "OCMS_LOG_FORMAT": "json",
+           "PROMETHEUS_MULTIPROC_DIR": None}  # ocms serve makes its own
+    with ocms_serve(tmp_path / "serve.log", env, "--workers", "2", "--metrics-bind", f"127.0.0.1:{mport}") as served:
+        wait_for(lambda: served.answers("/health/ready"), timeout=90, what="/health/ready")
+        wait_for(lambda: served.workers_loaded(2), timeout=90, what="two workers")
+        yield served.base, f"http://127.0.0.1:{mport}", served.log_path
 
 
 def samples(text: str) -> dict[tuple, float]:

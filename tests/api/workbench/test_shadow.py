@@ -33,18 +33,8 @@ def intake(client, notice_no: str, vehicle_type: str = "S"):
     return r
 
 
-def seeded(make_app, **config):
-    from api.database import get_db
-    from repository.seed import seed_reference
-    app = make_app(OCMS_API_KEYS=dict(KEYS), **config)
-    with get_db(app).unit_of_work() as uow:
-        seed_reference(uow.session)
-        uow.commit()
-    return app
-
-
-def test_shadow_sees_every_live_decision_and_never_applies(make_app, tmp_path, rules_dir, db, qualified):
-    app = seeded(make_app)
+def test_shadow_sees_every_live_decision_and_never_applies(make_seeded_app, tmp_path, rules_dir, db, qualified):
+    app = make_seeded_app(OCMS_API_KEYS=dict(KEYS))
     client = app.test_client()
     cand = without_local_s(shutil.copytree(rules_dir, tmp_path / "cand"))
     r = client.post("/v1/admin/rules/shadow", json={"files": files_of(cand)}, headers=ADMIN)
@@ -72,10 +62,11 @@ def test_shadow_sees_every_live_decision_and_never_applies(make_app, tmp_path, r
     assert ex["facts"]["vehicle_registration_type"] == "S"
 
 
-def test_shadow_reaches_every_worker_without_restart_and_turns_off(make_app, tmp_path, rules_dir, qualified):
+def test_shadow_reaches_every_worker_without_restart_and_turns_off(make_app, make_seeded_app, tmp_path, rules_dir,
+                                                                   qualified):
     from api.decisions.service import get_rules
-    a, b = seeded(make_app, OCMS_RULES_CHECK_INTERVAL=0.05), make_app(OCMS_API_KEYS=dict(KEYS),
-                                                                       OCMS_RULES_CHECK_INTERVAL=0.05)
+    a = make_seeded_app(OCMS_API_KEYS=dict(KEYS), OCMS_RULES_CHECK_INTERVAL=0.05)
+    b = make_app(OCMS_API_KEYS=dict(KEYS), OCMS_RULES_CHECK_INTERVAL=0.05)
     ca, cb = a.test_client(), b.test_client()
     for app in (a, b):
         get_rules(app).registry  # boot
