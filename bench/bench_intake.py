@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common import ensure_database  # noqa: E402
 from repository import business_time  # noqa: E402
 
 DEFAULT_PG = "postgresql://root@127.0.0.1:5432/test_an"
@@ -68,6 +69,7 @@ def prepare(url: str, seed: int) -> None:
     from repository.migrate import delete_all_rows, upgrade
     from repository.models import ValidOffenceNotice
     from repository.seed import seed_reference
+    ensure_database(url)
     upgrade(url)
     engine = make_engine(url)
     delete_all_rows(engine)
@@ -217,7 +219,8 @@ def check_rows(url: str, answers: list[tuple[int, dict]]) -> list[str]:
     Per transaction answered 200: its receipt names a notice whose row holds the payload's values, with
     one detail row, decision-log rows (vehicle_type, stage_map, ...), an internet mirror equal to the row
     in every mirrored column, one e-suspension per suspension; re-sent offences (noticeNo 7...) are PS-DBB,
-    EHT notices (CES anFlag Y) PS-ANS with an_flag Y; an_flag Y exactly on the PS-ANS notices.
+    EHT notices (CES anFlag Y) PS-ANS with an_flag Y; every other AN (an_flag Y) pending notification (one
+    PENDING ``ocms_an_notification`` row, no PS-ANS yet); no other notice pending or PS-ANS.
     """
     from sqlalchemy import inspect as sa_inspect
     from sqlalchemy import text
@@ -237,7 +240,9 @@ def check_rows(url: str, answers: list[tuple[int, dict]]) -> list[str]:
             "(SELECT count(*) FROM ocms_offence_notice_detail d WHERE d.notice_no = n.notice_no) AS details, "
             "(SELECT count(*) FROM ocms_decision_log l WHERE l.subject = n.notice_no) AS logged, "
             "(SELECT string_agg(s.reason_of_suspension, ',' ORDER BY s.sr_no) FROM ocms_suspended_notice s "
-            " WHERE s.notice_no = n.notice_no) AS reasons "
+            " WHERE s.notice_no = n.notice_no) AS reasons, "
+            "(SELECT count(*) FROM ocms_an_notification a WHERE a.notice_no = n.notice_no AND a.status = 'PENDING') "
+            " AS pending "
             "FROM ocms_webhook_receipt r JOIN ocms_valid_offence_notice n ON n.notice_no = r.notice_no"))}
         new = q("SELECT count(*) FROM ocms_valid_offence_notice WHERE notice_no NOT LIKE '4%'")
         if new != len(ok):
@@ -261,10 +266,15 @@ def check_rows(url: str, answers: list[tuple[int, dict]]) -> list[str]:
             reasons = (r.reasons or "").split(",") if r.reasons else []
             if str(b.get("noticeNo", "")).startswith("7") and "DBB" not in reasons:
                 wrong["re-sent offence not PS-DBB"] += 1
-            if b["subsystemLabel"] != "001" and b.get("anFlag") == "Y" and not (r.an_flag == "Y" and "ANS" in reasons):
+            eht = r.source == "CES" and b["subsystemLabel"] != "001" and b.get("anFlag") == "Y"
+            if eht and not (r.an_flag == "Y" and "ANS" in reasons):
                 wrong["EHT notice not an AN with PS-ANS"] += 1
-            if (r.an_flag == "Y") != ("ANS" in reasons):
-                wrong["an_flag Y and PS-ANS disagree"] += 1
+            # A qualified AN waits for its notification (OCMS 10 §3.4-3.7): an_flag Y, one PENDING
+            # ocms_an_notification row, no PS-ANS until the an-notifications job has sent it.
+            if not eht and r.an_flag == "Y" and (r.pending != 1 or "ANS" in reasons):
+                wrong["qualified AN not pending notification (or PS-ANS at intake)"] += 1
+            if r.an_flag != "Y" and (r.pending or "ANS" in reasons):
+                wrong["not an AN, yet pending notification or PS-ANS"] += 1
             if reasons and (r.suspension_type, r.epr_reason_of_suspension) != ("PS", reasons[-1]):
                 wrong["notice's suspension fields disagree with its suspension rows"] += 1
         problems += [f"{k}: {v} notices" for k, v in wrong.items()]
@@ -297,7 +307,7 @@ def check_rows(url: str, answers: list[tuple[int, dict]]) -> list[str]:
 #: The tables one intake writes, and the column whose value ties a row to its notice.
 WRITTEN = (("ocms_valid_offence_notice", "notice_no"), ("ocms_offence_notice_detail", "notice_no"),
            ("ocms_webhook_receipt", "notice_no"), ("ocms_suspended_notice", "notice_no"),
-           ("eocms_valid_offence_notice", "notice_no"), ("eocms_suspended_notice", "notice_no"),
+           ("ocms_an_notification", "notice_no"), ("eocms_valid_offence_notice", "notice_no"), ("eocms_suspended_notice", "notice_no"),
            ("ocms_decision_log", "subject"))
 BARE_SCHEMA = "bench_bare"
 
