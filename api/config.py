@@ -41,7 +41,7 @@ may override any of them by Flask config key (same name).
 | OCMS_SMS_URL, OCMS_SMS_API_KEY | empty: SMS gateway (``POST <url>/send``, OCMS 10 §3.5) and its ``API-Key`` |
 | OCMS_EMAIL_URL, OCMS_EMAIL_API_KEY | empty: email service (``POST <url>/send``) |
 | OCMS_SLIFT_URL, OCMS_SLIFT_API_KEY | empty: SLIFT letter submission (``POST <url>/submit``, multipart, §3.6) |
-| OCMS_AN_LETTER_DIR | ``<report dir>/an-letters``: where the AN letters' PDFs are kept (``ocms_an_letter_log.letter_file_path``) |
+| OCMS_AN_LETTER_DIR | ``<report dir>/an-letters``: where the AN letters' PDFs are kept (``ocms_an_letter_log.letter_file_path`` is relative to it) |
 | OCMS_TEMPLATES_DIR | ``<repo>/templates``: letter and message templates analysts edit (:mod:`api.letters`) |
 | OCMS_CLASSIFIED_REPORT_TO | empty: the OICs who get the daily Classified Vehicle Notices Report, comma-separated |
 | OCMS_TIMEZONE | ``Asia/Singapore``: the business time zone of every business date and time: schedules, run keys, stamps (repository/business_time.py) |

@@ -41,6 +41,7 @@ from .notices import (
     OffenceNoticeOwnerDriver,
     ValidOffenceNotice,
 )
+from .notifications import AnNotification
 from .reference import Carpark, ENotificationExclusion, VipVehicle
 from .seed_data import NEXT_STAGE, PREVIOUS_STAGE, RULE_CODES, STAGE_DAYS, STAGES, carparks
 from .suspensions import ESuspendedNotice, SuspendedNotice
@@ -299,6 +300,7 @@ class _Generator:
         self.suspension_row(notice, "PS", reason, when, None, "Payment received")
 
     def advisory(self, notice: Row) -> None:
+        """A qualified AN the an-notifications job has notified (eAN or letter) and suspended PS-ANS."""
         rng = self.rng
         when = notice["cre_date"] + timedelta(minutes=10)
         notice.update(an_flag="Y", payment_acceptance_allowed="N")
@@ -306,6 +308,9 @@ class _Generator:
         self.suspension_row(notice, "PS", "ANS", when, 30, "Advisory Notice detected - qualified AN")
         if rng.random() < 0.6:
             channel = rng.choice(["SMS", "EMAIL"])
+            self.out.add(AnNotification, an_work_row(
+                notice["notice_no"], "DONE", "APPLY_PS_ANS", notice["cre_date"], when, owner_result="FOUND",
+                contact_result="FOUND", ps_ans_applied="Y", **{f"{channel.lower()}_result": "SUCCESS"}))
             notice.update(ean_sent_flag="Y", ean_sent_timestamp=when, notification_method=channel)
             self.out.add(EanNotificationLog, {
                 "notice_no": notice["notice_no"], "channel": channel,
@@ -318,10 +323,13 @@ class _Generator:
         else:
             submission = f"SL{rng.randrange(10**8):08d}"
             notice.update(letter_sent_flag="Y", letter_sent_timestamp=when, slift_submission_id=submission)
+            self.out.add(AnNotification, an_work_row(
+                notice["notice_no"], "DONE", "APPLY_PS_ANS", notice["cre_date"], when, owner_result="FOUND",
+                contact_result="NONE", address_result="FOUND", letter_result="SUCCESS", ps_ans_applied="Y"))
             self.out.add(AnLetterLog, {
                 "notice_no": notice["notice_no"], "recipient_name": self.person(),
                 "recipient_address": f"BLK {rng.randint(1, 999)} {rng.choice(self.carparks)[1].replace(' Car Park', '')} #0{rng.randint(1, 9)}-{rng.randint(10, 99)} S{rng.randint(100000, 829999)}",
-                "letter_file_path": f"letters/{notice['notice_no']}.pdf", "slift_submission_id": submission,
+                "letter_file_path": letter_file_path(when, notice["notice_no"]), "slift_submission_id": submission,
                 "sent_timestamp": when, "status": "SUCCESS", "retry_count": 0,
                 "cre_date": when, "cre_user_id": "ocmsiz_app_conn",
             })
@@ -448,16 +456,6 @@ class _Generator:
                     "status": "PARTIAL" if failed else "SUCCESS",
                     "cre_date": datetime.combine(day, time(2, 0)), "cre_user_id": "ocmsiz_cron",
                 })
-        an_notices = [r["notice_no"] for r in self.out.rows.get(ValidOffenceNotice, []) if r["an_flag"] == "Y"]
-        for review_type, reason in (("LTA_FAILED", "LTA owner lookup failed after 3 retries"),
-                                    ("MHA_NOT_FOUND", "No registered address from MHA"),
-                                    ("SLIFT_FAILED", "SLIFT submission failed after 3 retries")):
-            if an_notices:
-                self.out.add(ManualReviewQueue, {
-                    "notice_no": rng.choice(an_notices), "review_type": review_type, "reason": reason,
-                    "details": {"attempts": 3}, "status": "OPEN", "cre_date": self.now,
-                    "cre_user_id": "ocmsiz_app_conn",
-                })
 
 
 # ---- the README's examples ------------------------------------------------------------------------------
@@ -477,9 +475,78 @@ SHOWCASE = {
     "500400069Y": "ANS report: SZZ7001A suspended PS-ANS yesterday; the past offence of the REPCCS example",
     "500490001A": "VIP revival: a VIP vehicle's notice at NPA suspended TS-OLD five days ago",
     "500400080S": "Furnish driver/hirer: RD1, one current owner, no application yet",
+    "500400090V": "AN review queue: LTA failed after its retries (AN_LTA_FAILED), as the an-notifications job leaves it",
+    "500400091W": "AN review queue: MHA has no registered address (AN_MHA_NO_ADDRESS)",
+    "500400092X": "AN review queue: SLIFT failed after its retries (AN_SLIFT_FAILED); the letter is in the store",
 }
 #: Vehicles of the showcase (the generated set never uses them).
-SHOWCASE_VEHICLES = ("SBA1234A", "SKL888Z", "SZZ7001A", "SGX5678B", "VIP9000001A", "SFN2468K")
+SHOWCASE_VEHICLES = ("SBA1234A", "SKL888Z", "SZZ7001A", "SGX5678B", "VIP9000001A", "SFN2468K", "SRV7001A", "SRV7002B",
+                     "SRV7003C")
+
+
+def letter_file_path(when: datetime, notice_no: str) -> str:
+    """``ocms_an_letter_log.letter_file_path`` as the an-notifications job writes it: relative to the letter store
+    (``OCMS_AN_LETTER_DIR``), ``<YYYYMMDD>/<noticeNo>.pdf`` (api/notifications/letter_files.py)."""
+    return f"{when:%Y%m%d}/{notice_no}.pdf"
+
+
+def an_work_row(notice_no: str, status: str, step: str, created: datetime, updated: datetime, **results: Any) -> Row:
+    """An ``ocms_an_notification`` row as the an-notifications job leaves it (results not named: not done)."""
+    row: Row = {"notice_no": notice_no, "status": status, "step": step, "owner_result": None, "contact_result": None,
+                "sms_result": None, "email_result": None, "address_result": None, "letter_result": None,
+                "ps_ans_applied": "N", "attempts": 1, "last_error": None, "review_id": None, "claimed_by": None,
+                "claimed_until": None, "cre_date": created, "cre_user_id": SYSTEM_USER, "upd_date": updated,
+                "upd_user_id": SYSTEM_USER}
+    row.update(results)
+    return row
+
+
+#: The AN notifications waiting for staff: notice, vehicle, review type, the route's message, the last error, the
+#: step results, the owner LTA gave (name, NRIC, address) — each as the an-notifications job hands it over
+#: (rules/an_notification_route.yaml), so ``GET /v1/an/notifications/reviews`` lists them and RETRY / CLOSE work.
+_AN_REVIEWS = (
+    ("500400090V", "SRV7001A", "AN_LTA_FAILED", "LTA vehicle owner check failed after retries",
+     "LTA: failed after 4 attempt(s); last error: HTTP 503", {"owner_result": "FAILED"}, None),
+    ("500400091W", "SRV7002B", "AN_MHA_NO_ADDRESS", "MHA returned no registered address", None,
+     {"owner_result": "FOUND", "contact_result": "NONE", "address_result": "NO_ADDRESS"},
+     ("ONG HUI MIN", "S7000071D", None)),
+    ("500400092X", "SRV7003C", "AN_SLIFT_FAILED", "SLIFT submission failed after retries",
+     "SLIFT: failed after 4 attempt(s); last error: HTTP 503",
+     {"owner_result": "FOUND", "contact_result": "NONE", "address_result": "FOUND", "letter_result": "FAILED"},
+     ("HO JUN HAO", "S7000072B", ("123 KIM KEAT AVENUE", "#05-12", "310123"))),
+)
+_RESULT_COLUMNS = ("owner_result", "contact_result", "sms_result", "email_result", "address_result", "letter_result")
+
+
+def an_reviews(g: "_Generator", notice) -> None:
+    """The AN review queue's showcase (:data:`_AN_REVIEWS`): the qualified AN, the owner and logs the job recorded,
+    its work row in REVIEW and the OPEN queue row (linked by :func:`repository.seed.link_an_reviews`)."""
+    out = g.out
+    for no, vehicle, review_type, message, error, results, owner in _AN_REVIEWS:
+        r = notice(no, vehicle, "NPA", 2, computer_rule_code=10100, an_flag="Y", payment_acceptance_allowed="N",
+                   unqualified_list_sent_flag=None, unqualified_list_sent_timestamp=None)
+        when = r["cre_date"] + timedelta(minutes=1)
+        address = None
+        if owner:
+            name, nric, address = owner
+            street, unit, postal = address or (None, None, None)
+            out.add(OffenceNoticeOwnerDriver, {
+                "notice_no": no, "owner_driver_indicator": "O", "is_current": "Y", "id_type": "NRIC", "id_no": nric,
+                "name": name, "bldg_name": None, "street_name": street, "unit_no": unit, "postal_code": postal,
+                "mobile_no": None, "email_addr": None, "mha_checked_date": when, "is_deceased": "N",
+                "cre_date": when, "cre_user_id": SYSTEM_USER, "upd_date": None, "upd_user_id": None})
+        if results.get("letter_result") == "FAILED":
+            out.add(AnLetterLog, {
+                "notice_no": no, "recipient_name": owner[0], "recipient_address": f"{street}, {unit}, SINGAPORE {postal}",
+                "letter_file_path": letter_file_path(when, no), "slift_submission_id": None, "sent_timestamp": None,
+                "status": "FAILED", "retry_count": 3, "cre_date": when, "cre_user_id": SYSTEM_USER})
+        out.add(AnNotification, an_work_row(no, "REVIEW", "MANUAL_REVIEW", r["cre_date"], when, last_error=error,
+                                            **results))
+        out.add(ManualReviewQueue, {
+            "notice_no": no, "review_type": review_type, "reason": f"{message}: {error}" if error else message,
+            "details": {"source": "an-notifications", "workId": None, "vehicleNo": vehicle,
+                        "results": {c: results.get(c) for c in _RESULT_COLUMNS}, "actions": []},
+            "status": "OPEN", "cre_date": when, "cre_user_id": SYSTEM_USER})
 
 
 def _showcase_notice(no: str, vehicle: str, stage: str, notice_dt: datetime, **overrides: Any) -> Row:
@@ -572,12 +639,14 @@ def showcase(g: "_Generator") -> None:
     g.set_epr(r, "TS", "OLD", old, 21)
     g.suspension_row(r, "TS", "OLD", old, 21, "VIP vehicle notice")
 
+    an_reviews(g, notice)
+
 
 #: Models in insert order (parents before children).
 INSERT_ORDER: tuple[type, ...] = (
     Carpark, VipVehicle, ENotificationExclusion, ValidOffenceNotice, EValidOffenceNotice,
     OffenceNoticeDetail, OffenceNoticeOwnerDriver, SuspendedNotice, ESuspendedNotice, CourtCase,
-    ChangeOfProcessing, FurnishApplication, EFurnishApplication, EanNotificationLog, AnLetterLog,
+    ChangeOfProcessing, FurnishApplication, EFurnishApplication, AnNotification, EanNotificationLog, AnLetterLog,
     UnqualifiedAnTransmissionLog, ManualReviewQueue,
 )
 

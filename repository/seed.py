@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import business_time
+from .advisory import ManualReviewQueue
 from .base import SYSTEM_USER, now
 from .demo_rows import INSERT_ORDER, build_demo_rows
+from .notifications import REVIEW, AnNotification
 from .reference import OffenceRuleCode, Parameter, StageMap
 from .seed_data import PARAMETERS, RULE_CODES, stage_map_pairs
 
@@ -75,7 +77,8 @@ def seed_demo(
     which the stage dates are relative to) give the same rows. Covers every
     processing stage, offence types O/E/U, vehicle types S/D/V/I/F/X, paid and
     unpaid, TS/PS suspensions (ANS, DBB, OLD, CLV, APP, FP, PRA), every offender
-    role (O, D, H, DIR), court cases, VIP vehicles, AN notices and their logs.
+    role (O, D, H, DIR), court cases, VIP vehicles, AN notices and their logs (each notified AN with its
+    DONE ``ocms_an_notification`` row; the AN review queue's items in REVIEW, linked by :func:`link_an_reviews`).
 
     Does nothing on an already demo-seeded database. Returns the rows inserted
     per table (all zero when already seeded).
@@ -92,12 +95,33 @@ def seed_demo(
         if rows:
             session.execute(insert(model), rows)
         counts[model.__tablename__] = len(rows)
+    link_an_reviews(session)
     session.add(Parameter(parameter_id=DEMO_MARKER[0], code=DEMO_MARKER[1], value=str(seed),
                           description=f"Demo data seeded: {notices} notices", cre_date=now(),
                           cre_user_id=SYSTEM_USER))
     session.flush()
     counts[Parameter.__tablename__] += 1
     return counts
+
+
+def link_an_reviews(session: Session) -> int:
+    """Link each seeded AN notification in REVIEW to its OPEN ``AN_*`` queue item, both ways, as the job does.
+
+    The job knows both ids when it queues an item (``review_id`` on the work row, ``workId`` in the item's
+    details); seeded rows get their ids from the database, so they are linked once inserted. Returns the links made.
+    """
+    W, Q = AnNotification, ManualReviewQueue
+    item = (select(Q.id).where(Q.notice_no == W.notice_no, Q.review_type.like("AN_%"), Q.status == "OPEN")
+            .order_by(Q.id.desc()).limit(1).scalar_subquery())
+    session.execute(update(W).where(W.status == REVIEW, W.review_id.is_(None)).values(review_id=item)
+                    .execution_options(synchronize_session=False))
+    linked = 0
+    for work_id, queue in session.execute(select(W.id, Q).join(Q, Q.id == W.review_id).where(W.status == REVIEW)):
+        if (queue.details or {}).get("workId") is None:
+            queue.details = {**(queue.details or {}), "workId": work_id}
+            linked += 1
+    session.flush()
+    return linked
 
 
 def table_counts(session: Session, models: tuple[type, ...] = INSERT_ORDER) -> dict[str, int]:

@@ -15,7 +15,7 @@
   range to generate a report of every change (any source) in it.
 * ``GET /v1/cps/reports/<id>`` — download one report (.xlsx).
 
-Missing/wrong JWT or a JWT without role OIC → 401 OCMS-4001.
+Missing/wrong JWT → 401 OCMS-4001; a valid JWT without role OIC → 403 OCMS-4003.
 """
 from __future__ import annotations
 
@@ -79,7 +79,8 @@ def _summary(results: list[dict]) -> dict:
 @blp.route("/search", methods=["POST"])
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(SearchSchema)
-@blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.alt_response(401, description="Missing or wrong JWT (OCMS-4001)")
+@blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 @blp.doc(responses={"200": {"description": "Eligible and ineligible notices", "content": {"application/json": {"schema": SearchResponseSchema}}}})
 @blp.doc(security=JWT)
 def cps_search(body: dict):
@@ -91,7 +92,8 @@ def cps_search(body: dict):
 @blp.route("/validate", methods=["POST"])
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(ChangeSchema)
-@blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.alt_response(401, description="Missing or wrong JWT (OCMS-4001)")
+@blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 @blp.alt_response(413, description="More than 500 notices (OCMS-4013)")
 @blp.doc(responses={"200": {"description": "A result per notice; nothing written", "content": {"application/json": {"schema": ValidateResponseSchema}}}})
 @blp.doc(security=JWT)
@@ -104,7 +106,8 @@ def cps_validate(body: dict):
 @blp.route("/submit", methods=["POST"])
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(ChangeSchema)
-@blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.alt_response(401, description="Missing or wrong JWT (OCMS-4001)")
+@blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 @blp.alt_response(413, description="More than 500 notices (OCMS-4013)")
 @blp.doc(responses={"200": {"description": "A result per notice and the change report", "content": {"application/json": {"schema": SubmitResponseSchema}}}})
 @blp.doc(security=JWT)
@@ -152,7 +155,8 @@ def _range(body: dict) -> tuple[dt.date, dt.date]:
 @blp.route("/reports", methods=["GET"])
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(ReportRangeSchema, location="query")
-@blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.alt_response(401, description="Missing or wrong JWT (OCMS-4001)")
+@blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 @blp.doc(responses={"200": {"description": "The CPS reports created in the range", "content": {"application/json": {"schema": ReportListSchema}}}})
 @blp.doc(security=JWT)
 def cps_reports(query: dict):
@@ -166,7 +170,8 @@ def cps_reports(query: dict):
 @blp.route("/reports", methods=["POST"])
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(ReportRangeSchema)
-@blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.alt_response(401, description="Missing or wrong JWT (OCMS-4001)")
+@blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 @blp.doc(responses={"201": {"description": "The report generated", "content": {"application/json": {"schema": ReportCreatedSchema}}}})
 @blp.doc(security=JWT)
 def cps_generate_report(body: dict):
@@ -193,7 +198,8 @@ def cps_generate_report(body: dict):
 
 @blp.route(f"/reports/<int(max={id_max(ReportFile.id)}):report_id>", methods=["GET"])
 @require_jwt(CPS_ROLES)  # before the body is parsed: no validation details for unknown callers
-@blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.alt_response(401, description="Missing or wrong JWT (OCMS-4001)")
+@blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 @blp.alt_response(404, description="No such CPS report (OCMS-4004)")
 @blp.doc(responses={"200": {"description": "The report (.xlsx)", "content": {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}}}}})

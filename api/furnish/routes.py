@@ -105,7 +105,8 @@ def status_view(application_id: str):
 @review_blp.doc(security=STAFF_JWT)
 @review_blp.response(200, description="{total, applications: [...]}, oldest first")
 @review_blp.alt_response(400, description="Bad query (OCMS-4000), field named")
-@review_blp.alt_response(401, description="No JWT with role OIC (OCMS-4001)")
+@review_blp.alt_response(401, description="Missing or wrong JWT (OCMS-4001)")
+@review_blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 def list_view(query: dict):
     """Furnish applications waiting for an OIC (or all of a status)."""
     with get_db().session() as s:
@@ -119,6 +120,7 @@ def _officer() -> str:
 
 @review_blp.route("/applications/<application_id>/approve", methods=["POST"])
 @require_jwt(OIC)
+@review_blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 @review_blp.arguments(FurnishDecisionSchema)
 @review_blp.doc(security=STAFF_JWT)
 @review_blp.response(200, description="The application, APPROVED: new current offender, next stage set")
@@ -135,6 +137,7 @@ def approve_view(body: dict, application_id: str):
 
 @review_blp.route("/applications/<application_id>/reject", methods=["POST"])
 @require_jwt(OIC)
+@review_blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 @review_blp.arguments(FurnishRejectSchema)
 @review_blp.doc(security=STAFF_JWT)
 @review_blp.response(200, description="The application, REJECTED; furnish pending cleared on the notice")

@@ -5,9 +5,11 @@
   the route is ``rules/an_notification_route.yaml``.
 * :mod:`.channels` — one call to each external system as a result code.
 * :mod:`.messages` — the SMS, email and letter from ``templates/``.
+* :mod:`.letter_files` — the letters' PDFs under ``OCMS_AN_LETTER_DIR`` (paths stored relative to it).
 * :mod:`.store` — claims and set-based writes of ``ocms_an_notification``.
 * :mod:`.review` and :mod:`.routes` — the Staff Portal's manual review queue.
 """
 from .flow import JOB_NAME, RULESET, run_an_notifications
+from .letter_files import letter_root, read_letter
 
-__all__ = ["JOB_NAME", "RULESET", "run_an_notifications"]
+__all__ = ["JOB_NAME", "RULESET", "letter_root", "read_letter", "run_an_notifications"]

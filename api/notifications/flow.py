@@ -50,7 +50,7 @@ from repository.models import now
 from repository.notifications import DONE, REVIEW, SKIPPED
 
 from . import channels as ch
-from . import messages, store
+from . import letter_files, messages, store
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +113,7 @@ def run_an_notifications(uow, registry: RuleRegistry, config: Mapping[str, Any],
     own = channels is None
     channels = channels or ch.Channels.from_config(config, params, pool_size=workers, sleep=sleep)
     counts = Counts()
-    letter_dir = Path(config.get("OCMS_AN_LETTER_DIR") or Path(config.get("OCMS_REPORT_DIR") or "instance/reports")
-                      / "an-letters")
+    letter_dir = letter_files.letter_root(config)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="an-notify")
     ctx = Context(uow, registry, channels, params, store.runner_id(), pool, letter_dir, templates_dir(config),
                   f"{JOB_NAME}:{run_key}", counts)
@@ -207,8 +206,9 @@ def _database_steps(ctx: Context, by_step: dict) -> None:
         if step == "DONE":
             store.finish(ctx.session, ctx.me, [{"id": s.id, "status": DONE, "step": step} for s, _ in items], when)
             ctx.counts.done += len(items)
-        elif step == "SKIP":
-            store.finish(ctx.session, ctx.me, [{"id": s.id, "status": SKIPPED, "step": step} for s, _ in items], when)
+        elif step == "SKIP":   # why, on the row: the rule's message and the suspension that stopped it
+            store.finish(ctx.session, ctx.me, [{"id": s.id, "status": SKIPPED, "step": step,
+                                                "last_error": _skip_reason(s, d)} for s, d in items], when)
             ctx.counts.skipped += len(items)
         elif step == "SET_MILITARY_OWNER":
             name = str(ctx.parameters.get("military_owner_name") or "MINDEF")
@@ -229,6 +229,13 @@ def _database_steps(ctx: Context, by_step: dict) -> None:
         _log(ctx, items)
     if handled:
         ctx.uow.commit()
+
+
+def _skip_reason(s: store.State, d: Decision) -> str:
+    n = s.notice
+    reason = n.get("crs_reason_of_suspension") or n.get("epr_reason_of_suspension")
+    suspension = "-".join(x for x in (n.get("suspension_type"), reason) if x)
+    return f"{d.message or 'Skipped'} ({suspension})" if suspension else (d.message or "Skipped")
 
 
 def _review(ctx: Context, items, when: dt.datetime, review_type: str, message: str) -> None:
@@ -386,9 +393,11 @@ def _email(ctx: Context, items):
 
 
 def _letter(ctx: Context, items):
-    """§3.6: the PDF (validated, kept in OCMS_AN_LETTER_DIR), intent, SLIFT, result + log + the notice's fields."""
+    """§3.6: the PDF (validated, kept in OCMS_AN_LETTER_DIR), intent, SLIFT, result + log + the notice's fields.
+
+    The log's ``letter_file_path`` is relative to the letter store (:mod:`.letter_files`).
+    """
     when = now()
-    folder = ctx.letter_dir / when.strftime("%Y%m%d")
     prepared, work, logs = [], [], []
 
     def render(item):
@@ -408,9 +417,8 @@ def _letter(ctx: Context, items):
             logs.append({"notice_no": s.notice_no, "recipient_name": (s.owner.get("name") or "")[:66],
                          "recipient_address": address, "status": "INVALID", "retry_count": 0})
             continue
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{s.notice_no}.pdf"
-        path.write_bytes(letter.pdf)
+        path = letter_files.letter_path(when.date(), s.notice_no)
+        letter_files.write_letter(ctx.letter_dir, path, letter.pdf)
         prepared.append((s, d, letter, path, address))
     store.set_work(ctx.session, ctx.me, work, when)
     store.log_letters(ctx.session, logs, when)
@@ -425,7 +433,7 @@ def _letter(ctx: Context, items):
         work.append({"id": s.id, "letter_result": r.result, "step": "SEND_LETTER", "last_error": r.error})
         sid = r.value.submission_id if r.value else None
         logs.append({"notice_no": s.notice_no, "recipient_name": (s.owner.get("name") or "")[:66],
-                     "recipient_address": address, "letter_file_path": str(path)[:500], "slift_submission_id": sid,
+                     "recipient_address": address, "letter_file_path": path, "slift_submission_id": sid,
                      "sent_timestamp": when if r.result == "SUCCESS" else None,
                      "status": r.result, "retry_count": r.retries})
         if r.result == "SUCCESS":

@@ -43,7 +43,8 @@ def _officer() -> str:
 @blp.doc(security=STAFF_JWT)
 @blp.response(200, description="{total, items: [...]}, oldest first")
 @blp.alt_response(400, description="Bad query (OCMS-4000), field named")
-@blp.alt_response(401, description="No JWT with role OIC (OCMS-4001)")
+@blp.alt_response(401, description="Missing or wrong JWT (OCMS-4001)")
+@blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 def list_view(query: dict):
     """AN notifications waiting for staff (or every item of a status)."""
     with get_db().session() as s:
@@ -55,7 +56,8 @@ def list_view(query: dict):
 @require_jwt(OIC)
 @blp.doc(security=STAFF_JWT)
 @blp.response(200, description="The item with its reason, the notification's results and the notice")
-@blp.alt_response(401, description="No JWT with role OIC (OCMS-4001)")
+@blp.alt_response(401, description="Missing or wrong JWT (OCMS-4001)")
+@blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 @blp.alt_response(404, description="No such item (OCMS-4004)")
 def get_view(review_id: int):
     """One review item."""
@@ -69,7 +71,8 @@ def get_view(review_id: int):
 @blp.doc(security=STAFF_JWT)
 @blp.response(200, description="The item, RESOLVED (the notice is pending notification again) or CLOSED")
 @blp.alt_response(400, description="Bad action or remarks missing to close (OCMS-4000), field named")
-@blp.alt_response(401, description="No JWT with role OIC (OCMS-4001)")
+@blp.alt_response(401, description="Missing or wrong JWT (OCMS-4001)")
+@blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 @blp.alt_response(404, description="No such item (OCMS-4004)")
 @blp.alt_response(409, description="Already resolved (OCMS-4009)")
 def resolve_view(body: dict, review_id: int):

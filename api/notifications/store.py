@@ -154,7 +154,8 @@ class State:
 
 _WORK = ("status", "step", "owner_result", "contact_result", "sms_result", "email_result", "address_result",
          "letter_result", "ps_ans_applied", "attempts", "last_error", "review_id")
-_NOTICE = ("vehicle_no", "vehicle_registration_type", "suspension_type", "notice_date_and_time", "computer_rule_code",
+_NOTICE = ("vehicle_no", "vehicle_registration_type", "suspension_type", "epr_reason_of_suspension",
+           "crs_reason_of_suspension", "notice_date_and_time", "computer_rule_code",
            "composition_amount", "pp_code", "pp_name", "ean_sent_flag", "letter_sent_flag", "an_flag")
 _OWNER = ("id_type", "id_no", "name", "mobile_no", "email_addr", "bldg_name", "street_name", "unit_no", "postal_code")
 

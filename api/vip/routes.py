@@ -4,7 +4,8 @@
   ``{"noticeNumbers": ["500400058A"], "revivalReason": "INV", "remarks": "Investigation completed"}``
   → 200 with one result per notice (REVIVED with the next stage, or NOT_REVIVED with the code);
   an unknown reason, OTH without remarks, or bad input → 400 OCMS-4000 naming the field, nothing written;
-  more than 500 notices → 413 OCMS-4013; missing/wrong JWT or not an OIC → 401 OCMS-4001.
+  more than 500 notices → 413 OCMS-4013; missing/wrong JWT → 401 OCMS-4001; a valid JWT without role OIC →
+  403 OCMS-4003.
 * ``GET /v1/vip/notices/<noticeNo>/suspensions`` (any Staff Portal JWT) — every suspension of the
   notice with its revival (who, when, why), oldest first; 404 OCMS-4004 for an unknown notice.
 """
@@ -39,7 +40,8 @@ NOTICE_PATTERN = re.compile(r"[A-Z0-9]{1,10}")
 @require_jwt(REVIVAL_ROLES)  # before the body is parsed: no validation details for unknown callers
 @blp.arguments(RevivalSchema)
 @blp.response(200, RevivalResponseSchema)
-@blp.alt_response(401, description="Missing or wrong JWT, or not an OIC (OCMS-4001)")
+@blp.alt_response(401, description="Missing or wrong JWT (OCMS-4001)")
+@blp.alt_response(403, description="A valid JWT without role OIC (OCMS-4003)")
 @blp.alt_response(413, description="More than 500 notices (OCMS-4013)")
 @blp.doc(security=JWT)
 def vip_revival(body: dict):

@@ -9,11 +9,15 @@
   checked when ``OCMS_JWT_ISSUER`` / ``OCMS_JWT_AUDIENCE`` are set. Any other
   token is refused.
 
-Missing or wrong credentials are OCMS-4001 / 401, checked before anything of
-the request is parsed: :func:`require_auth` marks the view, and
-:func:`check_credentials` (a ``before_request`` hook installed by
-:func:`api.web.limits.init_limits`) authenticates before the view, its body
-or its query string is touched, whatever order the view's decorators are in.
+Missing or wrong credentials are OCMS-4001 / 401; a valid Staff Portal JWT
+that lacks every role the view needs (no OIC on the review queues, say) is
+OCMS-4003 / 403 "Forbidden", naming the roles (the caller is known, only not
+allowed). Both are checked before anything of the request is parsed:
+:func:`require_auth` marks the view, and :func:`check_credentials` (a
+``before_request`` hook installed by :func:`api.web.limits.init_limits`)
+authenticates before the view, its body or its query string is touched,
+whatever order the view's decorators are in. A key of another system, or a JWT
+on a view that takes none, is a wrong credential for that view: 401.
 On success ``g.caller`` names the caller (``"cas"``, ``"jwt:officer1"``) for
 the decision log.
 """
@@ -28,7 +32,7 @@ from typing import Callable, Iterable
 import jwt
 from flask import current_app, g, request
 
-from .errors import unauthorized
+from .errors import forbidden, unauthorized
 from .json import text_problem
 
 #: Unicode categories an officer id may not hold: controls, format characters (U+202E bidi override, zero-width
@@ -110,9 +114,11 @@ def _bearer() -> str | None:
 
 
 def authenticate(systems: Iterable[str] = (), roles: Iterable[str] | None = None) -> str:
-    """Return the caller if a key of ``systems`` or a JWT with one of ``roles`` is presented; else raise 401.
+    """Return the caller if a key of ``systems`` or a JWT with one of ``roles`` is presented.
 
-    ``roles=None`` refuses JWTs; ``roles=["*"]`` accepts any valid JWT.
+    Otherwise raise 403 for a valid JWT without any of ``roles`` (the view takes
+    JWTs, this officer lacks the role), 401 for anything else (no, a wrong or an
+    invalid credential). ``roles=None`` refuses JWTs; ``roles=["*"]`` accepts any valid JWT.
     """
     systems = tuple(systems)
     if systems:
@@ -122,10 +128,12 @@ def authenticate(systems: Iterable[str] = (), roles: Iterable[str] | None = None
             return system
     if roles is not None:
         claims = jwt_claims(_bearer())
-        if claims is not None and (ANY in roles or set(roles) & set(claims["roles"])):
-            g.caller = f"jwt:{claims['sub']}"
-            g.jwt_claims = claims
-            return g.caller
+        if claims is not None:
+            if ANY in roles or set(roles) & set(claims["roles"]):
+                g.caller = f"jwt:{claims['sub']}"
+                g.jwt_claims = claims
+                return g.caller
+            raise forbidden(roles)
     raise unauthorized()
 
 
@@ -135,7 +143,7 @@ def requirement_of(view: Callable | None) -> Requirement | None:
 
 
 def check_credentials() -> None:
-    """``before_request``: authenticate for the matched view before its body or query is read (401 otherwise)."""
+    """``before_request``: authenticate for the matched view before its body or query is read (401 / 403 otherwise)."""
     if request.routing_exception is not None:  # 404 / 405: nothing to protect
         return
     need = requirement_of(current_app.view_functions.get(request.endpoint))

@@ -10,6 +10,11 @@ App codes follow the specs' convention that the code echoes the HTTP status
 OCMS-5000/500): :func:`app_code_for` derives it. Codes this service adds by
 the same rule:
 
+* OCMS-4003 / 403 — a valid Staff Portal JWT without the role the endpoint
+  needs (e.g. no OIC on the review queues), naming the roles. The specs give no
+  app code for "forbidden"; the CAS/PLUS spec uses OCMS-4003 for "notice
+  already paid", but only per notice inside PLUS API 4's 200 answer, and that
+  endpoint takes the PLUS key only (never a JWT), so it never answers 403.
 * OCMS-4004 / 404 — unknown ruleset (or unknown URL). The CPS spec also uses
   OCMS-4004 for "CFC not allowed" on its PLUS endpoint; that endpoint never
   answers "not found", so the two cannot meet on one path.
@@ -42,8 +47,8 @@ log = logging.getLogger(__name__)
 
 #: Messages the specs give for each status; others use werkzeug's reason phrase.
 MESSAGES = {
-    400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
-    413: "Payload Too Large", 422: "Unprocessable Entity", 500: "Internal Server Error", 503: "Service Unavailable",
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    408: "Request Timeout", 413: "Payload Too Large", 422: "Unprocessable Entity", 500: "Internal Server Error", 503: "Service Unavailable",
 }
 
 
@@ -81,6 +86,13 @@ def bad_request(message: str = "Bad Request", errors: Iterable[dict] | None = No
 def unauthorized(message: str = "Unauthorized") -> ApiError:
     """OCMS-4001 / 401."""
     return ApiError(401, message)
+
+
+def forbidden(roles: Iterable[str]) -> ApiError:
+    """OCMS-4003 / 403: the caller's valid JWT carries none of ``roles``."""
+    roles = list(roles)
+    needed = f"role {roles[0]}" if len(roles) == 1 else "one of the roles " + ", ".join(roles)
+    return ApiError(403, "Forbidden", [{"field": "roles", "message": f"this endpoint needs a JWT with {needed}"}])
 
 
 def not_found(message: str = "Not Found", errors: Iterable[dict] | None = None) -> ApiError:

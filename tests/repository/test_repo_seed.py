@@ -241,3 +241,28 @@ def test_the_showcase_paid_notice_is_paid_on_the_internet_too(seeded):
     session = seeded[2]
     e = session.get(EValidOffenceNotice, "500400059W")
     assert (e.payment_status, e.suspension_type, e.crs_reason_of_suspension) == ("PAID", "PS", "FP")
+
+
+def test_demo_an_notifications_are_as_the_flow_leaves_them(seeded):
+    """Every notified AN has its DONE work row; every review item is an AN_* item of a work row in REVIEW, linked
+    both ways (so the review endpoints show it); letter paths are relative to the letter store, like the job's."""
+    import re
+
+    from repository.models import AnLetterLog, AnNotification, ManualReviewQueue
+    session = seeded[2]
+    notified = set(session.scalars(select(ValidOffenceNotice.notice_no).where(
+        (ValidOffenceNotice.ean_sent_flag == "Y") | (ValidOffenceNotice.letter_sent_flag == "Y"))))
+    done = {w.notice_no: w for w in session.scalars(select(AnNotification).where(AnNotification.status == "DONE"))}
+    assert notified and set(done) == notified
+    assert all(w.ps_ans_applied == "Y" and "SUCCESS" in (w.sms_result, w.email_result, w.letter_result)
+               for w in done.values())
+    reviews = session.scalars(select(ManualReviewQueue)).all()
+    assert sorted(q.review_type for q in reviews) == ["AN_LTA_FAILED", "AN_MHA_NO_ADDRESS", "AN_SLIFT_FAILED"]
+    for q in reviews:
+        (w,) = session.scalars(select(AnNotification).where(AnNotification.notice_no == q.notice_no)).all()
+        assert (w.status, w.review_id, q.details["workId"], q.status) == ("REVIEW", q.id, w.id, "OPEN")
+        n = session.get(ValidOffenceNotice, q.notice_no)
+        assert (n.an_flag, n.suspension_type, n.ean_sent_flag, n.letter_sent_flag) == ("Y", None, None, None)
+    paths = session.execute(select(AnLetterLog.notice_no, AnLetterLog.letter_file_path, AnLetterLog.cre_date)).all()
+    assert paths and all(p == f"{when:%Y%m%d}/{no}.pdf" and re.fullmatch(r"\d{8}/\w{10}\.pdf", p)
+                         for no, p, when in paths), paths[:3]

@@ -170,12 +170,12 @@ def test_more_than_500_notices_is_413(cps):
     assert r.status_code == 413 and r.get_json()["data"]["appCode"] == "OCMS-4013"
 
 
-@pytest.mark.parametrize("headers", [{}, bearer("officer1", ("PLM",)), bearer("x", ("OIC",), secret="wrong" * 8),
-                                     key("plus")])
-def test_staff_portal_needs_an_oic_jwt(cps, headers):
+@pytest.mark.parametrize("headers, status", [({}, 401), (bearer("officer1", ("PLM",)), 403),
+                                             (bearer("x", ("OIC",), secret="wrong" * 8), 401), (key("plus"), 401)])
+def test_staff_portal_needs_an_oic_jwt(cps, headers, status):
     for path in ("/v1/cps/search", "/v1/cps/validate", "/v1/cps/submit"):
         r = cps.post(path, json={"noticeNo": "N1"}, headers=headers)
-        assert r.status_code == 401 and r.get_json()["data"]["appCode"] == "OCMS-4001"
+        assert r.status_code == status and r.get_json()["data"]["appCode"] == f"OCMS-4{status % 100:03d}"
 
 
 # ---- search ---------------------------------------------------------------------------------------------------

@@ -127,8 +127,13 @@ def test_no_contact_letter_read_back(ndb, registry, systems, napp):
         assert expected in text, expected
     assert sub["recipientAddress"] == "KIM KEAT VILLE, 123 KIM KEAT AVENUE, #05-12, SINGAPORE 310123"
     (letter,) = rows(ndb, AnLetterLog, notice_no=no)
-    with open(letter.letter_file_path, "rb") as f:
-        assert f.read() == sub["letterFile"]
+    # Stored relative to the letter store (as the demo seeds them), read back against the configured root.
+    assert letter.letter_file_path == f"{letter.sent_timestamp:%Y%m%d}/{no}.pdf"
+    from api.notifications import read_letter
+    root = napp.config["OCMS_AN_LETTER_DIR"]
+    assert read_letter(root, letter.letter_file_path).read_bytes() == sub["letterFile"]
+    assert read_letter(root, f"../{no}.pdf") is None and read_letter(root, None) is None
+    assert read_letter(root, f"{root}/{letter.letter_file_path}") is not None   # an older absolute row, inside the store
 
 
 def test_excluded_owner_skips_datahive(ndb, registry, systems, napp):
@@ -259,14 +264,48 @@ def test_datahive_failing_goes_to_the_letter(ndb, registry, systems, napp):
     assert (w.contact_result, w.letter_result, w.status) == ("FAILED", "SUCCESS", "DONE")
 
 
-def test_notice_suspended_meanwhile_gets_no_notification(ndb, registry, systems, napp):
-    (no,) = qualified(ndb, [notice_row("700000013A", "SBA1313A", suspension_type="TS",
-                                       epr_reason_of_suspension="APP")])
-    _contact(systems, "SBA1313A", mobile="91313131")
-    run(ndb, registry, systems, napp)
+def _suspend_by_officer(db, notice_no: str, suspension_type: str, reason: str) -> None:
+    """An officer suspends a qualified AN after intake, before the an-notifications run (as the Staff Portal writes it)."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from repository.models import ValidOffenceNotice
+    when = dt.datetime(2026, 1, 15, 9, 0)
+    reason_column = "crs_reason_of_suspension" if suspension_type == "PS" else "epr_reason_of_suspension"
+    with db.unit_of_work() as uow:
+        uow.session.execute(update(ValidOffenceNotice).where(ValidOffenceNotice.notice_no == notice_no).values(
+            suspension_type=suspension_type, **{reason_column: reason}))
+        uow.session.add(SuspendedNotice(notice_no=notice_no, date_of_suspension=when, sr_no=1,
+                                        suspension_source="OCMS", suspension_type=suspension_type,
+                                        reason_of_suspension=reason, officer_authorising_suspension="officer9",
+                                        suspension_remarks="Suspended by an officer", cre_date=when,
+                                        cre_user_id="officer9"))
+        uow.commit()
+
+
+@pytest.mark.parametrize("vehicle, vtype, suspension_type, reason", [
+    ("SBA1313A", "S", "TS", "APP"), ("SBA1314A", "S", "PS", "FP"), ("MID1313", "I", "TS", "APP")])
+def test_a_notice_suspended_before_the_run_gets_no_call_at_all(ndb, registry, systems, napp, vehicle, vtype,
+                                                                suspension_type, reason):
+    """§3.4 "a notice suspended meanwhile gets no notification": checked before LTA is asked, not after."""
+    from repository.models import DecisionLog
+    (no,) = qualified(ndb, [notice_row("700000013A", vehicle, vehicle_registration_type=vtype)])
+    _contact(systems, vehicle, mobile="91313131")
+    _suspend_by_officer(ndb, no, suspension_type, reason)
+    counts = run(ndb, registry, systems, napp)
+    assert counts["skipped"] == 1 and counts["calls"] == {}
+    for system in systems.all:
+        assert system.calls == [], type(system).__name__   # no LTA, DataHive, MHA, SMS, email or SLIFT call
     w = work(ndb, no)
-    assert (w.status, w.owner_result) == ("SKIPPED", "FOUND")
-    assert systems.sms.sent == [] and rows(ndb, SuspendedNotice, notice_no=no) == []
+    assert (w.status, w.step, w.owner_result, w.contact_result, w.address_result) == ("SKIPPED", "SKIP", None, None,
+                                                                                       None)
+    assert w.last_error == f"Notice suspended - no notification sent ({suspension_type}-{reason})"
+    assert rows(ndb, OffenceNoticeOwnerDriver, notice_no=no) == []   # not even MINDEF for the military vehicle
+    assert [(s.suspension_type, s.reason_of_suspension) for s in rows(ndb, SuspendedNotice, notice_no=no)] == \
+        [(suspension_type, reason)]   # the officer's, and no PS-ANS
+    logged = [d for d in rows(ndb, DecisionLog, subject=no) if d.ruleset == "an_notification_route"]
+    assert [(d.outcome, d.fired_rules) for d in logged] == [("SKIP", ["AN-NOTIF-SUSPENDED"])]
 
 
 def test_unlicensed_parking_is_not_sent_to_lta(ndb, registry, systems, napp):

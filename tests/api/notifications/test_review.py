@@ -108,6 +108,47 @@ def test_unknown_item_404_and_no_jwt_401(napp, bearer, key):
     r = client.post(f"{BASE}/999999/resolve", json={"action": "RETRY"}, headers=bearer())
     assert r.status_code == 404
     assert client.get(BASE).status_code == 401
-    assert client.get(BASE, headers=bearer(roles=("VIEWER",))).status_code == 401
+    r = client.get(BASE, headers=bearer(roles=("VIEWER",)))   # a known officer without the role: forbidden
+    assert r.status_code == 403 and r.json["data"]["appCode"] == "OCMS-4003"
+    assert r.json["data"]["errors"] == [{"field": "roles", "message": "this endpoint needs a JWT with role OIC"}]
     assert client.get(f"{BASE}?limit=0", headers=bearer()).status_code == 400
     assert client.get(f"{BASE}?status=maybe", headers=bearer()).status_code == 400
+
+
+def test_every_seeded_review_item_is_listed_and_actionable(napp, ndb, registry, systems, bearer):
+    """The demo's review items are the flow's own (AN_* types, a work row in REVIEW linked both ways): every one is
+    listed, and RETRY sends its notice back to the job, which then goes on from the failed step; CLOSE ends one."""
+    from repository.demo_rows import SHOWCASE
+    from repository.seed import seed_demo
+    with ndb.unit_of_work() as uow:
+        seed_demo(uow.session, notices=60)
+        uow.commit()
+    seeded = rows(ndb, ManualReviewQueue)
+    client = napp.test_client()
+    listed = client.get(f"{BASE}?status=ALL&limit=500", headers=bearer()).json
+    assert len(seeded) == 3 and listed["total"] == 3
+    assert {i["id"] for i in listed["items"]} == {q.id for q in seeded}
+    by_type = {i["reviewType"]: i for i in listed["items"]}
+    assert set(by_type) == {"AN_LTA_FAILED", "AN_MHA_NO_ADDRESS", "AN_SLIFT_FAILED"}
+    for q in seeded:
+        item, w = by_type[q.review_type], work(ndb, q.notice_no)
+        assert q.notice_no in SHOWCASE and item["status"] == "OPEN" and item["notice"]["anFlag"] == "Y"
+        assert (w.status, w.review_id, q.details["workId"]) == ("REVIEW", q.id, w.id)
+        assert item["notification"]["status"] == "REVIEW" and item["notice"]["suspensionType"] is None
+    assert by_type["AN_LTA_FAILED"]["notification"]["ownerResult"] == "FAILED"
+    assert by_type["AN_SLIFT_FAILED"]["notification"]["letterResult"] == "FAILED"
+
+    lta, mha, slift = (by_type[t] for t in ("AN_LTA_FAILED", "AN_MHA_NO_ADDRESS", "AN_SLIFT_FAILED"))
+    for item in (lta, mha):
+        r = client.post(f"{BASE}/{item['id']}/resolve", json={"action": "RETRY"}, headers=bearer())
+        assert r.status_code == 200 and r.json["status"] == "RESOLVED", r.json
+    r = client.post(f"{BASE}/{slift['id']}/resolve", json={"action": "CLOSE", "remarks": "Letter sent by hand"},
+                    headers=bearer())
+    assert r.status_code == 200 and r.json["status"] == "CLOSED"
+    counts = run(ndb, registry, systems, napp)
+    assert counts["claimed"] == 2, counts
+    assert len(systems.lta.calls_to("/vehicle/owner")) == 1 and len(systems.mha.calls_to("/address")) >= 1
+    assert work(ndb, lta["noticeNo"]).owner_result == "FOUND"
+    assert work(ndb, mha["noticeNo"]).address_result is not None and work(ndb, slift["noticeNo"]).status == "CLOSED"
+    assert client.get(BASE, headers=bearer()).json["total"] == sum(
+        work(ndb, i["noticeNo"]).status == "REVIEW" for i in (lta, mha))

@@ -121,7 +121,8 @@ def test_bad_requests_name_the_field_and_change_nothing(client, vdb, bearer, bod
 def test_only_an_oic_may_revive(client, vdb, bearer):
     seed(vdb, suspended("V000000001"))
     body = {"noticeNumbers": ["V000000001"], "revivalReason": "INV"}
-    assert revive(client, bearer, body, roles=("PLM",)).status_code == 401
+    r = revive(client, bearer, body, roles=("PLM",))
+    assert r.status_code == 403 and r.get_json()["data"]["appCode"] == "OCMS-4003"
     assert client.post(URL, json=body).status_code == 401
     assert get(vdb, ValidOffenceNotice, "V000000001").suspension_type == "TS"
 

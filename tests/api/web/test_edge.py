@@ -88,6 +88,49 @@ def test_every_protected_route_answers_401_before_reading_a_malformed_request(ed
     assert checked >= 20
 
 
+def _role_routes(app):
+    """(rule, method) of every route that takes a Staff Portal JWT with particular roles only (not any JWT)."""
+    from api.web.auth import ANY, requirement_of
+    for rule in app.url_map.iter_rules():
+        need = requirement_of(app.view_functions[rule.endpoint])
+        if need is not None and need.roles is not None and ANY not in need.roles:
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield rule, method
+
+
+def test_a_valid_jwt_without_the_role_is_403_before_reading_a_malformed_request(edge_app, client):
+    """The officer is known but not allowed: 403 OCMS-4003 naming the role, not 401; no credential at all stays 401."""
+    checked = 0
+    for rule, method in _role_routes(edge_app):
+        path = _fill(rule.rule, {"report_id": "1", "review_id": "1", "application_id": "FA1"})
+        for headers, status in ((jwt_header(roles=["VIEWER", "PLM"]), 403), (jwt_header(roles=[]), 403),
+                                ({}, 401), (jwt_header(exp=int(time.time()) - 60), 401)):
+            r = client.open(path + "?limit=abc", method=method, data='{"a": 1, "a": 2}',
+                            content_type="application/json", headers=headers)
+            assert r.status_code == status, (method, path, r.get_json())
+            if status == 403:
+                assert r.get_json() == {"data": {"appCode": "OCMS-4003", "message": "Forbidden", "errors": [
+                    {"field": "roles", "message": "this endpoint needs a JWT with role OIC"}]}}, (method, path)
+        # With the role the same request is let in (and refused for what it is: its body or query).
+        r = client.open(path + "?limit=abc", method=method, data='{"a": 1, "a": 2}', content_type="application/json",
+                        headers=jwt_header(roles=["VIEWER", "OIC"]))
+        assert r.status_code not in (401, 403), (method, path)
+        checked += 1
+    assert checked >= 13   # CPS (6), AN review queue (3), furnish review queue (3), VIP revival (1)
+
+
+def test_the_openapi_document_names_403_on_exactly_the_role_routes(edge_app, client):
+    import re
+    doc = client.get("/openapi.json").get_json()
+    role_ops = {(re.sub(r"<(?:[^:<>]+:)?([a-z_]+)>", r"{\1}", rule.rule), method.lower())
+                for rule, method in _role_routes(edge_app)}
+    with_403 = {(path, method) for path, item in doc["paths"].items() for method, op in item.items()
+                if isinstance(op, dict) and "403" in op.get("responses", {})}
+    assert role_ops and with_403 == role_ops
+    for path, method in role_ops:
+        assert "OCMS-4003" in doc["paths"][path][method]["responses"]["403"]["description"], (path, method)
+
+
 def test_an_oversized_body_without_credentials_is_401_and_with_them_413(client):
     big = b'{"noticeNumbers": ["' + b"A" * (5 * 1024 * 1024) + b'"]}'
     r = client.post("/v1/ocms/cas-getPaymentStatus", data=big, content_type="application/json")
