@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from common import ensure_database  # noqa: E402
+from common import cpu_seconds, ensure_database, process_tree  # noqa: E402
 from repository import business_time  # noqa: E402
 
 DEFAULT_PG = "postgresql://root@127.0.0.1:5432/test_an"
@@ -94,12 +94,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, port: int, workers: int, log_path: Path, root: Path = ROOT) -> subprocess.Popen:
+def start_server(url: str, port: int, workers: int, log_path: Path, root: Path = ROOT,
+                 server_threads: int | None = None) -> subprocess.Popen:
     env = {**os.environ, "OCMS_DATABASE_URL": url, "OCMS_API_KEYS": ",".join(f"{k}:{v}" for k, v in KEYS.items()),
            "OCMS_LOG_LEVEL": "WARNING", "MALLOC_ARENA_MAX": "2"}
     log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                             "--workers", str(workers)], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+                             "--workers", str(workers),
+                             *(["--threads", str(server_threads)] if server_threads else [])],
+                            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -392,18 +395,31 @@ def checkout(ref: str) -> Path:
     return dest
 
 
+def _cpu_split(url: str, server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server (``ocms serve`` and its workers), the database's server processes
+    (every backend on ``url``'s database) and this load generator."""
+    import psycopg
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as c:
+        backends = [r[0] for r in c.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                            "AND pid <> pg_backend_pid()")]
+    return {"server": sum(cpu_seconds(p) for p in process_tree(server_pid)),
+            "postgres": sum(cpu_seconds(p) for p in backends), "client": time.process_time()}
+
+
 def run_once(args, label: str, root: Path) -> dict:
     """Prepare the database, serve ``root``'s code, send the load, check every notice, time the bare SQL."""
     print(f"[{label}] preparing {args.pg}; serving {root} ...", flush=True)
     prepare(args.pg, args.seed)
     port = free_port()
     log_path = Path("/tmp") / f"bench_intake_serve_{port}.log"
-    proc = start_server(args.pg, port, args.workers, log_path, root)
+    proc = start_server(args.pg, port, args.workers, log_path, root, args.server_threads)
     base = f"http://127.0.0.1:{port}"
     try:
         load = Load(args.seed)
         warm = run_load(base, args.threads, args.warmup, 60, load)
+        cpu0 = _cpu_split(args.pg, proc.pid)
         res = run_load(base, args.threads, args.count, args.duration, load)
+        cpu = {k: v - cpu0.get(k, 0.0) for k, v in _cpu_split(args.pg, proc.pid).items()}
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -423,6 +439,10 @@ def run_once(args, label: str, root: Path) -> dict:
         total += statistics.mean(v)
         print(f"  {k:<52} {ms(statistics.mean(v)):6.2f} {ms(pct(v, 50)):6.2f} {ms(pct(v, 99)):6.2f}")
     print(f"  {'HTTP + gunicorn + Flask + auth + client (the rest)':<52} {ms(statistics.mean(lat) - total):6.2f}")
+    spent = sum(cpu.values())
+    print(f"CPU per notice (from /proc): server {ms(cpu['server'] / n):.2f} ms, PostgreSQL {ms(cpu['postgres'] / n):.2f} ms, "
+          f"load generator {ms(cpu['client'] / n):.2f} ms; {ms(spent / n):.2f} ms in all = at most "
+          f"{os.cpu_count() / (spent / n):.0f} notices/s on {os.cpu_count()} CPUs")
     problems = check_rows(args.pg, warm["answers"] + res["answers"])
     bare = bare_sql(args.pg, args.threads)
     rate = n / res["elapsed"]
@@ -444,6 +464,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pg", default=DEFAULT_PG, help=f"PostgreSQL URL (its OCMS tables are emptied; default {DEFAULT_PG})")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, the machine's cores)")
+    ap.add_argument("--server-threads", type=int, default=None,
+                    help="threads per gunicorn worker (default: ocms serve's own, 4)")
     ap.add_argument("--threads", type=int, default=8, help="load-generator threads (default 8)")
     ap.add_argument("--count", type=int, default=3000, help="notices to send at most (default 3000)")
     ap.add_argument("--duration", type=float, default=60, help="seconds to send at most (default 60)")

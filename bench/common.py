@@ -8,6 +8,7 @@ that every rule of rules/an_qualification.yaml fires somewhere.
 """
 from __future__ import annotations
 
+import os
 import random
 import sys
 from pathlib import Path
@@ -180,3 +181,30 @@ def ensure_database(url: str) -> None:
         finally:
             admin.dispose()
     raise SystemExit(f"cannot reach PostgreSQL on {where} to check that database {name!r} exists: {error}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (/proc/<pid>/stat), 0 if it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (from /proc), e.g. a gunicorn master and its workers."""
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += children.get(p, [])
+    return out

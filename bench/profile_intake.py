@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench_intake import DEFAULT_PG, KEYS, Load, prepare  # noqa: E402
-from common import ensure_database  # noqa: E402
+from common import cpu_seconds, ensure_database  # noqa: E402
 
 
 def _kind(sql: str) -> str:
@@ -38,15 +38,6 @@ def _kind(sql: str) -> str:
     if head in ("SAVEPOINT", "RELEASE", "ROLLBACK"):
         return head
     return f"{head} {table}".strip()
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far (/proc/<pid>/stat), 0 if it cannot be read."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def make_app(url: str):
@@ -114,7 +105,7 @@ def main(argv=None) -> int:
     def backends() -> dict[int, float]:
         with engine.connect() as c:
             pids = c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
-            return {pid: _cpu_seconds(pid) for pid in pids}
+            return {pid: cpu_seconds(pid) for pid in pids}
     kinds.clear()
     trips[0] = 0
     statuses: Counter = Counter()
