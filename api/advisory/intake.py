@@ -2,13 +2,15 @@
 
 :func:`receive_notice` is the use case behind both webhooks::
 
-    validate payload ─ CES: subsystem label (ces_subsystem) ─ lock vehicle ─ repeated transactionId? ─ duplicate notice?
-      ─ CES: rule code known? ─ special vehicle (vehicle_type) ─ notice number ─ insert notice + detail
+    validate payload ─ CES: subsystem label (ces_subsystem) ─ [notice number drawn] ─ lock vehicle
+      ─ repeated transactionId? duplicate notice? VIP list? (one look-up) ─ CES: rule code known?
+      ─ special vehicle (vehicle_type) ─ new processing stage (stage_map)
       ─ CES: EHT anFlag Y (ces_eht_flag) → PS-ANS, done
       ─ double booking (double_booking; query failed 3× → TS-OLD) → PS-DBB, done
-      ─ AN qualification (an_qualification) → an_flag Y, payment N, PS-ANS
+      ─ AN qualification (an_qualification) → an_flag Y, payment N, pending AN notification (PS-ANS after the send)
       ─ VIP vehicle (vip_notice, OCMS 14): VIP AN (an_flag Y, no suspension yet) or TS-OLD instead
-      ─ decision log ─ internet mirror (queued for mirror-retry if it fails) ─ commit ─ follow-ups
+      ─ insert notice + detail + receipt + the actions' rows ─ decision log ─ internet mirror ─ commit
+      ─ follow-ups
 
 Every decision's actions go through :func:`api.decisions.apply.apply_actions`; every
 decision is logged with the notice number as subject, in the same
@@ -19,7 +21,8 @@ Concurrency: on PostgreSQL the transaction first takes an advisory lock on
 the vehicle number, so notices of one vehicle are decided one after the other
 (double booking and the past-offence count see every earlier notice); the
 same notice posted twice waits for the first and then finds it. On SQLite
-the database's single writer does the same. The transaction runs through the
+the transaction takes the database's write lock first (a zero-row UPDATE:
+the reads come before any write), which does the same. The transaction runs through the
 service's one retry rule (:func:`api.database.run_in_transaction`, at most
 :data:`ATTEMPTS` tries): a serialization failure, a deadlock or a key clash
 with a concurrent intake runs it again whole, and the retry finds the
@@ -35,13 +38,20 @@ repeat of a notice whose number the caller sent gets the spec's duplicate
 answer (REPCCS 400 "Duplicate notice detected", CES 226 "Notice no Already
 exists"). Either way nothing more is written.
 
-Round trips (issue 16, bench/README.md): about 18 statements for an AN on
-PostgreSQL. The reference data (parameters, rule codes) comes from the
-worker's cache (:mod:`repository.reference_cache`); the receipt and the
-duplicate number are one look-up; the notice is marked as created by this
-transaction (:func:`repository.queries.mark_notice_created`), so its
-suspensions need no lock or MAX(sr_no) query and its mirror is written once,
-at the end, by two upserts; the decision log is one batched INSERT.
+Read, decide, write (issue 16, bench/README.md): nine statements for a qualified AN. The vehicle lock;
+one look-up (receipt, duplicate number, VIP list: :func:`repository.queries.intake_lookup`); one read of
+the vehicle's history (DBB candidates and the past-offence counts: :func:`repository.queries.vehicle_history`);
+then every decision, before anything is written, so the notice is inserted once with its final values
+and its detail, receipt, suspensions and AN notification row follow it in one flush; the decision log (one
+batched INSERT); the internet mirror (one upsert, two with a suspension); COMMIT. The reference data
+(parameters, rule codes) comes from the worker's cache (:mod:`repository.reference_cache`).
+
+The usual path has no savepoint. If the history read or the mirror write fails, the transaction is
+rolled back and the intake runs again the careful way: the DBB query tried three times in savepoints
+(all failed: TS-OLD fallback, BR-AN-DUP-002), the past-offence counts in a savepoint (failed: a standard
+notice, §3.1), the mirror in a savepoint (failed: queued for ``mirror-retry``) - what every intake did
+before. A caller's replacement DBB query or mirror writer (tests inject faults that way) always takes
+the careful path.
 
 Follow-ups (§3.4-3.6 owner particulars, eAN, AN letters) hook in through
 :data:`FOLLOW_UPS`: callables run after the commit with the
