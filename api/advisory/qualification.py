@@ -100,7 +100,8 @@ def settings(session: Session, ruleset_parameters: dict) -> tuple[dict, int, lis
         if not MONTHS_RANGE[0] <= months <= MONTHS_RANGE[1]:
             _ignored("PAST_OFFENCE_MONTHS", raw, DEFAULT_MONTHS)
             months = DEFAULT_MONTHS
-    reasons = [r.strip() for r in (rows.get("PS_REASONS") or "ANS").split(",") if r.strip()]
+    # Reason codes are stored upper-case (DESIGN.md §10): " ans, fp" means ANS and FP.
+    reasons = [r.strip().upper() for r in (rows.get("PS_REASONS") or "ANS").split(",") if r.strip()]
     return params, months, reasons
 
 

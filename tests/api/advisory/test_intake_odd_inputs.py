@@ -66,3 +66,13 @@ def test_usable_overrides_still_apply(post, session, code, value, qualified):
     if code == "PAST_OFFENCE_MONTHS":  # 6 months: only the AN of the same day is in the window
         assert _qualification(session, "500400001A").facts["past_offences_24m"] == 1
     assert (session.get(ValidOffenceNotice, "500400001A").an_flag == "Y") is qualified
+
+
+def test_ps_reasons_are_codes_in_either_case(post, session):
+    history(session, "SBA1234A", "2025-07-01T10:00:00", suspension_type="PS", epr_reason_of_suspension="ANS")
+    session.commit()
+    _set_param(session, "PAST_OFFENCE_MODE", "PS_REASONS")
+    _set_param(session, "PS_REASONS", " fp, ans ")
+    assert post(REPCCS, payload(noticeNo="500400001A")).status_code == 200
+    d = _qualification(session, "500400001A")
+    assert (d.outcome, d.facts["past_qualifying_offences_24m"]) == ("QUALIFIED", 1)
