@@ -76,3 +76,16 @@ def test_ps_reasons_are_codes_in_either_case(post, session):
     assert post(REPCCS, payload(noticeNo="500400001A")).status_code == 200
     d = _qualification(session, "500400001A")
     assert (d.outcome, d.facts["past_qualifying_offences_24m"]) == ("QUALIFIED", 1)
+
+
+def test_a_vip_vehicle_cas_sent_in_lower_case_gets_the_vip_treatment(post, session):
+    """CAS API 3's status " active " was stored as sent: the intake (status = 'ACTIVE') took the vehicle for an
+    ordinary one - no VIP type, no TS-OLD (OCMS 14 tab 2)."""
+    from api.cas.vip_refresh import replace_vip_vehicles
+    from api.clients.cas import validate_vip_response
+    replace_vip_vehicles(session, validate_vip_response(
+        {"data": [{"vehicleNo": "svip 1a", "status": " active "}], "totalCount": 1}))
+    session.commit()
+    assert post(REPCCS, payload(noticeNo="500400001A", vehicleNo="SVIP1A")).status_code == 200
+    n = session.get(ValidOffenceNotice, "500400001A")
+    assert (n.vehicle_registration_type, n.suspension_type, n.epr_reason_of_suspension) == ("V", "TS", "OLD")
