@@ -61,7 +61,8 @@ class NoticePayloadSchema(Schema):
     noticeNo = _text(max_length(N.notice_no), cls=NoticeNo, metadata={"description": "string(10); generated when absent (9 digits + check letter)"})
     # Its length (14, or the UPL placeholder's 18) is checked by _vehicle_no: one message whatever the length.
     vehicleNo = VehicleNo(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
-                              metadata={"description": f"string(14), or the UPL placeholder {UPL_VEHICLE_NO}"})
+                              metadata={"description": f"string(14), or the UPL placeholder {UPL_VEHICLE_NO}",
+                                        "maxLength": len(UPL_VEHICLE_NO)})
     computerRuleCode = fields.Integer(required=True, strict=True,
                                       validate=validate.Range(min=RULE_CODE_MIN, max=RULE_CODE_MAX),
                                       error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
