@@ -59,9 +59,10 @@ class NoticePayloadSchema(Schema):
     subsystemLabel = _text(max_length(N.subsystem_label), required=True, cls=Code, metadata={"description": "string(8)"})
     anFlag = _text(1, cls=Code, metadata={"description": "string(1); ignored for REPCCS, used by CES (EHT)"})
     noticeNo = _text(max_length(N.notice_no), cls=NoticeNo, metadata={"description": "string(10); generated when absent (9 digits + check letter)"})
+    # Its length (14, or the UPL placeholder's 18) is checked by _vehicle_no: one message whatever the length.
     vehicleNo = VehicleNo(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
-                          validate=validate.Length(max=max_length(N.vehicle_no)),
-                              metadata={"description": f"string(14), or the UPL placeholder {UPL_VEHICLE_NO}"})
+                              metadata={"description": f"string(14), or the UPL placeholder {UPL_VEHICLE_NO}",
+                                        "maxLength": len(UPL_VEHICLE_NO)})
     computerRuleCode = fields.Integer(required=True, strict=True,
                                       validate=validate.Range(min=RULE_CODE_MIN, max=RULE_CODE_MAX),
                                       error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})

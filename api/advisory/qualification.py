@@ -5,7 +5,8 @@ The switches are the ruleset's parameters (``same_day_check``,
 rows AN_QUALIFICATION/SAME_DAY_CHECK (Y|N) and /PAST_OFFENCE_MODE
 (ANY|PS_REASONS), which are not seeded. PAST_OFFENCE_MONTHS (24) and
 PS_REASONS (comma-separated) are seeded: they shape the queries, not the rules. Only the counts the
-switches need are queried.
+switches need are queried. An override row holding none of those values (PAST_OFFENCE_MONTHS: a whole
+number of 1-1200) is ignored with a warning in the log: the ruleset's switch (24 months) stands.
 
 The past-offence window (BR-AN-QUAL-002) is §3.1's SQL::
 
@@ -20,6 +21,7 @@ and time instead.
 from __future__ import annotations
 
 import calendar
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,6 +32,8 @@ from repository import business_time
 from repository.models import ValidOffenceNotice
 from repository.queries import count_past_offences
 from repository.reference_cache import get_parameters
+
+log = logging.getLogger(__name__)
 
 RULESET = "an_qualification"
 PARAMETER_ID = "AN_QUALIFICATION"
@@ -47,16 +51,57 @@ def months_before(t: datetime, months: int) -> datetime:
     return t.replace(year=year, month=month + 1, day=day)
 
 
+#: ``ocms_parameter`` values of SAME_DAY_CHECK read as on / off (any other value is ignored).
+_ON, _OFF = ("Y", "YES", "TRUE", "1"), ("N", "NO", "FALSE", "0")
+#: The past-offence modes the ruleset's rules know (rules/an_qualification.yaml).
+PAST_OFFENCE_MODES = ("any", "ps_reasons")
+#: PAST_OFFENCE_MONTHS must be a whole number in this range (more would reach back past year 1).
+MONTHS_RANGE = (1, 1200)
+_warned: set[tuple[str, str]] = set()
+
+
+def _ignored(code: str, value, used) -> None:
+    """Log once per (code, value) that an operator's ocms_parameter value is unusable and what is used instead."""
+    key = (code, repr(value))
+    if key not in _warned:
+        _warned.add(key)
+        log.warning("ocms_parameter %s/%s = %r is not a valid value; %r is used instead", PARAMETER_ID, code, value,
+                    used)
+
+
 def settings(session: Session, ruleset_parameters: dict) -> tuple[dict, int, list[str]]:
-    """(rule parameters, window in months, PS reasons) after the ocms_parameter overrides."""
+    """(rule parameters, window in months, PS reasons) after the ocms_parameter overrides.
+
+    An override that is not a valid value (a typo in an operator's SQL: SAME_DAY_CHECK ``maybe``,
+    PAST_OFFENCE_MODE ``anny``, PAST_OFFENCE_MONTHS ``abc`` or ``99999``) is ignored with a warning
+    (once per value): the ruleset's switch, or 24 months, stands. It never fails an intake.
+    """
     rows = get_parameters(session, PARAMETER_ID)
     params = dict(ruleset_parameters)
     if "SAME_DAY_CHECK" in rows:
-        params["same_day_check"] = rows["SAME_DAY_CHECK"].strip().upper() in ("Y", "YES", "TRUE", "1")
+        value = (rows["SAME_DAY_CHECK"] or "").strip().upper()
+        if value in _ON or value in _OFF:
+            params["same_day_check"] = value in _ON
+        else:
+            _ignored("SAME_DAY_CHECK", rows["SAME_DAY_CHECK"], params.get("same_day_check"))
     if "PAST_OFFENCE_MODE" in rows:
-        params["past_offence_mode"] = rows["PAST_OFFENCE_MODE"].strip().lower()
-    months = int(rows.get("PAST_OFFENCE_MONTHS") or DEFAULT_MONTHS)
-    reasons = [r.strip() for r in (rows.get("PS_REASONS") or "ANS").split(",") if r.strip()]
+        value = (rows["PAST_OFFENCE_MODE"] or "").strip().lower()
+        if value in PAST_OFFENCE_MODES:
+            params["past_offence_mode"] = value
+        else:
+            _ignored("PAST_OFFENCE_MODE", rows["PAST_OFFENCE_MODE"], params.get("past_offence_mode"))
+    months = DEFAULT_MONTHS
+    raw = rows.get("PAST_OFFENCE_MONTHS")
+    if raw is not None and str(raw).strip():
+        try:
+            months = int(str(raw).strip())
+        except ValueError:
+            months = -1
+        if not MONTHS_RANGE[0] <= months <= MONTHS_RANGE[1]:
+            _ignored("PAST_OFFENCE_MONTHS", raw, DEFAULT_MONTHS)
+            months = DEFAULT_MONTHS
+    # Reason codes are stored upper-case (DESIGN.md §10): " ans, fp" means ANS and FP.
+    reasons = [r.strip().upper() for r in (rows.get("PS_REASONS") or "ANS").split(",") if r.strip()]
     return params, months, reasons
 
 

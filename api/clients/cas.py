@@ -25,7 +25,8 @@ a failed attempt, retried like a timeout or a 5xx (see :mod:`api.clients.http`).
 Vehicle numbers are normalised like every vehicle number OCMS keeps (spaces
 removed, upper-cased: :func:`repository.identity.normalise_vehicle_no`), so a VIP
 vehicle is found whatever spelling CAS or the notice used; two entries that
-are one vehicle once normalised are a duplicate.
+are one vehicle once normalised are a duplicate. ``status`` is a code: kept
+trimmed and upper-cased (``"active"`` is ``ACTIVE``, the VIP treatment).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from typing import Any, Callable
 
 import requests
 
-from repository.identity import normalise_vehicle_no
+from repository.identity import normalise_code, normalise_vehicle_no
 
 from .http import CallOutcome, ExternalCallError, MalformedResponse, RetryPolicy, call_with_retry
 
@@ -92,7 +93,9 @@ def validate_vip_response(body: Any) -> list[dict[str, Any]]:
             problems.append(f"data[{i}].vehicleNo {no!r} appears twice")
         else:
             seen.add(no)
-        if not isinstance(status, str) or not status.strip() or len(status) > STATUS_MAX:
+        # A code (DESIGN.md §10): " active" is ACTIVE, as the intake and the reports compare it.
+        status = normalise_code(status) if isinstance(status, str) else None
+        if not status or len(status) > STATUS_MAX:
             problems.append(f"data[{i}].status must be a non-empty string of at most {STATUS_MAX} characters")
         if desc is not None and (not isinstance(desc, str) or len(desc) > DESCRIPTION_MAX):
             problems.append(f"data[{i}].description must be a string of at most {DESCRIPTION_MAX} characters")

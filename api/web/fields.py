@@ -172,8 +172,13 @@ class EventDateTime(fields.DateTime):
         when = super()._deserialize(value, attr, data, **kwargs)
         if when.tzinfo is not None and self.local_only:
             raise self.make_error("offset")
-        local = business_time.to_business_time(when)
         earliest = date_window()[0]
+        try:
+            local = business_time.to_business_time(when)
+        except OverflowError:  # an offset that moves year 1 or 9999 off the calendar: outside the window anyway
+            if when.year <= earliest.year:
+                raise self.make_error("early", earliest=earliest.isoformat()) from None
+            local = dt.datetime.max
         if local.date() < earliest:
             raise self.make_error("early", earliest=earliest.isoformat())
         latest = latest_event_time()

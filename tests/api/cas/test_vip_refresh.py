@@ -353,3 +353,10 @@ def test_vip_vehicle_numbers_are_normalised_and_spellings_of_one_vehicle_are_a_d
     with pytest.raises(MalformedResponse, match="appears twice"):
         validate_vip_response({"data": [{"vehicleNo": "SJV1A", "status": "ACTIVE"},
                                         {"vehicleNo": "sjv 1a", "status": "ACTIVE"}], "totalCount": 2})
+
+
+def test_vip_status_is_a_code_kept_upper_case():
+    from api.clients.cas import validate_vip_response
+    got = validate_vip_response({"data": [{"vehicleNo": "SJV1A", "status": " active "},
+                                          {"vehicleNo": "SJV2B", "status": "Inactive"}], "totalCount": 2})
+    assert [v["status"] for v in got] == ["ACTIVE", "INACTIVE"]
