@@ -217,7 +217,15 @@ class _NumberTaken(Exception):
 
 
 class _TakeCarefulPath(Exception):
-    """The one-statement history read or the mirror write failed: run the intake again the careful way."""
+    """The one-statement history read or the mirror write failed: run the intake again the careful way.
+
+    ``dbb_tried``: 1 when the history read (which holds the DBB query) failed - it counts as the first of
+    the ``dbb_attempts`` tries, so a database that keeps timing out costs no more tries than before.
+    """
+
+    def __init__(self, message: str, dbb_tried: int = 0):
+        super().__init__(message)
+        self.dbb_tried = dbb_tried
 
 
 def _new_notice(p: dict, notice_no: str, vehicle_type: str, caller_user: str, start) -> ValidOffenceNotice:
@@ -251,8 +259,10 @@ class _History:
     a savepoint (failed: a standard notice, OCMS 10 §3.1) - each failure isolated, as the spec asks.
     """
 
-    def __init__(self, session: Session, notice: ValidOffenceNotice, deps: IntakeDeps, registry, fast: bool):
+    def __init__(self, session: Session, notice: ValidOffenceNotice, deps: IntakeDeps, registry, fast: bool,
+                 dbb_tried: int = 0):
         self.session, self.notice, self.deps, self.fast = session, notice, deps, fast
+        self.dbb_attempts = max(1, deps.dbb_attempts - dbb_tried)
         self.within = double_booking.window(registry.get(double_booking.RULESET).parameters)
         self.ruleset_parameters = registry.get(qualification.RULESET).parameters
         self.plan = qualification.plan(session, notice, self.ruleset_parameters)
@@ -266,7 +276,8 @@ class _History:
                                              since=p.since, ps_reasons=p.ps_reasons, same_day_start=p.same_day_start,
                                              exclude_notice_no=n.notice_no)
             except SQLAlchemyError as e:
-                raise _TakeCarefulPath(f"history of notice {n.notice_no} not read: {type(e).__name__}") from e
+                raise _TakeCarefulPath(f"history of notice {n.notice_no} not read: {type(e).__name__}",
+                                       dbb_tried=1) from e
         return self._read
 
     def candidates(self) -> list[double_booking.Candidate] | None:
@@ -274,7 +285,7 @@ class _History:
         if self.fast:
             return [double_booking.Candidate(*row) for row in self._one_read().near]
         return double_booking.candidates_with_retry(self.session, self.notice, self.deps.dbb_query,
-                                                    self.deps.dbb_attempts, self.within)
+                                                    self.dbb_attempts, self.within)
 
     def qualification_facts(self) -> dict | None:
         """The an_qualification facts; None if the counts could not be read (careful path only)."""
@@ -291,7 +302,8 @@ class _History:
 
 
 def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: IntakeDeps,
-             request_id: str | None, caller: str | None, fast: bool = True, drawn: str | None = None) -> IntakeResult:
+             request_id: str | None, caller: str | None, fast: bool = True, drawn: str | None = None,
+             dbb_tried: int = 0) -> IntakeResult:
     """One try of the whole transaction (no commit): read, decide, then write.
 
     ``drawn``: the number OCMS generated for a notice sent without one (drawn before the transaction:
@@ -338,7 +350,7 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
         if eht.outcome == "EHT_AN":
             to_apply.append(eht)
             result.outcome, done = "EHT_AN", True
-    history = _History(session, notice, deps, decide.registry, fast) if not done else None
+    history = _History(session, notice, deps, decide.registry, fast, dbb_tried) if not done else None
     if not done:
         candidates = history.candidates()
         dbb = decide.many(double_booking.RULESET, double_booking.dbb_facts(notice, candidates))
@@ -426,7 +438,7 @@ def receive_notice(source: Source, raw: Any, *, database, registry, deps: Intake
     else:
         first_decisions = []
 
-    def one_try(uow, attempt: int, fast: bool) -> IntakeResult:
+    def one_try(uow, attempt: int, fast: bool, dbb_tried: int = 0) -> IntakeResult:
         while True:
             timings.attempts += 1
             decide = _Decider(registry, timings)
@@ -434,7 +446,7 @@ def receive_notice(source: Source, raw: Any, *, database, registry, deps: Intake
             # Drawn outside the transaction (a new block is written in one of its own; SQLite has one writer).
             drawn = None if p.get("noticeNo") else deps.allocator.next()
             try:
-                return _attempt(source, p, uow.session, decide, deps, request_id, caller, fast, drawn)
+                return _attempt(source, p, uow.session, decide, deps, request_id, caller, fast, drawn, dbb_tried)
             except _NumberTaken as e:
                 log.info("generated notice number %s was sent by a caller: another is drawn", e)
                 uow.session.rollback()
@@ -448,7 +460,8 @@ def receive_notice(source: Source, raw: Any, *, database, registry, deps: Intake
                                         what="notice intake", retry_if=lambda e: isinstance(e, IntegrityError))
         except _TakeCarefulPath as e:  # rolled back: again, each fallible step on its own (savepoints)
             log.warning("notice intake takes the careful path (request %s): %s", request_id, e)
-            result = run_in_transaction(database, lambda uow, n: one_try(uow, n, False), attempts=ATTEMPTS,
+            tried = e.dbb_tried
+            result = run_in_transaction(database, lambda uow, n: one_try(uow, n, False, tried), attempts=ATTEMPTS,
                                         what="notice intake", retry_if=lambda e: isinstance(e, IntegrityError))
     except SQLAlchemyError as e:
         if classify_error(e) is not None:

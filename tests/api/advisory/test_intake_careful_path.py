@@ -97,3 +97,26 @@ def test_a_mirror_down_for_both_paths_is_queued_and_the_notice_still_created(pos
     (q,) = session.scalars(select(ManualReviewQueue)).all()
     assert (q.notice_no, q.review_type, q.status) == ("500400058A", "MIRROR_SYNC", "OPEN")
     assert count(session, DecisionLog) == 5
+
+
+def test_the_failed_history_read_counts_as_the_first_dbb_try(post, session, calls, monkeypatch, an_app):
+    """A database that keeps failing costs three DBB tries in all (BR-AN-DUP-002), not three more after the read."""
+    import api.advisory.double_booking as double_booking
+    from api.advisory.routes import intake_deps
+    seen, break_ = calls
+    break_("vehicle_history")
+    tries = []
+
+    def failing_query(session_, notice, within):
+        tries.append(notice.notice_no)
+        session_.execute(text("SELECT * FROM no_such_table"))
+    # The standard query, failing: the usual path is still taken (it needs the standard query).
+    monkeypatch.setattr(double_booking, "find_candidates", failing_query)
+    with an_app.app_context():
+        monkeypatch.setattr(intake_deps(), "dbb_query", failing_query)
+    r = post(REPCCS, payload())
+    assert r.status_code == 200, r.get_json()
+    assert seen == ["vehicle_history"] and tries == ["500400058A"] * 2  # 1 + 2 = ATTEMPTS
+    session.expire_all()
+    n = session.get(ValidOffenceNotice, "500400058A")
+    assert (n.suspension_type, n.epr_reason_of_suspension) == ("TS", "OLD")  # the fallback, as after three failures
