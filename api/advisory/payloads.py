@@ -39,6 +39,7 @@ AMOUNT_RANGE = column_amount_range(N.composition_amount)  # Numeric(10, 2): 0 to
 MAX_AMOUNT = AMOUNT_RANGE.max
 RULE_CODE_MIN, RULE_CODE_MAX = 0, integer_bounds(N.computer_rule_code)[1]  # an Integer column
 REQUIRED_MESSAGE = "Missing mandatory field"
+VEHICLE_NO_TOO_LONG = "Longer than maximum length 14."
 
 
 def _text(max_len: int, required: bool = False, min_len: int = 0, cls: type = fields.String, **kw) -> fields.String:
@@ -59,10 +60,12 @@ class NoticePayloadSchema(Schema):
     subsystemLabel = _text(max_length(N.subsystem_label), required=True, cls=Code, metadata={"description": "string(8)"})
     anFlag = _text(1, cls=Code, metadata={"description": "string(1); ignored for REPCCS, used by CES (EHT)"})
     noticeNo = _text(max_length(N.notice_no), cls=NoticeNo, metadata={"description": "string(10); generated when absent (9 digits + check letter)"})
-    # Its length (14, or the UPL placeholder's 18) is checked by _vehicle_no: one message whatever the length.
+    # Its length (14, or the UPL placeholder's 18) is checked by _vehicle_no; the bound here (the longest
+    # acceptable value) stops a huge value early, with the same message: one message whatever the length.
     vehicleNo = VehicleNo(required=True, error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE},
-                              metadata={"description": f"string(14), or the UPL placeholder {UPL_VEHICLE_NO}",
-                                        "maxLength": len(UPL_VEHICLE_NO)})
+                          validate=validate.Length(max=len(UPL_VEHICLE_NO), error=VEHICLE_NO_TOO_LONG),
+                          metadata={"description": f"string(14), or the UPL placeholder {UPL_VEHICLE_NO}",
+                                    "maxLength": len(UPL_VEHICLE_NO)})
     computerRuleCode = fields.Integer(required=True, strict=True,
                                       validate=validate.Range(min=RULE_CODE_MIN, max=RULE_CODE_MAX),
                                       error_messages={"required": REQUIRED_MESSAGE, "null": REQUIRED_MESSAGE})
@@ -95,7 +98,7 @@ class NoticePayloadSchema(Schema):
         if value == UPL_VEHICLE_NO:
             return
         if len(value) > 14:
-            raise ValidationError("Longer than maximum length 14.")
+            raise ValidationError(VEHICLE_NO_TOO_LONG)
         if not is_vehicle_no(value):
             raise ValidationError("Not a valid vehicle number: letters and digits only (spaces, case, full-width forms "
                                   f"and invisible characters are normalised), or {UPL_VEHICLE_NO}.")
