@@ -71,17 +71,22 @@ from sqlalchemy.orm import Session
 
 from api.database import run_in_transaction
 from api.decisions.apply import apply_actions
-from api.decisions.log import record_decisions
+from api.decisions.log import decision_log_rows, record_decisions
 from api.web.errors import ApiError, bad_request, flatten_messages
 from engine import Decision
 from repository import reference_cache
 from repository.db import classify_error
 from repository.queries import (
-    copy_notice_to_mirror, intake_lookup, lock_vehicle, mark_notice_created, vehicle_history,
+    copy_notice_to_mirror, decision_log_values, insert_in_one_statement, intake_lookup, lock_vehicle,
+    mark_notice_created, row_of, vehicle_history,
 )
 from repository.models import (
     SYSTEM_USER,
+    DecisionLog,
+    ESuspendedNotice,
+    EValidOffenceNotice,
     OffenceNoticeDetail,
+    SuspendedNotice,
     ValidOffenceNotice,
     WebhookReceipt,
     now,
@@ -387,9 +392,12 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
         if decision.actions:
             applied = apply_actions(_Uow(session), notice_no, decision.actions)
             result.suspensions += [a for a in applied.applied if a["action"] == "suspend"]
+    result.decisions = list(decide.decisions)
+    if fast and session.get_bind().dialect.name == "postgresql":
+        _write_at_once(session, notice_no, decide.decisions, request_id, caller)
+        return result
     session.flush()
     record_decisions(session, decide.decisions, notice_no, request_id, caller)
-    result.decisions = list(decide.decisions)
     if fast:
         try:
             with_suspensions = bool(result.suspensions)  # a new notice has no other suspension to copy
@@ -399,6 +407,35 @@ def _attempt(source: Source, p: dict, session: Session, decide: _Decider, deps: 
     else:
         result.mirrored = mirror_or_queue(session, notice_no, deps.mirror_writer, source=source)
     return result
+
+
+_MIRRORS = ((ValidOffenceNotice.__table__, EValidOffenceNotice.__table__),
+            (SuspendedNotice.__table__, ESuspendedNotice.__table__))
+
+
+def _write_at_once(session: Session, notice_no: str, decisions: list[Decision], request_id: str | None,
+                   caller: str | None) -> None:
+    """PostgreSQL's usual path: the new rows, the decision log and the mirror in ONE statement.
+
+    The session's new objects (the notice first: rows refer to it) become rows with their defaults
+    (:func:`repository.queries.row_of`), the internet mirror gets the same values as upserts, and
+    :func:`repository.queries.insert_in_one_statement` writes them all; the objects then leave the
+    session. A key clash propagates (the transaction is retried); any other failure takes the careful path.
+    """
+    pending = sorted(session.new, key=lambda o: not isinstance(o, ValidOffenceNotice))
+    rows = [row_of(o) for o in pending]
+    rows += [(DecisionLog.__table__, r) for r in decision_log_values(
+        decision_log_rows(decisions, notice_no, request_id, caller))]
+    mirrors = [(mirror, {c.key: row[c.key] for c in mirror.columns})
+               for table, row in rows for source, mirror in _MIRRORS if table is source]
+    try:
+        insert_in_one_statement(session, rows, mirrors)
+    except IntegrityError:
+        raise
+    except SQLAlchemyError as e:
+        raise _TakeCarefulPath(f"notice {notice_no} not written in one statement: {type(e).__name__}") from e
+    for obj in pending:
+        session.expunge(obj)
 
 
 def _repeat(source: Source, p: dict, receipt: WebhookReceipt, timings: Timings) -> IntakeResult:

@@ -112,6 +112,16 @@ def _update(session: Session, notice: ValidOffenceNotice, values: dict, user: st
             setattr(target, k, v)
 
 
+def _flush_unless_created_here(session: Session, notice: ValidOffenceNotice) -> None:
+    """Write the rows an action added now, unless the notice's creator writes them all before commit.
+
+    The intake (which marks the notices it creates: :func:`repository.queries.mark_notice_created`)
+    writes the notice and every row its actions add in one go.
+    """
+    if not notice_created_here(session, notice.notice_no):
+        session.flush()
+
+
 def set_notice_fields(session: Session, notice: ValidOffenceNotice, params: dict, user: str) -> dict:
     """Set the named columns of the notice and of its internet mirror."""
     columns = _columns(ValidOffenceNotice)
@@ -184,7 +194,7 @@ def suspend(session: Session, notice: ValidOffenceNotice, params: dict, user: st
     session.add(SuspendedNotice(**row))
     if not notice_created_here(session, notice.notice_no):  # else copied with the notice's mirror (see _update)
         session.add(ESuspendedNotice(**row))
-    session.flush()
+    _flush_unless_created_here(session, notice)
     return {"action": "suspend", "suspensionType": stype, "reason": reason, "srNo": sr_no,
             "dueDateOfRevival": revival.isoformat()}
 
@@ -200,7 +210,7 @@ def _skip(session, notice, params, user) -> dict:
 def _manual_review(session: Session, notice: ValidOffenceNotice, params: dict, user: str) -> dict:
     session.add(ManualReviewQueue(notice_no=notice.notice_no, review_type="RULES", reason=params["reason"],
                                   details=params, cre_user_id=user))
-    session.flush()
+    _flush_unless_created_here(session, notice)
     return {"action": "manual_review", **params}
 
 
@@ -212,7 +222,7 @@ def queue_an_notification(session: Session, notice: ValidOffenceNotice, params: 
     if row is None:
         session.add(AnNotification(notice_no=notice.notice_no, status="PENDING", step="QUALIFIED", ps_ans_applied="N",
                                    attempts=0, cre_user_id=user))
-        session.flush()
+        _flush_unless_created_here(session, notice)
     return {"action": "queue_an_notification"}
 
 

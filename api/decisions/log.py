@@ -49,9 +49,14 @@ def record_decisions(session: Session, decisions: Sequence[Decision], subjects: 
     ``subjects`` is one subject for all decisions or one per decision (e.g.
     the notice numbers of a batch). Never commits: the caller's unit of work does.
     """
+    return log_decisions(session, decision_log_rows(decisions, subjects, request_id, caller, dry_run))
+
+
+def decision_log_rows(decisions: Sequence[Decision], subjects: str | Sequence[str | None] | None,
+                      request_id: str | None, caller: str | None, dry_run: bool = False) -> list[dict]:
+    """The ``ocms_decision_log`` rows of ``decisions`` (one subject for all, or one per decision)."""
     if subjects is None or isinstance(subjects, str):
         subjects = [subjects] * len(decisions)
     if len(subjects) != len(decisions):
         raise ValueError(f"{len(decisions)} decisions but {len(subjects)} subjects")
-    return log_decisions(session, [decision_log_row(d, s, request_id, caller, dry_run)
-                                   for d, s in zip(decisions, subjects)])
+    return [decision_log_row(d, s, request_id, caller, dry_run) for d, s in zip(decisions, subjects)]

@@ -1,7 +1,7 @@
 """Query functions over the OCMS schema; each takes a Session and never commits."""
 
 from .decisions import (
-    DECISION_LOG_FIELDS, LOGGED_COLUMNS, count_logged_decisions, decisions_for_subject, iter_logged_decisions,
+    DECISION_LOG_FIELDS, LOGGED_COLUMNS, count_logged_decisions, decision_log_values, decisions_for_subject, iter_logged_decisions,
     log_decisions, logged_decisions,
 )
 from .jobs import finish_job_run, job_run_succeeded, last_job_run, start_job_run
@@ -13,6 +13,7 @@ from .notices import (
 from .parameters import get_int_parameter, get_parameter, get_parameters, set_parameter
 from .receipts import IntakeLookup, intake_lookup
 from .rules_state import bump_rules_state, get_rules_generation, get_rules_state
+from .writes import insert_in_one_statement, row_of
 from .suspensions import lock_notice, lock_notices, lock_vehicle, next_sr_no, next_sr_nos
 
 __all__ = [
@@ -22,5 +23,5 @@ __all__ = [
     "finish_job_run", "get_int_parameter", "get_notice", "get_notices", "get_parameter",
     "get_parameters", "get_rules_generation", "get_rules_state", "job_run_succeeded",
     "last_job_run", "lock_notice", "lock_notices", "lock_vehicle", "log_decisions", "next_sr_no", "next_sr_nos", "past_offence_counts",
-    "set_parameter", "start_job_run", "VehicleHistory", "vehicle_history",
+    "set_parameter", "start_job_run", "VehicleHistory", "vehicle_history", "decision_log_values", "insert_in_one_statement", "row_of",
 ]

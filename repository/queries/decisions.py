@@ -28,14 +28,22 @@ def _decision_row(row: Mapping[str, Any], decided_at) -> dict[str, Any]:
     return values
 
 
+def decision_log_values(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The ``ocms_decision_log`` rows for ``rows`` as :func:`log_decisions` inserts them (every field given).
+
+    ValueError for an unknown field or a row without ruleset.
+    """
+    stamp = now()
+    return [_decision_row(row, stamp) for row in rows]
+
+
 def log_decisions(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
     """Insert decision-log rows in one batched statement; return how many.
 
     Each row is a mapping of :data:`DECISION_LOG_FIELDS` (``ruleset`` required;
     ``decided_at`` defaults to now, ``dry_run`` to False).
     """
-    stamp = now()
-    values = [_decision_row(row, stamp) for row in rows]
+    values = decision_log_values(rows)
     if values:
         session.connection().execute(_INSERT, values)  # Core executemany: no ORM bulk bookkeeping
     return len(values)
