@@ -38,15 +38,16 @@ repeat of a notice whose number the caller sent gets the spec's duplicate
 answer (REPCCS 400 "Duplicate notice detected", CES 226 "Notice no Already
 exists"). Either way nothing more is written.
 
-Read, decide, write (issue 16, bench/README.md): nine statements for a qualified AN. The vehicle lock;
-one look-up (receipt, duplicate number, VIP list: :func:`repository.queries.intake_lookup`); one read of
-the vehicle's history (DBB candidates and the past-offence counts: :func:`repository.queries.vehicle_history`);
-then every decision, before anything is written, so the notice is inserted once with its final values
-and its detail, receipt, suspensions and AN notification row follow it in one flush; the decision log (one
-batched INSERT); the internet mirror (one upsert, two with a suspension); COMMIT. The reference data
-(parameters, rule codes) comes from the worker's cache (:mod:`repository.reference_cache`).
+Read, decide, write (issue 16, bench/README.md): the vehicle lock; one look-up (receipt, duplicate
+number, VIP list: :func:`repository.queries.intake_lookup`); one read of the vehicle's history (DBB
+candidates and the past-offence counts: :func:`repository.queries.vehicle_history`); then every decision,
+before anything is written, so the notice is written once with its final values. The writes: on
+PostgreSQL ONE statement (:func:`_write_at_once`: the notice, its detail, receipt, suspensions, AN
+notification row, the decision log and the internet mirror, as data-modifying CTEs) - four statements
+and COMMIT for a qualified AN; on SQLite one flush, the decision log, the mirror upsert - nine. The
+reference data (parameters, rule codes) comes from the worker's cache (:mod:`repository.reference_cache`).
 
-The usual path has no savepoint. If the history read or the mirror write fails, the transaction is
+The usual path has no savepoint. If the history read or the writes (the mirror's) fail, the transaction is
 rolled back and the intake runs again the careful way: the DBB query tried three times in savepoints
 (all failed: TS-OLD fallback, BR-AN-DUP-002), the past-offence counts in a savepoint (failed: a standard
 notice, §3.1), the mirror in a savepoint (failed: queued for ``mirror-retry``) - what every intake did
