@@ -14,24 +14,28 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from sqlalchemy import Integer, Table, bindparam, inspect
+from sqlalchemy import Table, bindparam, inspect
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 def row_of(obj) -> tuple[Table, dict]:
-    """(table, row) of a new ORM object: the attributes set on it, the columns' Python defaults for the rest.
+    """(table, row) of a new ORM object: what an ORM flush would insert for it.
 
-    Autoincrement keys not set are left to the database. Raises ValueError for a column default that is
+    The attributes set on it, the columns' Python defaults for the rest. As in a flush, an attribute set
+    to None counts as not set (its default applies, an autoincrement key is left to the database) unless
+    its type stores None itself (``should_evaluate_none``). Raises ValueError for a column default that is
     not a scalar or a plain callable (a SQL expression or sequence would need the database).
     """
     mapper = inspect(type(obj))
+    table = mapper.local_table
     state = inspect(obj).dict
     row: dict = {}
     for attr in mapper.column_attrs:
         column = attr.columns[0]
-        if attr.key in state:
-            row[column.key] = state[attr.key]
-        elif column.primary_key and column.autoincrement is not False and isinstance(column.type, Integer):
+        value = state.get(attr.key)
+        if value is not None or (attr.key in state and column.type.should_evaluate_none):
+            row[column.key] = value
+        elif column is table.autoincrement_column:
             continue
         elif column.default is not None:
             default = column.default
@@ -40,16 +44,20 @@ def row_of(obj) -> tuple[Table, dict]:
             elif default.is_callable:
                 row[column.key] = default.arg(None)
             else:
-                raise ValueError(f"{mapper.local_table.name}.{column.key}: default needs the database")
+                raise ValueError(f"{table.name}.{column.key}: default needs the database")
         elif column.server_default is None:
             row[column.key] = None
-    return mapper.local_table, row
+    return table, row
 
 
 @lru_cache(maxsize=None)
 def _compiled(dialect, table: Table, columns: tuple[str, ...], prefix: str, rows: int,
               upsert_key: tuple[str, ...] | None):
-    """(SQL of one INSERT of ``rows`` rows, parameters ``<prefix><row>_<column>``, bind processors per column)."""
+    """(SQL of one INSERT of ``rows`` rows, parameters ``<prefix><row>_<column>``, bind processors per column).
+
+    A column's processor is None if it has none, and is paired with whether it must see None too (a type
+    that stores None itself, e.g. ``JSON(none_as_null=False)``: None is JSON null, as Core writes it).
+    """
     values = [{c: bindparam(f"{prefix}{j}_{c}", type_=table.c[c].type) for c in columns} for j in range(rows)]
     stmt = postgresql.insert(table).values(values if rows > 1 else values[0])
     if upsert_key:
@@ -59,7 +67,8 @@ def _compiled(dialect, table: Table, columns: tuple[str, ...], prefix: str, rows
     extra = set(compiled.params) - {name for row in values for name in (p.key for p in row.values())}
     if extra:  # a column default SQLAlchemy would fill in: the row must give every such column (row_of does)
         raise ValueError(f"{table.name}: no value for {', '.join(sorted(extra))}")
-    processors = {c: table.c[c].type._cached_bind_processor(dialect) for c in columns}
+    processors = {c: (p, table.c[c].type.should_evaluate_none) if (p := table.c[c].type._cached_bind_processor(dialect))
+                  else None for c in columns}
     return str(compiled), processors
 
 
@@ -89,7 +98,9 @@ def insert_in_one_statement(session: Session, inserts: Sequence[tuple[Table, dic
         for j, row in enumerate(rows):
             for column, value in row.items():
                 process = processors[column]
-                params[f"p{i}_{j}_{column}"] = process(value) if (process is not None and value is not None) else value
+                if process is not None and (value is not None or process[1]):
+                    value = process[0](value)
+                params[f"p{i}_{j}_{column}"] = value
     if parts:
         connection.exec_driver_sql("WITH " + ", ".join(parts) + " SELECT 1", params)
 

@@ -79,3 +79,70 @@ def test_a_key_clash_writes_nothing(pg_session):
         insert_in_one_statement(s, rows)
     s.rollback()
     assert s.scalars(select(OffenceNoticeDetail)).all() == [] and s.scalars(select(SuspendedNotice)).all() == []
+
+
+# ---- row_of writes what the ORM writes -------------------------------------------------------------------------
+def _with_explicit_nones(no="500400059A"):
+    """New objects given None for columns that have a default (the ORM then writes the default) or a serial key."""
+    return [
+        ValidOffenceNotice(notice_no=no, vehicle_no="SBA1234A", notice_date_and_time=T, offence_notice_type="O",
+                           computer_rule_code=10100, composition_amount=Decimal("70.00"), cre_user_id=None,
+                           cre_date=None),
+        OffenceNoticeDetail(notice_no=no, cre_user_id=None),
+        AnNotification(id=None, notice_no=no, status=None, step=None, ps_ans_applied=None, attempts=None,
+                       cre_user_id=None),
+        DecisionLog(id=None, ruleset="vehicle_type", subject=no, decided_at=T, dry_run=None, facts=None),
+    ]
+
+
+def _written(s, model, no):
+    s.expire_all()
+    obj = s.scalars(select(model).filter_by(**({"subject": no} if model is DecisionLog else {"notice_no": no}))).one()
+    return {c.key: getattr(obj, c.key) for c in model.__table__.columns if c is not model.__table__.autoincrement_column}
+
+
+def test_row_of_gives_the_default_where_the_orm_does_for_an_explicit_none(session):
+    """An attribute set to None on a column with a default: the ORM leaves it out, so the default applies."""
+    s = session
+    expected = {}
+    for obj in _with_explicit_nones():
+        table, row = row_of(obj)
+        expected[type(obj)] = (table, row)
+        s.add(obj)
+        s.flush()  # one by one: the notice first
+    s.commit()
+    for model, (table, row) in expected.items():
+        written = _written(s, model, "500400059A")
+        assert table.autoincrement_column is None or table.autoincrement_column.key not in row, model
+        got = {k: v for k, v in row.items() if k in written}
+        for k in ("cre_date",):  # the clock's value: set, not None
+            if k in written:
+                assert got.pop(k) is not None and written.pop(k) is not None
+        assert got == written, model
+
+
+def test_explicit_nones_in_one_statement_as_the_orm_writes_them(pg_session):
+    s = pg_session
+    insert_in_one_statement(s, [row_of(o) for o in _with_explicit_nones()])
+    s.commit()
+    n = s.get(ValidOffenceNotice, "500400059A")
+    assert n.cre_user_id == "ocmsiz_app_conn" and n.cre_date is not None
+    (a,) = s.scalars(select(AnNotification)).all()
+    assert (a.status, a.step, a.attempts, a.ps_ans_applied, a.cre_user_id) == \
+        ("PENDING", "QUALIFIED", 0, "N", "ocmsiz_app_conn")
+    (d,) = s.scalars(select(DecisionLog)).all()
+    assert d.dry_run is False and d.facts is None
+
+
+def test_none_for_a_type_that_stores_none_is_written_as_core_writes_it(pg_session):
+    """JSON(none_as_null=False): None is JSON null, not SQL NULL (Core and the ORM call its processor with None)."""
+    from sqlalchemy import JSON, Column, Integer, MetaData, Table, insert, text
+    s = pg_session
+    t = Table("tmp_one_statement_json", MetaData(), Column("id", Integer, primary_key=True, autoincrement=False),
+              Column("j", JSON(none_as_null=False)), prefixes=["TEMPORARY"])
+    t.create(s.connection())
+    insert_in_one_statement(s, [(t, {"id": 1, "j": None})])
+    s.execute(insert(t), [{"id": 2, "j": None}])  # Core's answer
+    assert s.execute(text("SELECT id, j IS NULL, j::text FROM tmp_one_statement_json ORDER BY id")).all() == \
+        [(1, False, "null"), (2, False, "null")]
+    s.rollback()

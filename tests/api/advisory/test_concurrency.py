@@ -87,6 +87,13 @@ def test_twenty_webhooks_for_one_vehicle_at_once(an_app, session):
         assert (m.an_flag, m.suspension_type, m.epr_reason_of_suspension, m.payment_acceptance_allowed) == \
             (n.an_flag, n.suspension_type, n.epr_reason_of_suspension, n.payment_acceptance_allowed)
     assert set(session.scalars(select(DecisionLog.subject))) == set(numbers)
+    # Each notice's decisions logged in the order they were taken (ids ascending), whatever ran beside them.
+    rank = {r: i for i, r in enumerate(["ces_subsystem", "vehicle_type", "stage_map", "ces_eht_flag", "double_booking",
+                                        "an_qualification", "vip_notice"])}
+    logged: dict[str, list[int]] = {}
+    for subject, ruleset in session.execute(select(DecisionLog.subject, DecisionLog.ruleset).order_by(DecisionLog.id)):
+        logged.setdefault(subject, []).append(rank[ruleset])
+    assert all(order == sorted(order) and order[:3] in ([0, 1, 2], [1, 2, 4]) for order in logged.values()), logged
     # Suspensions: unique (notice_no, sr_no), one per suspended notice, each mirrored, matching the notice.
     sus = session.scalars(select(SuspendedNotice)).all()
     keys = [(s.notice_no, s.sr_no) for s in sus]
